@@ -51,25 +51,32 @@ public sealed class EthereumRpcClient
     public async Task<byte[]> GetCodeAsync(string address, BlockTag block, CancellationToken ct) =>
         Data(await RequestAsync("eth_getCode", [EthAddress.Normalize(address), block.Value], ct).ConfigureAwait(false));
 
-    /// <summary>eth_call; a revert throws <see cref="ContractRevertedException"/> decoded against <paramref name="knownErrors"/>.</summary>
+    /// <summary>
+    /// eth_call; a revert throws <see cref="ContractRevertedException"/> decoded against <paramref name="knownErrors"/>
+    /// (null: only Error(string) and Panic(uint256) are decoded, other errors are reported as Unknown with their data).
+    /// </summary>
     public async Task<byte[]> CallAsync(CallRequest call, BlockTag block, IReadOnlyList<AbiError>? knownErrors, CancellationToken ct)
     {
-        var result = await RequestAsync("eth_call", [CallObject(call), block.Value], ct, knownErrors).ConfigureAwait(false);
+        var result = await RequestAsync("eth_call", [CallObject(call), block.Value], ct, knownErrors ?? []).ConfigureAwait(false);
         return Data(result);
     }
 
     /// <summary>eth_estimateGas; a revert throws <see cref="ContractRevertedException"/> decoded against <paramref name="knownErrors"/>.</summary>
     public async Task<long> EstimateGasAsync(CallRequest call, IReadOnlyList<AbiError>? knownErrors, CancellationToken ct) =>
-        (long)Quantity(await RequestAsync("eth_estimateGas", [CallObject(call)], ct, knownErrors).ConfigureAwait(false));
+        (long)Quantity(await RequestAsync("eth_estimateGas", [CallObject(call)], ct, knownErrors ?? []).ConfigureAwait(false));
 
     /// <summary>The next nonce of <paramref name="address"/>; use <see cref="BlockTag.Pending"/> to count transactions in the pool.</summary>
     public async Task<long> GetTransactionCountAsync(string address, BlockTag block, CancellationToken ct) =>
         (long)Quantity(await RequestAsync("eth_getTransactionCount", [EthAddress.Normalize(address), block.Value], ct).ConfigureAwait(false));
 
-    /// <summary>Submits a signed transaction; returns its hash.</summary>
+    /// <summary>
+    /// Submits a signed transaction; returns its hash. A node that executes on submission (Hardhat automine) may answer
+    /// a reverting transaction with an error, thrown as <see cref="ContractRevertedException"/>: the transaction may still
+    /// have been mined (and its nonce used).
+    /// </summary>
     public async Task<string> SendRawTransactionAsync(byte[] rawTransaction, IReadOnlyList<AbiError>? knownErrors, CancellationToken ct)
     {
-        var result = await RequestAsync("eth_sendRawTransaction", [Hex.Encode(rawTransaction)], ct, knownErrors).ConfigureAwait(false);
+        var result = await RequestAsync("eth_sendRawTransaction", [Hex.Encode(rawTransaction)], ct, knownErrors ?? []).ConfigureAwait(false);
         return result.GetString() ?? throw NotJsonRpc("eth_sendRawTransaction", "a null transaction hash");
     }
 

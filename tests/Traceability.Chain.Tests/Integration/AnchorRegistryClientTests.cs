@@ -214,6 +214,19 @@ public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task CallThrowsUnknownErrorWithRevertDataGivenNoKnownErrors()
+    {
+        var (_, address, _) = await node.DeployRegistryAsync();
+        var call = new CallRequest(address, new GetAnchorFunction(42).Encode());
+
+        var e = await Reverted(() => node.Rpc.CallAsync(call, BlockTag.Latest, null, None));
+
+        e.ErrorName.Should().Be(ContractRevertedException.UnknownError);
+        e.RevertData.Should().Equal(AnchorRegistryErrors.UnknownAnchor.Encode([new BigInteger(42)]));
+        e.InnerException.Should().BeOfType<JsonRpcException>();
+    }
+
+    [Fact]
     public async Task SendAnchorThrowsInvalidOperationGivenReadOnlyClient()
     {
         var (_, address, _) = await node.DeployRegistryAsync();
