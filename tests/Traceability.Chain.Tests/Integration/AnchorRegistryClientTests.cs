@@ -1,0 +1,255 @@
+using System.Numerics;
+using Traceability.Chain.Abi;
+using Traceability.Chain.ContractDefinition;
+using Traceability.Ledger.Crypto;
+using Xunit.Abstractions;
+
+namespace Traceability.Chain.Tests.Integration;
+
+/// <summary>AnchorRegistryClient against a real Hardhat node; every test deploys its own registry.</summary>
+[Collection(HardhatCollection.Name)]
+public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelper output)
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+    private static readonly byte[] SomeRoot = Keccak256.Hash("some root"u8);
+
+    [Fact]
+    public async Task DeployReturnsContractOwnedByDeployerGivenBytecode()
+    {
+        var (registry, address, block) = await node.DeployRegistryAsync();
+
+        (await node.Rpc.GetCodeAsync(address, BlockTag.Latest, None)).Should().NotBeEmpty();
+        block.Should().BeGreaterThan(0);
+        (await registry.OwnerAsync(None)).Should().Be(node.Owner.Address);
+        (await registry.AnchorCountAsync(None)).Should().Be(BigInteger.Zero);
+        (await registry.IsAnchorerAsync(node.Owner.Address, None)).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task SetAnchorerAuthorisesAccountAndEmitsAnchorerChanged()
+    {
+        var (registry, address, _) = await node.DeployRegistryAsync();
+        var account = EthKey.Generate().Address;
+
+        var receipt = await node.MinedAsync(await registry.SetAnchorerAsync(account, true, None));
+
+        (await registry.IsAnchorerAsync(account, None)).Should().BeTrue();
+        var log = receipt.Logs.Should().ContainSingle().Subject;
+        log.Address.Should().Be(address);
+        AnchorerChangedEvent.Decode(log.Topics, log.Data).Should().Be(new AnchorerChangedEvent(account, true));
+
+        await node.MinedAsync(await registry.SetAnchorerAsync(account, false, None));
+        (await registry.IsAnchorerAsync(account, None)).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task AnchorRecordsRootThatVerifiesStandardMerkleTreeProofs()
+    {
+        var (ownerClient, address, deployBlock) = await node.DeployRegistryAsync();
+        var anchorer = await node.NewAnchorerAsync(ownerClient);
+        var registry = new AnchorRegistryClient(node.Rpc, address, anchorer);
+        var tree = Vectors.Get("merkle", "2 leaves");
+        var root = tree.Bytes("root");
+        var leaves = tree.GetProperty("leaves").EnumerateArray().ToList();
+
+        var txHash = await registry.SendAnchorAsync(1, root, 1, 2, None);
+        var receipt = await registry.WaitForReceiptAsync(txHash, TimeSpan.FromSeconds(30), None);
+
+        receipt.Succeeded.Should().BeTrue();
+        receipt.TransactionHash.Should().Be(txHash);
+        output.WriteLine($"anchor(1, root, 1, 2): gas used {receipt.GasUsed}, effective gas price {receipt.EffectiveGasPrice} wei");
+        var block = await node.Rpc.GetBlockByNumberAsync(receipt.BlockNumber, None);
+
+        var anchor = await registry.GetAnchorAsync(1, None);
+        anchor.Should().NotBeNull();
+        anchor!.Sequence.Should().Be(BigInteger.One);
+        anchor.Root.Should().Equal(root);
+        anchor.FirstEventSequence.Should().Be(BigInteger.One);
+        anchor.LastEventSequence.Should().Be(new BigInteger(2));
+        anchor.Submitter.Should().Be(anchorer.Address);
+        anchor.Timestamp.Should().Be(block!.Timestamp);
+        (await registry.AnchorCountAsync(None)).Should().Be(BigInteger.One);
+
+        foreach (var leaf in leaves)
+        {
+            var value = leaf.GetProperty("value");
+            var leafHash = LeafHash(value[0].Big(), Hex.Decode(value[1].GetString()!));
+            Hex.Encode(leafHash).Should().Be(leaf.Str("leafHash"), "the hand-made leaf hash must equal OpenZeppelin's");
+            var proof = leaf.GetProperty("proof").EnumerateArray().Select(p => Hex.Decode(p.GetString()!)).ToList();
+
+            (await registry.VerifyAsync(1, leafHash, proof, None)).Should().BeTrue();
+            (await registry.VerifyAsync(2, leafHash, proof, None)).Should().BeFalse("anchor 2 does not exist");
+        }
+        var wrongLeaf = LeafHash(3, new byte[32]);
+        (await registry.VerifyAsync(1, wrongLeaf, [Hex.Decode(leaves[1].Str("leafHash"))], None)).Should().BeFalse();
+
+        var logs = await registry.GetAnchoredLogsAsync(deployBlock, null, None);
+        var anchored = logs.Should().ContainSingle().Subject;
+        anchored.Should().BeEquivalentTo(new AnchoredLog(1, root, 1, 2, anchorer.Address, txHash, receipt.BlockNumber));
+    }
+
+    [Fact]
+    public async Task AnchorAcceptsConsecutiveAnchorsAndLogsThemInOrder()
+    {
+        var (ownerClient, address, deployBlock) = await node.DeployRegistryAsync();
+        var registry = new AnchorRegistryClient(node.Rpc, address, await node.NewAnchorerAsync(ownerClient));
+
+        var first = await node.MinedAsync(await registry.SendAnchorAsync(1, SomeRoot, 1, 10, None));
+        var second = await node.MinedAsync(await registry.SendAnchorAsync(2, Keccak256.Hash("second"u8), 11, 11, None));
+        output.WriteLine($"gas used: first anchor {first.GasUsed}, second anchor {second.GasUsed}");
+
+        (await registry.AnchorCountAsync(None)).Should().Be(new BigInteger(2));
+        var logs = await registry.GetAnchoredLogsAsync(deployBlock, await node.Rpc.GetBlockNumberAsync(None), None);
+        logs.Select(l => (l.Sequence, l.FirstEventSequence, l.LastEventSequence, l.BlockNumber)).Should().Equal(
+            (BigInteger.One, BigInteger.One, new BigInteger(10), first.BlockNumber),
+            (new BigInteger(2), new BigInteger(11), new BigInteger(11), second.BlockNumber));
+        (await registry.GetAnchoredLogsAsync(second.BlockNumber + 1, null, None)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task SendAnchorThrowsNotAuthorisedGivenUnauthorisedSigner()
+    {
+        var (_, address, _) = await node.DeployRegistryAsync();
+        var stranger = await node.NewFundedKeyAsync();
+        var registry = new AnchorRegistryClient(node.Rpc, address, stranger);
+
+        var e = await Reverted(() => registry.SendAnchorAsync(1, SomeRoot, 1, 1, None));
+
+        e.ErrorName.Should().Be("NotAuthorised");
+        e.Arguments.Should().Equal(stranger.Address);
+        (await node.Rpc.GetTransactionCountAsync(stranger.Address, BlockTag.Pending, None)).Should().Be(0, "nothing may be sent when the estimate reverts");
+    }
+
+    [Fact]
+    public async Task SendAnchorThrowsUnexpectedAnchorSequenceGivenGap()
+    {
+        var registry = await AnchorerClientAsync();
+
+        var e = await Reverted(() => registry.SendAnchorAsync(2, SomeRoot, 1, 1, None));
+
+        e.ErrorName.Should().Be("UnexpectedAnchorSequence");
+        e.Arguments.Should().Equal(BigInteger.One, new BigInteger(2));
+    }
+
+    [Fact]
+    public async Task SendAnchorThrowsUnexpectedAnchorSequenceGivenSameAnchorTwice()
+    {
+        var registry = await AnchorerClientAsync();
+        await node.MinedAsync(await registry.SendAnchorAsync(1, SomeRoot, 1, 5, None));
+
+        var e = await Reverted(() => registry.SendAnchorAsync(1, SomeRoot, 1, 5, None));
+
+        e.ErrorName.Should().Be("UnexpectedAnchorSequence");
+        e.Arguments.Should().Equal(new BigInteger(2), BigInteger.One);
+    }
+
+    [Fact]
+    public async Task SendAnchorThrowsNonContiguousEventsGivenSkippedEvent()
+    {
+        var registry = await AnchorerClientAsync();
+        await node.MinedAsync(await registry.SendAnchorAsync(1, SomeRoot, 1, 5, None));
+
+        var e = await Reverted(() => registry.SendAnchorAsync(2, SomeRoot, 7, 9, None));
+
+        e.ErrorName.Should().Be("NonContiguousEvents");
+        e.Arguments.Should().Equal(new BigInteger(6), new BigInteger(7));
+        e.Signature.Should().Be("NonContiguousEvents(uint256,uint256)");
+    }
+
+    [Fact]
+    public async Task SendAnchorThrowsInvalidEventRangeGivenLastBeforeFirst()
+    {
+        var registry = await AnchorerClientAsync();
+
+        var e = await Reverted(() => registry.SendAnchorAsync(1, SomeRoot, 1, 0, None));
+
+        e.ErrorName.Should().Be("InvalidEventRange");
+        e.Arguments.Should().Equal(BigInteger.One, BigInteger.Zero);
+    }
+
+    [Fact]
+    public async Task SendAnchorThrowsZeroRootGivenZeroRoot()
+    {
+        var registry = await AnchorerClientAsync();
+
+        var e = await Reverted(() => registry.SendAnchorAsync(1, new byte[32], 1, 1, None));
+
+        e.ErrorName.Should().Be("ZeroRoot");
+        e.Arguments.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task SetAnchorerThrowsNotOwnerGivenOtherSigner()
+    {
+        var (_, address, _) = await node.DeployRegistryAsync();
+        var stranger = await node.NewFundedKeyAsync();
+        var registry = new AnchorRegistryClient(node.Rpc, address, stranger);
+
+        var e = await Reverted(() => registry.SetAnchorerAsync(stranger.Address, true, None));
+
+        e.ErrorName.Should().Be("NotOwner");
+        e.Arguments.Should().Equal(stranger.Address);
+    }
+
+    [Fact]
+    public async Task GetAnchorReturnsNullGivenUnknownAnchor()
+    {
+        var (registry, _, _) = await node.DeployRegistryAsync();
+
+        (await registry.GetAnchorAsync(0, None)).Should().BeNull();
+        (await registry.GetAnchorAsync(1, None)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task CallThrowsUnknownAnchorByNameGivenRawGetAnchorCall()
+    {
+        var (_, address, _) = await node.DeployRegistryAsync();
+        var call = new CallRequest(address, new GetAnchorFunction(42).Encode());
+
+        var e = await Reverted(() => node.Rpc.CallAsync(call, BlockTag.Latest, AnchorRegistryErrors.All, None));
+
+        e.ErrorName.Should().Be("UnknownAnchor");
+        e.Arguments.Should().Equal(new BigInteger(42));
+        e.Message.Should().Contain("UnknownAnchor(42)");
+    }
+
+    [Fact]
+    public async Task CallThrowsUnknownErrorWithRevertDataGivenNoKnownErrors()
+    {
+        var (_, address, _) = await node.DeployRegistryAsync();
+        var call = new CallRequest(address, new GetAnchorFunction(42).Encode());
+
+        var e = await Reverted(() => node.Rpc.CallAsync(call, BlockTag.Latest, null, None));
+
+        e.ErrorName.Should().Be(ContractRevertedException.UnknownError);
+        e.RevertData.Should().Equal(AnchorRegistryErrors.UnknownAnchor.Encode([new BigInteger(42)]));
+        e.InnerException.Should().BeOfType<JsonRpcException>();
+    }
+
+    [Fact]
+    public async Task SendAnchorThrowsInvalidOperationGivenReadOnlyClient()
+    {
+        var (_, address, _) = await node.DeployRegistryAsync();
+        var readOnly = new AnchorRegistryClient(node.Rpc, address);
+
+        var act = () => readOnly.SendAnchorAsync(1, SomeRoot, 1, 1, None);
+
+        await act.Should().ThrowAsync<InvalidOperationException>().WithMessage("*no signer*");
+    }
+
+    private async Task<AnchorRegistryClient> AnchorerClientAsync()
+    {
+        var (ownerClient, address, _) = await node.DeployRegistryAsync();
+        return new AnchorRegistryClient(node.Rpc, address, await node.NewAnchorerAsync(ownerClient));
+    }
+
+    private static async Task<ContractRevertedException> Reverted(Func<Task> action)
+    {
+        var assertion = await action.Should().ThrowAsync<ContractRevertedException>();
+        return assertion.Which;
+    }
+
+    // OpenZeppelin StandardMerkleTree leaf over ["uint256","bytes32"]: keccak256(keccak256(abi.encode(sequence, digest))).
+    private static byte[] LeafHash(BigInteger sequence, byte[] digest) =>
+        Keccak256.Hash(Keccak256.Hash(AbiCodec.Encode(["uint256", "bytes32"], [sequence, digest])));
+}
