@@ -1,8 +1,5 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Numerics;
-using System.Text;
+using Traceability.Testing;
 
 namespace Traceability.Chain.Tests.Integration;
 
@@ -13,69 +10,38 @@ public sealed class HardhatCollection : ICollectionFixture<HardhatNodeFixture>
 }
 
 /// <summary>
-/// A real Hardhat node (the repository's node_modules/.bin/hardhat) on a free local port, started once per
-/// test run and killed with its process tree at the end. Hardhat's default account #0 is the deployer and owner.
+/// A real Hardhat node (<see cref="HardhatNode"/>) on a free local port, started once per test run and killed with its
+/// process tree at the end. Hardhat's default account #0 is the deployer and owner.
 /// </summary>
 public sealed class HardhatNodeFixture : IAsyncLifetime
 {
-    /// <summary>Hardhat's well-known default account #0 (funded with 10,000 ETH on every Hardhat node).</summary>
-    public const string DefaultAccount0Key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan ReceiptTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly StringBuilder _log = new();
-    private Process? _node;
+    private HardhatNode? _node;
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
-    public EthKey Owner { get; } = EthKey.FromHex(DefaultAccount0Key);
-    public string RepositoryRoot { get; } = FindRepositoryRoot();
-    public int Port { get; private set; }
+    public EthKey Owner { get; } = EthKey.FromHex(HardhatNode.DefaultAccountKey);
+    public int Port => _node!.Port;
     public EthereumRpcClient Rpc { get; private set; } = null!;
     public byte[] Bytecode { get; private set; } = [];
 
     public async Task InitializeAsync()
     {
-        var artifact = Path.Combine(RepositoryRoot, "artifacts", "contracts", "AnchorRegistry.sol", "AnchorRegistry.json");
-        if (!File.Exists(artifact)) await CompileAsync();
-        Bytecode = AnchorRegistryClient.LoadBytecode(artifact);
-
-        Port = FreePort();
-        Rpc = new EthereumRpcClient(Http, new Uri($"http://127.0.0.1:{Port}"));
-        _node = Start(HardhatPath, $"node --hostname 127.0.0.1 --port {Port}");
-
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (true)
-        {
-            if (_node.HasExited) throw new InvalidOperationException($"The Hardhat node exited with {_node.ExitCode}:\n{Log}");
-            try
-            {
-                if (await Rpc.GetChainIdAsync(CancellationToken.None) == 31337) return;
-            }
-            catch (ChainUnavailableException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-        }
+        await HardhatNode.EnsureCompiledAsync();
+        Bytecode = AnchorRegistryClient.LoadBytecode(DeployedRegistry.ArtifactPath);
+        _node = await HardhatNode.StartAsync();
+        Rpc = new EthereumRpcClient(Http, _node.RpcUrl);
+        (await Rpc.GetChainIdAsync(CancellationToken.None)).Should().Be(31337);
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
-        if (_node is { HasExited: false })
-        {
-            _node.Kill(entireProcessTree: true);
-            _node.WaitForExit(10_000);
-        }
-        _node?.Dispose();
+        if (_node is not null) await _node.DisposeAsync();
         Http.Dispose();
-        return Task.CompletedTask;
     }
 
-    /// <summary>What the node printed so far (the last lines), for failure messages.</summary>
-    public string Log
-    {
-        get { lock (_log) return _log.ToString(); }
-    }
+    /// <summary>What the node printed so far, for failure messages.</summary>
+    public string Log => _node?.Output ?? "";
 
     /// <summary>Deploys a fresh AnchorRegistry owned by <see cref="Owner"/>, so each test starts from anchor 0.</summary>
     public async Task<(AnchorRegistryClient Owner, string Address, long Block)> DeployRegistryAsync()
@@ -107,60 +73,4 @@ public sealed class HardhatNodeFixture : IAsyncLifetime
         return receipt;
     }
 
-    private string HardhatPath => Path.Combine(RepositoryRoot, "node_modules", ".bin", "hardhat");
-
-    private async Task CompileAsync()
-    {
-        using var compile = Start(HardhatPath, "compile");
-        await compile.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        if (compile.ExitCode != 0) throw new InvalidOperationException($"hardhat compile failed ({compile.ExitCode}):\n{Log}");
-    }
-
-    private Process Start(string fileName, string arguments)
-    {
-        if (!File.Exists(fileName)) throw new FileNotFoundException($"{fileName} is missing: run npm ci in {RepositoryRoot}.");
-        var process = new Process
-        {
-            StartInfo = new ProcessStartInfo(fileName, arguments)
-            {
-                WorkingDirectory = RepositoryRoot,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            },
-        };
-        // Hardhat logs every request; the pipes must be drained or the node blocks. Keep the tail for diagnostics.
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null) return;
-        lock (_log)
-        {
-            _log.AppendLine(line);
-            if (_log.Length > 20_000) _log.Remove(0, _log.Length - 20_000);
-        }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Traceability.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"No Traceability.sln above {AppContext.BaseDirectory}.");
-    }
 }
