@@ -133,18 +133,13 @@ public sealed class StandardMerkleTree
     /// <summary>
     /// The proof of the value at <paramref name="valueIndex"/> in the input order given to <see cref="Build"/>
     /// (OpenZeppelin's <c>getProof(index)</c>). Throws <see cref="ArgumentOutOfRangeException"/> outside 0..Count-1.
+    /// The list is a view of this (immutable) tree: one small object per proof, each node read returning a new
+    /// 32-byte array; keeping it keeps the tree's node array alive.
     /// </summary>
     public IReadOnlyList<byte[]> GetProofAt(int valueIndex)
     {
-        var proof = new byte[ProofLengthAt(valueIndex)][];
-        var index = _treeIndexOfValue[valueIndex];
-        for (var p = 0; p < proof.Length; p++)
-        {
-            proof[p] = _nodes.AsSpan(SiblingIndex(index) * NodeSize, NodeSize).ToArray();
-            index = (index - 1) / 2;
-        }
-
-        return proof;
+        var length = ProofLengthAt(valueIndex); // checks the index
+        return new ProofList(_nodes, _treeIndexOfValue[valueIndex], length);
     }
 
     /// <summary>The number of nodes in the proof of the value at <paramref name="valueIndex"/> (0 for a one-leaf tree).</summary>
@@ -269,6 +264,30 @@ public sealed class StandardMerkleTree
     private readonly struct LeafKeyComparer : IComparer<LeafKey>
     {
         public int Compare(LeafKey x, LeafKey y) => x.CompareTo(y);
+    }
+
+    /// <summary>The proof of the leaf at <paramref name="leafTreeIndex"/>: node p is the sibling of its ancestor p levels up.</summary>
+    private sealed class ProofList(byte[] nodes, int leafTreeIndex, int length) : IReadOnlyList<byte[]>
+    {
+        public int Count => length;
+
+        public byte[] this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, length);
+                var ancestor = ((leafTreeIndex + 1) >> index) - 1; // parent(i) = (i - 1) / 2, applied index times
+                return nodes.AsSpan(SiblingIndex(ancestor) * NodeSize, NodeSize).ToArray();
+            }
+        }
+
+        public IEnumerator<byte[]> GetEnumerator()
+        {
+            for (var i = 0; i < length; i++) yield return this[i];
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>A read-only view of the flat node array as 32-byte nodes; each read copies.</summary>

@@ -82,6 +82,32 @@ public class StandardMerkleTreeTests
     }
 
     [Fact]
+    public void GetProofAtReturnsAListWhoseNodesMatchWriteProofAt()
+    {
+        var tree = StandardMerkleTree.Build(Leaves(37));
+        var buffer = new byte[32 * 8];
+
+        for (var i = 0; i < tree.Count; i++)
+        {
+            var proof = tree.GetProofAt(i);
+            var written = tree.WriteProofAt(i, buffer);
+            proof.Count.Should().Be(written).And.Be(tree.ProofLengthAt(i));
+            for (var p = 0; p < written; p++) proof[p].Should().Equal(buffer[(32 * p)..(32 * p + 32)]);
+            proof.Invoking(l => l[written]).Should().Throw<ArgumentOutOfRangeException>();
+            proof[0][0] ^= 0xff; // a copy: changing it leaves the tree alone
+            proof[0].Should().Equal(buffer[..32]);
+        }
+    }
+
+    [Fact]
+    public void WriteProofAtThrowsGivenTooSmallDestination()
+    {
+        var tree = StandardMerkleTree.Build(Leaves(37));
+
+        tree.Invoking(t => t.WriteProofAt(0, new byte[32])).Should().Throw<ArgumentException>().WithMessage("*needs*");
+    }
+
+    [Fact]
     public void BuildReturnsRootEqualToTheLeafHashGivenOneLeaf()
     {
         var leaf = new MerkleLeaf(42, Digest(42));
