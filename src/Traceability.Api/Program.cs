@@ -1,6 +1,94 @@
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Quartz;
+using Traceability.Api.Features.Anchoring;
+using Traceability.Api.Features.Capture;
+using Traceability.Api.Features.Events;
+using Traceability.Api.Features.Members;
+using Traceability.Api.Features.Platform;
+using Traceability.Api.Infrastructure.Auth;
+using Traceability.Api.Infrastructure.Chain;
+using Traceability.Api.Infrastructure.Configuration;
+using Traceability.Api.Infrastructure.Errors;
+using Traceability.Api.Infrastructure.Jobs;
+using Traceability.Api.Infrastructure.Persistence;
+
 var builder = WebApplication.CreateBuilder(args);
+
+var options = new TraceOptions();
+TraceOptions.Bind(options, builder.Configuration);
+var validation = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), validation, validateAllProperties: true))
+    throw new OptionsValidationException(nameof(TraceOptions), typeof(TraceOptions), validation.Select(v => v.ErrorMessage ?? "invalid setting"));
+Directory.CreateDirectory(options.DataDir);
+
+builder.Services.AddSingleton(options);
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(AdminKey.LoadOrCreate(options.AdminKey, options.DataDir));
+builder.Services.AddDbContext<TraceDbContext>(db =>
+{
+    if (options.UsesPostgres) db.UseNpgsql(options.Database);
+    else db.UseSqlite($"Data Source={options.DatabasePathOrConnection};Pooling=True;Default Timeout=30");
+});
+builder.Services.AddHttpClient("chain", c => c.Timeout = TimeSpan.FromSeconds(30));
+builder.Services.AddSingleton<ChainConnection>();
+builder.Services.AddSingleton<ChainHealth>();
+builder.Services.AddSingleton<AnchorTrees>();
+builder.Services.AddSingleton<AnchorPendingEvents>();
+builder.Services.AddSingleton<ApiKeyService>();
+builder.Services.AddSingleton<CaptureWriteLock>();
+builder.Services.AddScoped<CaptureEpcisDocument>();
+
+builder.Services.AddQuartz(q =>
+{
+    if (!options.AnchorSchedule) return;
+    q.AddJob<AnchoringJob>(j => j.WithIdentity(AnchoringJob.Key));
+    q.AddTrigger(t => t.ForJob(AnchoringJob.Key).WithIdentity("anchoring-trigger")
+        .StartAt(DateTimeOffset.UtcNow.AddSeconds(Math.Min(5, options.AnchorIntervalSeconds)))
+        .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.AnchorIntervalSeconds)).RepeatForever()));
+});
+builder.Services.AddQuartzHostedService(q => q.WaitForJobsToComplete = true);
+
+builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+builder.Services.ConfigureHttpJsonOptions(j =>
+{
+    j.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+    j.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+});
+builder.Services.AddEndpointsApiExplorer();
+builder.Services.AddSwaggerGen(s =>
+{
+    s.SwaggerDoc("v1", new() { Title = "Traceability API", Version = "v1", Description = "Blockchain-anchored EPCIS 2.0 traceability ledger" });
+    s.AddSecurityDefinition(ApiKeyAuth.Header, new Microsoft.OpenApi.OpenApiSecurityScheme
+    {
+        Type = Microsoft.OpenApi.SecuritySchemeType.ApiKey, In = Microsoft.OpenApi.ParameterLocation.Header, Name = ApiKeyAuth.Header,
+        Description = "Member API key (or the admin key printed by scripts/run)",
+    });
+});
+
 var app = builder.Build();
-app.MapGet("/health", () => Results.Ok(new { status = "healthy" }));
+
+await using (var scope = app.Services.CreateAsyncScope())
+{
+    var db = scope.ServiceProvider.GetRequiredService<TraceDbContext>();
+    var applied = await SchemaMigrator.MigrateAsync(db);
+    if (applied > 0) app.Logger.LogInformation("Applied {Count} schema migration(s) to {Database}", applied, options.UsesPostgres ? "PostgreSQL" : options.DatabasePathOrConnection);
+}
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseSwagger();
+app.UseSwaggerUI(ui => ui.SwaggerEndpoint("/swagger/v1/swagger.json", "Traceability v1"));
+
+app.MapPlatformApi();
+app.MapMembersApi();
+app.MapCaptureApi();
+app.MapEventsApi();
+app.MapAnchorsApi();
+
 app.Run();
 
+/// <summary>The service's entry point; public for WebApplicationFactory in the functional tests.</summary>
 public partial class Program;

@@ -17,7 +17,7 @@ public sealed record DeployedRegistry(string Contract, long DeployBlock, EthKey 
         var anchorer = EthKey.Generate();
         var (address, block) = await AnchorRegistryClient.DeployAsync(rpc, owner, AnchorRegistryClient.LoadBytecode(ArtifactPath), ct);
         var asOwner = new AnchorRegistryClient(rpc, address, owner);
-        await rpc.WaitForReceiptAsync(await rpc.SendTransactionAsync(owner, anchorer.Address, BigInteger.Pow(10, 21), [], ct), TimeSpan.FromSeconds(30), ct);
+        await rpc.WaitForReceiptAsync(await rpc.SendTransactionAsync(owner, anchorer.Address, BigInteger.Pow(10, 19), [], ct), TimeSpan.FromSeconds(30), ct);
         await rpc.WaitForReceiptAsync(await asOwner.SetAnchorerAsync(anchorer.Address, true, ct), TimeSpan.FromSeconds(30), ct);
         return new DeployedRegistry(address, block, owner, anchorer);
     }

@@ -1,0 +1,235 @@
+using System.Numerics;
+using Microsoft.EntityFrameworkCore;
+using Traceability.Api.Domain;
+using Traceability.Api.Infrastructure.Chain;
+using Traceability.Api.Infrastructure.Configuration;
+using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Chain;
+using Traceability.Ledger.Merkle;
+
+namespace Traceability.Api.Features.Anchoring;
+
+/// <summary>
+/// The anchoring handler, run by the recurring job and by POST /api/v1/anchors/run.
+/// <list type="number">
+/// <item>Reconcile: every anchor not yet confirmed is first looked up on the chain (getAnchor) — after a crash at any
+/// line it is adopted if the chain holds it, resent only if the chain does not, so no range is anchored twice or skipped.</item>
+/// <item>Then each pending range (at most TRACE_ANCHOR_MAX_EVENTS events) gets a tree; the anchor row, with range and
+/// root, is written <i>before</i> the transaction is sent; status moves pending → submitted → confirmed.</item>
+/// </list>
+/// One run at a time per process; with PostgreSQL the scheduler's clustered store runs the job on one instance at a time.
+/// </summary>
+public sealed class AnchorPendingEvents(
+    IServiceScopeFactory scopes,
+    ChainConnection chain,
+    ChainHealth health,
+    AnchorTrees trees,
+    TraceOptions options,
+    TimeProvider time,
+    ILogger<AnchorPendingEvents> log)
+{
+    private static readonly TimeSpan ReceiptTimeout = TimeSpan.FromSeconds(60);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>The anchors this run created or brought forward, in order.</summary>
+    public sealed record RunResult(IReadOnlyList<Anchor> Anchors, string? Problem);
+
+    public async Task<RunResult> RunAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (chain.ConfigurationProblem is { } notConfigured)
+            {
+                health.Down(notConfigured);
+                return new RunResult([], notConfigured);
+            }
+            var touched = new List<Anchor>();
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<TraceDbContext>();
+                var chainId = await chain.GetChainIdAsync(ct);
+
+                foreach (var open in await db.Anchors.Where(a => a.Status == AnchorStatus.Pending || a.Status == AnchorStatus.Submitted)
+                             .OrderBy(a => a.Sequence).ToListAsync(ct))
+                {
+                    touched.Add(open);
+                    if (!await BringForwardAsync(db, open, ct)) return Finish(touched);
+                }
+                if (await db.Anchors.AnyAsync(a => a.Status == AnchorStatus.Failed, ct))
+                {
+                    const string halted = "anchoring halted: an anchor is marked failed (the chain holds a different root); see GET /api/v1/anchors";
+                    health.Down(halted);
+                    return new RunResult(touched, halted);
+                }
+
+                while (await CreateNextAsync(db, chainId, ct) is { } created)
+                {
+                    touched.Add(created);
+                    if (!await BringForwardAsync(db, created, ct)) break;
+                }
+                health.Up();
+                return Finish(touched);
+            }
+            catch (Exception e) when (e is ChainUnavailableException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                var problem = $"chain unavailable at {chain.RpcUrl}: {e.Message}";
+                log.LogWarning("Anchoring deferred: {Problem}", problem);
+                health.Down(problem);
+                return new RunResult(touched, problem);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private RunResult Finish(List<Anchor> touched) =>
+        new(touched, touched.FirstOrDefault(a => a.Status != AnchorStatus.Confirmed)?.LastError);
+
+    /// <summary>Writes the next anchor row (pending, with range and root) for the events after the last anchored one; null when none are pending.</summary>
+    private async Task<Anchor?> CreateNextAsync(TraceDbContext db, long chainId, CancellationToken ct)
+    {
+        var lastAnchored = await db.Anchors.MaxAsync(a => (long?)a.LastEventSequence, ct) ?? 0;
+        var lastEvent = await db.Events.MaxAsync(e => (long?)e.Sequence, ct) ?? 0;
+        if (lastEvent <= lastAnchored) return null;
+
+        var first = lastAnchored + 1;
+        var last = Math.Min(lastEvent, lastAnchored + options.AnchorMaxEvents);
+        var leaves = await AnchorTrees.LoadLeavesAsync(db, first, last, ct);
+        if (leaves.Count != last - first + 1 || (long)leaves[0].Sequence != first || (long)leaves[^1].Sequence != last)
+            throw new InvalidOperationException($"Events {first}..{last} are not contiguous in the database ({leaves.Count} rows): refusing to anchor.");
+
+        var tree = StandardMerkleTree.Build(leaves);
+        var anchor = new Anchor
+        {
+            Sequence = (await db.Anchors.MaxAsync(a => (long?)a.Sequence, ct) ?? 0) + 1,
+            Root = Hex(tree.Root),
+            FirstEventSequence = first,
+            LastEventSequence = last,
+            Status = AnchorStatus.Pending,
+            ChainId = chainId,
+            Contract = chain.Contract!,
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.Anchors.Add(anchor);
+        await db.SaveChangesAsync(ct);
+        trees.Remember(anchor.Sequence, tree, anchor.Root);
+        log.LogInformation("Anchor {Sequence}: events {First}..{Last}, root {Root}", anchor.Sequence, first, last, anchor.Root);
+        return anchor;
+    }
+
+    /// <summary>Moves one anchor as far as it can go now. False when it cannot be confirmed yet (later anchors must wait).</summary>
+    private async Task<bool> BringForwardAsync(TraceDbContext db, Anchor anchor, CancellationToken ct)
+    {
+        var registry = chain.Registry!;
+
+        // The chain is the judge: whatever our row says, first ask whether the anchor is already there.
+        var onChain = await registry.GetAnchorAsync(anchor.Sequence, ct);
+        if (onChain is not null) return await AdoptAsync(db, anchor, onChain, ct);
+
+        if (anchor.Status == AnchorStatus.Submitted && anchor.TxHash is { } sent)
+        {
+            var receipt = await registry.GetReceiptAsync(sent, ct);
+            if (receipt is null && time.GetUtcNow() - (anchor.SubmittedAt ?? anchor.CreatedAt) < ReceiptTimeout)
+                return await WaitAndConfirmAsync(db, anchor, sent, ct);
+            // Mined and reverted, or never mined: the range is still free on the chain, so it is sent again below.
+            anchor.LastError = receipt is null ? $"transaction {sent} was not mined; sending again" : $"transaction {sent} reverted; sending again";
+            anchor.Status = AnchorStatus.Pending;
+            await db.SaveChangesAsync(ct);
+        }
+
+        string txHash;
+        try
+        {
+            anchor.Attempts++;
+            txHash = await registry.SendAnchorAsync(anchor.Sequence, FromHex(anchor.Root), anchor.FirstEventSequence, anchor.LastEventSequence, ct);
+        }
+        catch (ContractRevertedException e)
+        {
+            anchor.LastError = $"the contract refused anchor {anchor.Sequence}: {e.ErrorName}({string.Join(", ", e.Arguments)})";
+            await db.SaveChangesAsync(ct);
+            log.LogError("{Error}", anchor.LastError);
+            health.Down(anchor.LastError);
+            return false;
+        }
+        anchor.TxHash = txHash;
+        anchor.Status = AnchorStatus.Submitted;
+        anchor.SubmittedAt = time.GetUtcNow();
+        anchor.LastError = null;
+        await db.SaveChangesAsync(ct);
+        return await WaitAndConfirmAsync(db, anchor, txHash, ct);
+    }
+
+    private async Task<bool> WaitAndConfirmAsync(TraceDbContext db, Anchor anchor, string txHash, CancellationToken ct)
+    {
+        var registry = chain.Registry!;
+        var deadline = time.GetUtcNow() + ReceiptTimeout;
+        while (true)
+        {
+            var receipt = await registry.GetReceiptAsync(txHash, ct);
+            if (receipt is not null)
+            {
+                if (!receipt.Succeeded)
+                {
+                    anchor.Status = AnchorStatus.Pending;
+                    anchor.LastError = $"transaction {txHash} reverted";
+                    await db.SaveChangesAsync(ct);
+                    return false;
+                }
+                anchor.BlockNumber = receipt.BlockNumber;
+                var head = (long)await chain.Rpc!.GetBlockNumberAsync(ct);
+                if (head - receipt.BlockNumber + 1 >= options.Confirmations)
+                {
+                    anchor.Status = AnchorStatus.Confirmed;
+                    anchor.ConfirmedAt = time.GetUtcNow();
+                    await db.SaveChangesAsync(ct);
+                    log.LogInformation("Anchor {Sequence} confirmed in block {Block} ({Tx})", anchor.Sequence, receipt.BlockNumber, txHash);
+                    return true;
+                }
+            }
+            if (time.GetUtcNow() > deadline)
+            {
+                await db.SaveChangesAsync(ct);
+                return false; // stays submitted; the next run confirms it
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(250), time, ct);
+        }
+    }
+
+    /// <summary>The chain already holds anchor N: confirm our row if it is the same batch, mark it failed if not.</summary>
+    private async Task<bool> AdoptAsync(TraceDbContext db, Anchor anchor, AnchorRecord onChain, CancellationToken ct)
+    {
+        if (!onChain.Root.AsSpan().SequenceEqual(FromHex(anchor.Root)) ||
+            onChain.FirstEventSequence != anchor.FirstEventSequence || onChain.LastEventSequence != anchor.LastEventSequence)
+        {
+            anchor.Status = AnchorStatus.Failed;
+            anchor.LastError = $"the chain holds a different anchor {anchor.Sequence}: root {Hex(onChain.Root)}, events {onChain.FirstEventSequence}..{onChain.LastEventSequence}";
+            await db.SaveChangesAsync(ct);
+            log.LogCritical("{Error}", anchor.LastError);
+            health.Down(anchor.LastError);
+            return false;
+        }
+        if (anchor.TxHash is null || anchor.BlockNumber is null)
+        {
+            // Crashed between sending and recording: find our transaction from the Anchored event.
+            var log = (await chain.Registry!.GetAnchoredLogsAsync(0, null, ct)).FirstOrDefault(l => l.Sequence == anchor.Sequence);
+            if (log is not null)
+            {
+                anchor.TxHash = log.TransactionHash;
+                anchor.BlockNumber = log.BlockNumber;
+            }
+        }
+        if (anchor.TxHash is not null && anchor.Status != AnchorStatus.Confirmed) return await WaitAndConfirmAsync(db, anchor, anchor.TxHash, ct);
+        anchor.Status = AnchorStatus.Confirmed;
+        anchor.ConfirmedAt ??= time.GetUtcNow();
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    internal static string Hex(byte[] bytes) => "0x" + Convert.ToHexStringLower(bytes);
+
+    internal static byte[] FromHex(string hex) => Convert.FromHexString(hex.StartsWith("0x", StringComparison.Ordinal) ? hex[2..] : hex);
+}

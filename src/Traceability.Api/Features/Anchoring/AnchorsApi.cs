@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Traceability.Api.Domain;
+using Traceability.Api.Infrastructure.Auth;
+using Traceability.Api.Infrastructure.Errors;
+using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Ledger.Epcis;
+
+namespace Traceability.Api.Features.Anchoring;
+
+public static class AnchorsApi
+{
+    public sealed record AnchorResponse(long Sequence, string Root, long FirstEventSequence, long LastEventSequence, int Count,
+        string Status, string? TxHash, long? BlockNumber, long ChainId, string Contract, DateTimeOffset CreatedAt,
+        DateTimeOffset? ConfirmedAt, string? LastError)
+    {
+        public static AnchorResponse From(Anchor a) => new(a.Sequence, a.Root, a.FirstEventSequence, a.LastEventSequence, a.Count,
+            a.Status.ToString().ToLowerInvariant(), a.TxHash, a.BlockNumber, a.ChainId, a.Contract, a.CreatedAt, a.ConfirmedAt, a.LastError);
+    }
+
+    public sealed record AnchorPage(IReadOnlyList<AnchorResponse> Items, int Total, int Offset, int Limit);
+    public sealed record LeavesResponse(IReadOnlyList<string> Encoding, IReadOnlyList<string[]> Values);
+    public static readonly string[] LeafEncoding = ["uint256", "bytes32"];
+
+    public static RouteGroupBuilder MapAnchorsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("api/v1/anchors").WithTags("Anchoring");
+        group.MapPost("run", RunAsync).RequireRoles(MemberRole.Regulator)
+            .WithSummary("Anchor every pending event now: 200 with the newest anchor, 204 when nothing is pending")
+            .ProducesProblem(503);
+        group.MapGet("", ListAsync).WithSummary("Anchors, oldest first, with paging (offset, limit ≤ 1000)");
+        group.MapGet("{sequence:long}", GetAsync).WithSummary("One anchor").ProducesProblem(404);
+        group.MapGet("{sequence:long}/leaves", LeavesAsync).RequireRoles(MemberRole.Regulator)
+            .WithSummary("Every leaf of the anchor's tree, in event order, as @openzeppelin/merkle-tree values").ProducesProblem(404);
+        return group;
+    }
+
+    private static async Task<Results<Ok<AnchorResponse>, NoContent, ProblemHttpResult>> RunAsync(AnchorPendingEvents handler, CancellationToken ct)
+    {
+        var result = await handler.RunAsync(ct);
+        if (result.Anchors.Count == 0)
+            return result.Problem is null ? TypedResults.NoContent()
+                : TypedResults.Problem(statusCode: 503, title: "The chain is unavailable", detail: result.Problem, type: ProblemDetailsExceptionHandler.TypeBase + "chain-unavailable");
+        var newest = result.Anchors[^1];
+        if (newest.Status is not (AnchorStatus.Confirmed or AnchorStatus.Submitted) && result.Problem is not null)
+            return TypedResults.Problem(statusCode: 503, title: "Anchoring could not finish", detail: result.Problem,
+                type: ProblemDetailsExceptionHandler.TypeBase + "chain-unavailable", extensions: new Dictionary<string, object?> { ["anchor"] = AnchorResponse.From(newest) });
+        return TypedResults.Ok(AnchorResponse.From(newest));
+    }
+
+    private static async Task<Ok<AnchorPage>> ListAsync(TraceDbContext db, CancellationToken ct, int offset = 0, int limit = 100)
+    {
+        if (offset < 0) throw RequestValidationException.ForField("offset", "offset must be 0 or more.");
+        if (limit is < 1 or > 1000) throw RequestValidationException.ForField("limit", "limit must be between 1 and 1000.");
+        var total = await db.Anchors.CountAsync(ct);
+        var items = await db.Anchors.AsNoTracking().OrderBy(a => a.Sequence).Skip(offset).Take(limit).ToListAsync(ct);
+        return TypedResults.Ok(new AnchorPage(items.Select(AnchorResponse.From).ToList(), total, offset, limit));
+    }
+
+    private static async Task<Ok<AnchorResponse>> GetAsync(long sequence, TraceDbContext db, CancellationToken ct) =>
+        TypedResults.Ok(AnchorResponse.From(await db.Anchors.AsNoTracking().FirstOrDefaultAsync(a => a.Sequence == sequence, ct)
+            ?? throw new NotFoundException($"Anchor {sequence}")));
+
+    private static async Task<Ok<LeavesResponse>> LeavesAsync(long sequence, TraceDbContext db, CancellationToken ct)
+    {
+        var anchor = await db.Anchors.AsNoTracking().FirstOrDefaultAsync(a => a.Sequence == sequence, ct) ?? throw new NotFoundException($"Anchor {sequence}");
+        var rows = await db.Events.AsNoTracking()
+            .Where(e => e.Sequence >= anchor.FirstEventSequence && e.Sequence <= anchor.LastEventSequence)
+            .OrderBy(e => e.Sequence).Select(e => new { e.Sequence, e.EventHash }).ToListAsync(ct);
+        var values = rows.Select(r => new[] { r.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), "0x" + Convert.ToHexStringLower(EventHash.Digest(r.EventHash)) }).ToList();
+        return TypedResults.Ok(new LeavesResponse(LeafEncoding, values));
+    }
+}

@@ -1,0 +1,191 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Traceability.Api.Domain;
+using Traceability.Api.Infrastructure.Auth;
+using Traceability.Api.Infrastructure.Configuration;
+using Traceability.Api.Infrastructure.Errors;
+using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Ledger.Epcis;
+
+namespace Traceability.Api.Features.Capture;
+
+/// <summary>What capture answers for each event: its id, its CBV 2.0 hash, its place in the ledger and when it was recorded.</summary>
+public sealed record CaptureReceipt(string EventId, string EventHash, long Sequence, DateTimeOffset RecordTime);
+
+/// <summary>An event that passed validation, hashed, ready to append.</summary>
+public sealed record ValidatedEvent(int Index, EpcisEvent Event, string EventHash, string Json, IReadOnlyList<(string Epc, string Role)> Identifiers);
+
+/// <summary>
+/// POST /api/v1/capture: parse an EPCIS 2.0 document (JSON-LD or XML), validate every event, and append the new ones
+/// with the next sequence numbers in one transaction. All or nothing: one bad event rejects the whole document and
+/// nothing is stored. An event captured before (same event hash) gets its first receipt back and is not stored twice.
+/// </summary>
+public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock writeLock, TraceOptions options, TimeProvider time)
+{
+    public static EpcisDocument Parse(string body, string? contentType)
+    {
+        var media = (contentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
+        try
+        {
+            return media switch
+            {
+                "application/json" or "application/ld+json" => EpcisParser.ParseJson(body),
+                "application/xml" or "text/xml" => EpcisParser.ParseXml(body),
+                _ => throw new UnsupportedMediaTypeException(
+                    $"Content-Type '{media}' is not supported: send application/json, application/ld+json or application/xml."),
+            };
+        }
+        catch (EpcisFormatException e) when (e.EventIndex is not null && media is "application/json" or "application/ld+json")
+        {
+            throw EveryBadEvent(body, e);
+        }
+        catch (EpcisFormatException e)
+        {
+            var field = e.Field ?? "document";
+            throw new RequestValidationException("The EPCIS document is malformed", [new FieldError(field, e.Message, e.EventIndex)], unprocessable: e.EventIndex is not null);
+        }
+    }
+
+    /// <summary>
+    /// The parser stops at the first bad event; to list every bad event with its field, parse each event of the
+    /// eventList on its own (with the document's @context) and validate the ones that parse.
+    /// </summary>
+    private static RequestValidationException EveryBadEvent(string body, EpcisFormatException first)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject();
+        var list = (root["epcisBody"]?["eventList"] ?? root["epcisBody"]?["queryResults"]?["resultsBody"]?["eventList"])?.AsArray();
+        if (list is null) return new RequestValidationException("The EPCIS document is malformed", [new FieldError(first.Field ?? "event", first.Message, first.EventIndex)], true);
+        var errors = new List<FieldError>();
+        var parsed = new List<(int, EpcisEvent)>();
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] is not System.Text.Json.Nodes.JsonObject e)
+            {
+                errors.Add(new FieldError("event", "An event must be a JSON object.", i));
+                continue;
+            }
+            var standalone = (System.Text.Json.Nodes.JsonObject)e.DeepClone();
+            if (root["@context"] is { } context && !standalone.ContainsKey("@context")) standalone["@context"] = context.DeepClone();
+            try { parsed.Add((i, EpcisParser.ParseEventJson(standalone.ToJsonString()))); }
+            catch (EpcisFormatException ex) { errors.Add(new FieldError(ex.Field ?? "event", ex.Message, i)); }
+        }
+        errors.AddRange(EpcisEventValidator.Check(parsed).Errors);
+        if (errors.Count == 0) errors.Add(new FieldError(first.Field ?? "event", first.Message, first.EventIndex));
+        return EpcisEventValidator.Rejection(errors.OrderBy(e => e.Index).ThenBy(e => e.Field, StringComparer.Ordinal).ToList(), list.Count);
+    }
+
+    public async Task<IReadOnlyList<CaptureReceipt>> HandleAsync(EpcisDocument document, Caller caller, CancellationToken ct)
+    {
+        if (document.Events.Count == 0)
+            throw RequestValidationException.ForField("epcisBody.eventList", "The document holds no event.");
+        if (document.Events.Count > options.CaptureMaxEvents)
+            throw new PayloadTooLargeException($"The document holds {document.Events.Count} events; at most {options.CaptureMaxEvents} are accepted in one capture.");
+
+        var validated = EpcisEventValidator.ValidateAll(document.Events);
+
+        using var _ = await writeLock.AcquireAsync(ct);
+        var conn = db.Database.GetDbConnection();
+        if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (db.Database.IsNpgsql()) await ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(7245001)", ct); // one appender across instances
+
+        var recordTime = time.GetUtcNow();
+        var recordTimeText = DbTime.Format(recordTime);
+        recordTime = DbTime.Parse(recordTimeText);
+        var next = await ScalarLongAsync(conn, tx, "SELECT COALESCE(MAX(sequence), 0) FROM events", ct) + 1;
+
+        await using var find = Command(conn, tx, "SELECT sequence, event_id, record_time FROM events WHERE event_hash = @h", "@h");
+        await using var insert = Command(conn, tx,
+            "INSERT INTO events (sequence, event_hash, event_id, event_type, event_time, record_time, biz_step, disposition, read_point, biz_location, submitter_id, json) " +
+            "VALUES (@s, @h, @id, @t, @et, @rt, @bs, @d, @rp, @bl, @sub, @j)",
+            "@s", "@h", "@id", "@t", "@et", "@rt", "@bs", "@d", "@rp", "@bl", "@sub", "@j");
+        await using var index = Command(conn, tx,
+            db.Database.IsNpgsql()
+                ? "INSERT INTO event_epcs (epc, sequence, role) VALUES (@e, @s, @r) ON CONFLICT DO NOTHING"
+                : "INSERT OR IGNORE INTO event_epcs (epc, sequence, role) VALUES (@e, @s, @r)",
+            "@e", "@s", "@r");
+
+        var receipts = new CaptureReceipt[validated.Count];
+        var inThisDocument = new Dictionary<string, CaptureReceipt>(StringComparer.Ordinal);
+        foreach (var v in validated)
+        {
+            if (inThisDocument.TryGetValue(v.EventHash, out var same)) { receipts[v.Index] = same; continue; }
+
+            find.Parameters[0].Value = v.EventHash;
+            await using (var r = await find.ExecuteReaderAsync(ct))
+            {
+                if (await r.ReadAsync(ct))
+                {
+                    var first = new CaptureReceipt(r.IsDBNull(1) ? v.EventHash : r.GetString(1), v.EventHash, r.GetInt64(0), DbTime.Parse(r.GetString(2)));
+                    receipts[v.Index] = inThisDocument[v.EventHash] = first;
+                    continue;
+                }
+            }
+
+            var e = v.Event;
+            var sequence = next++;
+            var eventId = e.EventId ?? v.EventHash;
+            Set(insert, sequence, v.EventHash, eventId, e.Type, DbTime.Format(e.EventTime), recordTimeText,
+                e.BizStep, e.Disposition, e.ReadPoint, e.BizLocation, caller.MemberId, v.Json);
+            await insert.ExecuteNonQueryAsync(ct);
+            foreach (var (epc, role) in v.Identifiers)
+            {
+                Set(index, epc, sequence, role);
+                await index.ExecuteNonQueryAsync(ct);
+            }
+            receipts[v.Index] = inThisDocument[v.EventHash] = new CaptureReceipt(eventId, v.EventHash, sequence, recordTime);
+        }
+
+        await tx.CommitAsync(ct);
+        return receipts;
+    }
+
+    private static DbCommand Command(DbConnection conn, DbTransaction tx, string sql, params string[] parameters)
+    {
+        var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        foreach (var p in parameters) SchemaMigrator.AddParameter(cmd, p, null);
+        cmd.Prepare();
+        return cmd;
+    }
+
+    private static void Set(DbCommand cmd, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
+    }
+
+    private static async Task<long> ScalarLongAsync(DbConnection conn, DbTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task ExecAsync(DbConnection conn, DbTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}
+
+/// <summary>Serialises appends inside one process, so sequence numbers stay gap-free under concurrent captures.</summary>
+public sealed class CaptureWriteLock
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public async Task<IDisposable> AcquireAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        return new Releaser(_gate);
+    }
+
+    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+        public void Dispose() { if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release(); }
+    }
+}

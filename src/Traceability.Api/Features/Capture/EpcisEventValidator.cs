@@ -1,0 +1,150 @@
+using System.Text.RegularExpressions;
+using Traceability.Api.Domain;
+using Traceability.Api.Infrastructure.Errors;
+using Traceability.Ledger.Epcis;
+
+namespace Traceability.Api.Features.Capture;
+
+/// <summary>
+/// The capture rules on each event, beyond what the parser already refuses: the constraints of the EPCIS 2.0 JSON schema
+/// that the typed model does not enforce by itself, the CBV vocabularies, EPC syntax, and a document-supplied
+/// <c>ni:</c> eventID that must equal the computed CBV 2.0 hash. Every failure names the event's index and the field.
+/// </summary>
+public static partial class EpcisEventValidator
+{
+    [GeneratedRegex(@"^[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)$")]
+    private static partial Regex TimeZoneOffset();
+
+    public static IReadOnlyList<ValidatedEvent> ValidateAll(IReadOnlyList<EpcisEvent> events)
+    {
+        var (results, errors) = Check(events.Select((e, i) => (i, e)).ToList());
+        if (errors.Count > 0) throw Rejection(errors, events.Count);
+        return results;
+    }
+
+    /// <summary>Validates (index, event) pairs; returns the valid ones (by position in the input) and every error.</summary>
+    public static (ValidatedEvent[] Valid, List<FieldError> Errors) Check(IReadOnlyList<(int Index, EpcisEvent Event)> events)
+    {
+        var results = new ValidatedEvent[events.Count];
+        var errors = new System.Collections.Concurrent.ConcurrentBag<FieldError>();
+        // Hashing and serialising are the CPU work of a capture: spread them over the cores.
+        Parallel.For(0, events.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            var local = new List<FieldError>();
+            var v = Validate(events[i].Index, events[i].Event, local);
+            foreach (var e in local) errors.Add(e);
+            if (v is not null) results[i] = v;
+        });
+        return (results, errors.OrderBy(e => e.Index).ThenBy(e => e.Field, StringComparer.Ordinal).ToList());
+    }
+
+    public static RequestValidationException Rejection(IReadOnlyList<FieldError> errors, int eventCount)
+    {
+        var bad = errors.Select(e => e.Index).Distinct().Count();
+        return new RequestValidationException($"{bad} of {eventCount} events are invalid; nothing was stored", errors, unprocessable: true);
+    }
+
+    private static ValidatedEvent? Validate(int index, EpcisEvent e, List<FieldError> errors)
+    {
+        void Fail(string field, string message) => errors.Add(new FieldError(field, message, index));
+
+        if (e.Type is not ("ObjectEvent" or "AggregationEvent" or "TransactionEvent" or "TransformationEvent" or "AssociationEvent"))
+            Fail("type", $"'{e.Type}' is not an EPCIS 2.0 event type.");
+        if (!TimeZoneOffset().IsMatch(e.EventTimeZoneOffset ?? ""))
+            Fail("eventTimeZoneOffset", $"'{e.EventTimeZoneOffset}' is not an offset of the form +HH:MM or -HH:MM.");
+
+        if (e.Type == "TransformationEvent")
+        {
+            if (e.Action is not null) Fail("action", "A TransformationEvent has no action.");
+        }
+        else if (e.Action is not ("ADD" or "OBSERVE" or "DELETE"))
+            Fail("action", e.Action is null ? "action is required (ADD, OBSERVE or DELETE)." : $"'{e.Action}' is not ADD, OBSERVE or DELETE.");
+
+        // The "required" and "anyOf" clauses of the EPCIS 2.0 JSON schema (../shared/conformance/epcis-spec), per type.
+        switch (e.Type)
+        {
+            case "ObjectEvent" when e.EpcList.Count == 0 && e.QuantityList.Count == 0 && (e.SensorElements.Count == 0 || e.ReadPoint is null):
+                Fail("epcList", "An ObjectEvent names EPCs (epcList), quantities (quantityList), or sensor data (sensorElementList) with a readPoint.");
+                break;
+            case "AggregationEvent" when e.Action is "ADD" or "DELETE" && e.ParentId is null:
+                Fail("parentID", $"An AggregationEvent with action {e.Action} needs parentID.");
+                break;
+            case "AssociationEvent" when e.ParentId is null:
+                Fail("parentID", "An AssociationEvent needs parentID.");
+                break;
+            case "TransactionEvent" when e.BizTransactions.Count == 0:
+                Fail("bizTransactionList", "A TransactionEvent needs at least one bizTransaction.");
+                break;
+            case "TransformationEvent":
+                var noInputs = e.InputEpcList.Count + e.InputQuantityList.Count == 0;
+                var noOutputs = e.OutputEpcList.Count + e.OutputQuantityList.Count == 0;
+                if (e.TransformationId is null ? noInputs || noOutputs : noInputs && noOutputs)
+                    Fail("inputEPCList", "A TransformationEvent names inputs and outputs, or a transformationID with inputs or outputs.");
+                break;
+        }
+
+        if (CbvVocabulary.Check(e.BizStep, "BizStep-", CbvVocabulary.BizSteps, "business step") is { } bizStepError) Fail("bizStep", bizStepError);
+        if (CbvVocabulary.Check(e.Disposition, "Disp-", CbvVocabulary.Dispositions, "disposition") is { } dispError) Fail("disposition", dispError);
+        foreach (var t in e.BizTransactions)
+            if (CbvVocabulary.Check(t.Type, "BTT-", CbvVocabulary.BizTransactionTypes, "business transaction type") is { } m) Fail("bizTransactionList.type", m);
+        foreach (var t in e.Sources.Concat(e.Destinations))
+            if (CbvVocabulary.Check(t.Type, "SDT-", CbvVocabulary.SourceDestinationTypes, "source/destination type") is { } m) Fail("sourceList.type", m);
+
+        var identifiers = new List<(string, string)>();
+        void Ids(IEnumerable<string> values, string field, string role)
+        {
+            foreach (var value in values)
+            {
+                if (CanonicalId(value, out var canonical, out var problem)) identifiers.Add((canonical, role));
+                else Fail(field, problem!);
+            }
+        }
+        Ids(e.EpcList, "epcList", EpcRoles.Epc);
+        if (e.ParentId is not null) Ids([e.ParentId], "parentID", EpcRoles.Parent);
+        Ids(e.ChildEpcs, "childEPCs", EpcRoles.Child);
+        Ids(e.InputEpcList, "inputEPCList", EpcRoles.Input);
+        Ids(e.OutputEpcList, "outputEPCList", EpcRoles.Output);
+        Ids(e.QuantityList.Concat(e.ChildQuantityList).Concat(e.InputQuantityList).Concat(e.OutputQuantityList).Select(q => q.EpcClass), "quantityList.epcClass", EpcRoles.Class);
+        if (e.ReadPoint is not null && !IsUri(e.ReadPoint)) Fail("readPoint.id", $"'{e.ReadPoint}' is not a URI.");
+        if (e.BizLocation is not null && !IsUri(e.BizLocation)) Fail("bizLocation.id", $"'{e.BizLocation}' is not a URI.");
+
+        string hash;
+        try { hash = EventHash.Compute(e); }
+        catch (Exception ex) when (ex is FormatException or EpcisFormatException or ArgumentException)
+        {
+            Fail("event", $"The CBV 2.0 event hash cannot be computed: {ex.Message}");
+            return null;
+        }
+        if (e.EventId is { } id && id.StartsWith("ni:", StringComparison.OrdinalIgnoreCase) && !SameHash(id, hash))
+            Fail("eventID", $"eventID '{id}' disagrees with the event's CBV 2.0 hash '{hash}'.");
+
+        return errors.Count > 0 ? null : new ValidatedEvent(index, e, hash, EpcisJsonLd.WriteEvent(e), identifiers);
+    }
+
+    /// <summary>EPC URNs and GS1 Digital Link URIs become the canonical Digital Link; other URIs are kept as they are.</summary>
+    public static bool CanonicalId(string value, out string canonical, out string? problem)
+    {
+        problem = null;
+        if (Gs1Identifiers.TryToCanonicalDigitalLink(value, out canonical)) return true;
+        canonical = value;
+        if (value.StartsWith("urn:epc:", StringComparison.OrdinalIgnoreCase))
+        {
+            problem = $"'{value}' is not a valid EPC URN.";
+            return false;
+        }
+        if (!IsUri(value))
+        {
+            problem = $"'{value}' is neither an EPC URN, a GS1 Digital Link nor a URI.";
+            return false;
+        }
+        return true;
+    }
+
+    private static bool IsUri(string value) => Uri.TryCreate(value, UriKind.Absolute, out _);
+
+    private static bool SameHash(string supplied, string computed)
+    {
+        try { return EventHash.Digest(supplied).AsSpan().SequenceEqual(EventHash.Digest(computed)); }
+        catch (FormatException) { return false; }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Traceability.Api.Domain;
+using Traceability.Api.Features.Anchoring;
+using Traceability.Api.Infrastructure.Auth;
+using Traceability.Api.Infrastructure.Errors;
+using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Ledger.Epcis;
+using Traceability.Ledger.Merkle;
+
+namespace Traceability.Api.Features.Events;
+
+/// <summary>Stored events and their proof bundles (DESIGN.md "The proof bundle").</summary>
+public static class EventsApi
+{
+    public sealed record AnchorRef(long Sequence, long ChainId, string Contract, string? TxHash, long? BlockNumber, string Status);
+    public sealed record EventResponse(long Sequence, string EventId, string EventHash, DateTimeOffset RecordTime, string SubmitterId, JsonNode Event, AnchorRef? Anchor);
+    public sealed record LeafRef(IReadOnlyList<string> Encoding, IReadOnlyList<string> Value);
+    public sealed record ProofBundle(JsonNode Event, string EventHash, long Sequence, LeafRef Leaf, IReadOnlyList<string>? Proof, string? Root, AnchorRef? Anchor);
+
+    public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("api/v1/events").WithTags("Events");
+        group.MapGet("{sequence:long}", GetAsync).RequireRoles().WithSummary("The stored event, its hash and its anchor status").ProducesProblem(404);
+        group.MapGet("{sequence:long}/proof", ProofAsync).RequireRoles().WithSummary("The event's proof bundle").ProducesProblem(404);
+        return group;
+    }
+
+    private static async Task<Ok<EventResponse>> GetAsync(long sequence, HttpContext http, TraceDbContext db, CancellationToken ct)
+    {
+        var (e, anchor) = await LoadAsync(sequence, http, db, ct);
+        return TypedResults.Ok(new EventResponse(e.Sequence, e.EventId ?? e.EventHash, e.EventHash, e.RecordTime, e.SubmitterId,
+            JsonNode.Parse(e.Json)!, anchor is null ? null : Ref(anchor)));
+    }
+
+    private static async Task<Ok<ProofBundle>> ProofAsync(long sequence, HttpContext http, TraceDbContext db, AnchorTrees trees, CancellationToken ct)
+    {
+        var (e, anchor) = await LoadAsync(sequence, http, db, ct);
+        var leaf = new LeafRef(AnchorsApi.LeafEncoding,
+            [e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), "0x" + Convert.ToHexStringLower(EventHash.Digest(e.EventHash))]);
+        if (anchor is null)
+            return TypedResults.Ok(new ProofBundle(JsonNode.Parse(e.Json)!, e.EventHash, e.Sequence, leaf, null, null, null));
+        var tree = await trees.GetAsync(db, anchor, ct);
+        var proof = tree.GetProof((ulong)e.Sequence).Select(p => "0x" + Convert.ToHexStringLower(p)).ToList();
+        return TypedResults.Ok(new ProofBundle(JsonNode.Parse(e.Json)!, e.EventHash, e.Sequence, leaf, proof, anchor.Root, Ref(anchor)));
+    }
+
+    private static AnchorRef Ref(Anchor a) => new(a.Sequence, a.ChainId, a.Contract, a.TxHash, a.BlockNumber, a.Status.ToString().ToLowerInvariant());
+
+    private static async Task<(TraceEvent Event, Anchor? Anchor)> LoadAsync(long sequence, HttpContext http, TraceDbContext db, CancellationToken ct)
+    {
+        var e = await db.Events.AsNoTracking().FirstOrDefaultAsync(x => x.Sequence == sequence, ct) ?? throw new NotFoundException($"Event {sequence}");
+        var caller = http.Caller();
+        if (!caller.SeesEverything && !await Visibility.CanSeeEventAsync(db, caller, e, ct)) throw new NotFoundException($"Event {sequence}");
+        var anchor = await db.Anchors.AsNoTracking()
+            .Where(a => a.FirstEventSequence <= sequence && a.LastEventSequence >= sequence && a.Status != AnchorStatus.Failed)
+            .FirstOrDefaultAsync(ct);
+        return (e, anchor);
+    }
+}
+
+/// <summary>
+/// Who may see an event (the tracing issue refines this): regulators and the admin see everything; a member sees the
+/// events it submitted, those at its own locations, and those naming products it owns.
+/// </summary>
+public static class Visibility
+{
+    public static async Task<bool> CanSeeEventAsync(TraceDbContext db, Caller caller, TraceEvent e, CancellationToken ct)
+    {
+        if (caller.SeesEverything || e.SubmitterId == caller.MemberId) return true;
+        var ownLocations = db.Locations.Where(l => l.MemberId == caller.MemberId).Select(l => l.Id);
+        if (await ownLocations.AnyAsync(l => l == e.BizLocation || l == e.ReadPoint, ct)) return true;
+        if (caller.Role != MemberRole.Manufacturer) return false;
+        var gtins = await db.Products.Where(p => p.OwnerMemberId == caller.MemberId).Select(p => p.Gtin).ToListAsync(ct);
+        if (gtins.Count == 0) return false;
+        var epcs = await db.EventEpcs.Where(x => x.Sequence == e.Sequence).Select(x => x.Epc).ToListAsync(ct);
+        return epcs.Any(epc => gtins.Any(g => epc.Contains("/01/" + g, StringComparison.Ordinal)));
+    }
+}

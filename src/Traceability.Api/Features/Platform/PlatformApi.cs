@@ -1,0 +1,64 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Traceability.Api.Features.Anchoring;
+using Traceability.Api.Infrastructure.Chain;
+using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Chain;
+
+namespace Traceability.Api.Features.Platform;
+
+/// <summary>GET /health (database and chain) and GET /api/v1/chain.</summary>
+public static class PlatformApi
+{
+    public sealed record Check(string Status, string? Detail);
+    public sealed record HealthResponse(string Status, Check Database, Check Chain, Check Anchoring);
+    public sealed record ChainResponse(string? RpcUrl, long? ChainId, string? Contract, string? Anchorer);
+
+    public static void MapPlatformApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health", HealthAsync).WithTags("Platform").WithSummary("200 when the database and the chain answer; 503 otherwise, with the reason");
+        app.MapGet("/api/v1/chain", ChainAsync).WithTags("Platform").WithSummary("The chain and AnchorRegistry the service anchors to");
+    }
+
+    private static async Task<JsonHttpResult<HealthResponse>> HealthAsync(TraceDbContext db, ChainConnection chain, ChainHealth chainHealth, CancellationToken ct)
+    {
+        Check database, chainCheck;
+        try
+        {
+            var events = await db.Events.CountAsync(ct);
+            database = new Check("ok", $"{events} events");
+        }
+        catch (Exception e) { database = new Check("down", e.Message); }
+
+        if (chain.ConfigurationProblem is { } problem) chainCheck = new Check("down", problem);
+        else
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(3));
+                var block = await chain.Rpc!.GetBlockNumberAsync(timeout.Token);
+                var code = await chain.Rpc.GetCodeAsync(chain.Contract!, BlockTag.Latest, timeout.Token);
+                chainCheck = code.Length == 0
+                    ? new Check("down", $"no contract code at {chain.Contract} on {chain.RpcUrl}")
+                    : new Check("ok", $"block {block}");
+            }
+            catch (Exception e) { chainCheck = new Check("down", $"{chain.RpcUrl}: {e.Message}"); }
+        }
+        var anchoring = chainHealth.Problem is { } p ? new Check("degraded", p) : new Check("ok", null);
+
+        var status = database.Status != "ok" || chainCheck.Status != "ok" ? "degraded" : anchoring.Status == "ok" ? "healthy" : "degraded";
+        var code200 = database.Status == "ok" && chainCheck.Status == "ok";
+        return TypedResults.Json(new HealthResponse(status, database, chainCheck, anchoring), statusCode: code200 ? 200 : 503);
+    }
+
+    private static async Task<Ok<ChainResponse>> ChainAsync(ChainConnection chain, CancellationToken ct)
+    {
+        long? chainId = chain.KnownChainId;
+        if (chainId is null && chain.Rpc is not null)
+        {
+            try { chainId = await chain.GetChainIdAsync(ct); } catch (Exception) { /* reported by /health */ }
+        }
+        return TypedResults.Ok(new ChainResponse(chain.RpcUrl, chainId, chain.Contract, chain.Signer?.Address));
+    }
+}

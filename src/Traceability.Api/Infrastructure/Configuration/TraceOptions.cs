@@ -1,0 +1,78 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Traceability.Api.Infrastructure.Configuration;
+
+/// <summary>
+/// The service's settings. Each one is read from the environment variable named in its comment
+/// (the names DESIGN.md and README.md document); a bad value stops the start with a clear line.
+/// </summary>
+public sealed class TraceOptions
+{
+    /// <summary>TRACE_DATA_DIR: the data folder (SQLite file, chain.json, chain key, admin key).</summary>
+    [Required] public string DataDir { get; set; } = "data";
+
+    /// <summary>TRACE_DB: empty for SQLite in the data folder; a PostgreSQL connection string switches to PostgreSQL.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>TRACE_ADMIN_KEY: the admin API key; generated once and kept in the data folder when empty.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>TRACE_CHAIN_RPC: the chain's JSON-RPC URL; defaults to the deployment record's.</summary>
+    public string? ChainRpc { get; set; }
+
+    /// <summary>TRACE_CONTRACT: the AnchorRegistry address; defaults to the deployment record's.</summary>
+    public string? Contract { get; set; }
+
+    /// <summary>TRACE_CHAIN_KEY: the anchorer's private key (hex); defaults to the data folder's chain-key file.</summary>
+    public string? ChainKey { get; set; }
+
+    /// <summary>TRACE_ANCHOR_INTERVAL: seconds between anchoring runs (default 60).</summary>
+    [Range(1, 86_400)] public int AnchorIntervalSeconds { get; set; } = 60;
+
+    /// <summary>TRACE_ANCHOR_MAX_EVENTS: the most events in one anchor (default 100,000).</summary>
+    [Range(1, 10_000_000)] public int AnchorMaxEvents { get; set; } = 100_000;
+
+    /// <summary>TRACE_CONFIRMATIONS: blocks after which an anchor counts as confirmed (default 1: the block that includes it).</summary>
+    [Range(1, 1000)] public int Confirmations { get; set; } = 1;
+
+    /// <summary>TRACE_ANCHOR_SCHEDULE: false turns the recurring anchoring job off (on-demand only).</summary>
+    public bool AnchorSchedule { get; set; } = true;
+
+    /// <summary>TRACE_CAPTURE_MAX_BYTES: the largest capture document (default 10 MB).</summary>
+    [Range(1024, 1_000_000_000)] public long CaptureMaxBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>TRACE_CAPTURE_MAX_EVENTS: the most events in one capture document (default 10,000).</summary>
+    [Range(1, 1_000_000)] public int CaptureMaxEvents { get; set; } = 10_000;
+
+    /// <summary>TRACE_PUBLIC_BASE_URL: the base of Digital Link URIs printed on labels (default http://localhost:5080).</summary>
+    public string PublicBaseUrl { get; set; } = "http://localhost:5080";
+
+    public string DatabasePathOrConnection => string.IsNullOrWhiteSpace(Database) ? Path.Combine(DataDir, "traceability.db") : Database!;
+
+    public bool UsesPostgres => !string.IsNullOrWhiteSpace(Database) &&
+        (Database!.Contains("Host=", StringComparison.OrdinalIgnoreCase) || Database.StartsWith("postgres", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Reads the TRACE_* variables (and the same keys from any other configuration source).</summary>
+    public static void Bind(TraceOptions o, IConfiguration c)
+    {
+        o.DataDir = c["TRACE_DATA_DIR"] is { Length: > 0 } d ? d : o.DataDir;
+        o.Database = c["TRACE_DB"] ?? o.Database;
+        o.AdminKey = c["TRACE_ADMIN_KEY"] ?? o.AdminKey;
+        o.ChainRpc = c["TRACE_CHAIN_RPC"] ?? o.ChainRpc;
+        o.Contract = c["TRACE_CONTRACT"] ?? o.Contract;
+        o.ChainKey = c["TRACE_CHAIN_KEY"] ?? o.ChainKey;
+        o.AnchorIntervalSeconds = Int(c, "TRACE_ANCHOR_INTERVAL", o.AnchorIntervalSeconds);
+        o.AnchorMaxEvents = Int(c, "TRACE_ANCHOR_MAX_EVENTS", o.AnchorMaxEvents);
+        o.Confirmations = Int(c, "TRACE_CONFIRMATIONS", o.Confirmations);
+        o.AnchorSchedule = c["TRACE_ANCHOR_SCHEDULE"] is not { } s || !s.Equals("false", StringComparison.OrdinalIgnoreCase);
+        o.CaptureMaxBytes = c["TRACE_CAPTURE_MAX_BYTES"] is { } b ? long.Parse(b, System.Globalization.CultureInfo.InvariantCulture) : o.CaptureMaxBytes;
+        o.CaptureMaxEvents = Int(c, "TRACE_CAPTURE_MAX_EVENTS", o.CaptureMaxEvents);
+        o.PublicBaseUrl = c["TRACE_PUBLIC_BASE_URL"] ?? o.PublicBaseUrl;
+    }
+
+    private static int Int(IConfiguration c, string key, int fallback) =>
+        c[key] is not { } v ? fallback
+        : int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
+        : throw new OptionsValidationException(key, typeof(TraceOptions), [$"{key} must be an integer, got '{v}'."]);
+}

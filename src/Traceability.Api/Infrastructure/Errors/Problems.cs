@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Traceability.Api.Infrastructure.Errors;
+
+/// <summary>One problem with one field of the request; <see cref="Index"/> is the event's position in a capture document.</summary>
+public sealed record FieldError(string Field, string Message, int? Index = null);
+
+/// <summary>The request is malformed or breaks a validation rule: 400 (or 422 when <see cref="Unprocessable"/>).</summary>
+public sealed class RequestValidationException(string title, IReadOnlyList<FieldError> errors, bool unprocessable = false) : Exception(title)
+{
+    public IReadOnlyList<FieldError> Errors { get; } = errors;
+    public bool Unprocessable { get; } = unprocessable;
+
+    public static RequestValidationException ForField(string field, string message) => new($"Invalid {field}", [new FieldError(field, message)]);
+}
+
+public sealed class NotFoundException(string what) : Exception($"{what} was not found.");
+
+public sealed class ConflictException(string message) : Exception(message);
+
+public sealed class PayloadTooLargeException(string message) : Exception(message);
+
+public sealed class UnsupportedMediaTypeException(string message) : Exception(message);
+
+/// <summary>Maps the exceptions above to RFC 7807 ProblemDetails with a stable <c>type</c>; anything else is a 500.</summary>
+public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problems, ILogger<ProblemDetailsExceptionHandler> log) : IExceptionHandler
+{
+    public const string TypeBase = "https://traceability.example/problems/";
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        var (status, type, title) = exception switch
+        {
+            RequestValidationException { Unprocessable: true } v => (StatusCodes.Status422UnprocessableEntity, "validation", v.Message),
+            RequestValidationException v => (StatusCodes.Status400BadRequest, "validation", v.Message),
+            NotFoundException => (StatusCodes.Status404NotFound, "not-found", "Not found"),
+            ConflictException => (StatusCodes.Status409Conflict, "conflict", "Conflict"),
+            PayloadTooLargeException => (StatusCodes.Status413PayloadTooLarge, "too-large", "Payload too large"),
+            UnsupportedMediaTypeException => (StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type"),
+            BadHttpRequestException b when b.StatusCode == StatusCodes.Status413PayloadTooLarge => (413, "too-large", "Payload too large"),
+            BadHttpRequestException b => (b.StatusCode, "bad-request", "Bad request"),
+            _ => (StatusCodes.Status500InternalServerError, "internal", "An unexpected error occurred"),
+        };
+        if (status == 500) log.LogError(exception, "Unhandled exception on {Method} {Path}", http.Request.Method, http.Request.Path);
+
+        var details = new ProblemDetails
+        {
+            Status = status,
+            Type = TypeBase + type,
+            Title = title,
+            Detail = status == 500 ? null : exception.Message,
+            Instance = http.Request.Path,
+        };
+        if (exception is RequestValidationException rv)
+            details.Extensions["errors"] = rv.Errors.Select(e => new { index = e.Index, field = e.Field, message = e.Message }).ToArray();
+
+        http.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = details, Exception = exception });
+    }
+}

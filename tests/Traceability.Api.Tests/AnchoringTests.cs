@@ -1,0 +1,185 @@
+using System.Net;
+using System.Numerics;
+using System.Text.Json.Nodes;
+using Traceability.Api.Tests.Support;
+using Traceability.Chain;
+using Traceability.Ledger.Merkle;
+
+namespace Traceability.Api.Tests;
+
+[Collection(ChainCollection.Name)]
+public sealed class AnchoringTests(ChainFixture chain)
+{
+    private static async Task<List<JsonNode>> BundlesAsync(TraceService svc, long from, long to)
+    {
+        var bundles = new List<JsonNode>();
+        for (var s = from; s <= to; s++)
+        {
+            var r = await svc.Admin.GetAsync($"/api/v1/events/{s}/proof");
+            r.StatusCode.Should().Be(HttpStatusCode.OK);
+            bundles.Add(await TraceService.JsonAsync(r));
+        }
+        return bundles;
+    }
+
+    private AnchorRegistryClient Registry(TraceService svc) => new(new EthereumRpcClient(new HttpClient(), chain.Node.RpcUrl), svc.Registry.Contract);
+
+    [SharedFact]
+    public async Task AnchorsOfficialExamplesAndEveryProofVerifiesWithOpenZeppelinJsAndTheContract()
+    {
+        await using var svc = await chain.StartServiceAsync(new Dictionary<string, string> { ["TRACE_ANCHOR_MAX_EVENTS"] = "20" });
+        var (regulator, _) = await svc.MemberAsync("regulator");
+        foreach (var file in Directory.EnumerateFiles(RepoPaths.SharedPath("conformance", "epcis-examples"), "*.jsonld", SearchOption.AllDirectories).Order())
+        {
+            // Without their stale eventIDs (see ConformanceCaptureTests): the events, and so their hashes, are the official ones.
+            var response = await TraceService.CaptureAsync(regulator, EpcisDocs.WithoutEventIds(await File.ReadAllTextAsync(file)));
+            response.StatusCode.Should().Be(HttpStatusCode.Created, file);
+        }
+        var total = svc.Scalar("SELECT COUNT(*) FROM events");
+        total.Should().BeGreaterThan(40);
+
+        var (status, anchor) = await svc.AnchorAsync();
+        status.Should().Be(200);
+        ((string)anchor!["status"]!).Should().Be("confirmed");
+        ((long)anchor["lastEventSequence"]!).Should().Be(total);
+        var anchors = (await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/anchors")))["items"]!.AsArray();
+        anchors.Count.Should().Be((int)((total + 19) / 20), "a backlog larger than TRACE_ANCHOR_MAX_EVENTS is anchored in several batches");
+
+        var bundles = await BundlesAsync(svc, 1, total);
+        var registry = Registry(svc);
+        var jsAnchors = new List<JsonNode>();
+        foreach (var a in anchors)
+        {
+            var seq = (long)a!["sequence"]!;
+            var onChain = await registry.GetAnchorAsync(seq, CancellationToken.None);
+            onChain.Should().NotBeNull();
+            var leaves = await TraceService.JsonAsync(await svc.Admin.GetAsync($"/api/v1/anchors/{seq}/leaves"));
+            jsAnchors.Add(new JsonObject { ["sequence"] = seq, ["root"] = "0x" + Convert.ToHexStringLower(onChain!.Root), ["leaves"] = leaves });
+        }
+        var js = await OpenZeppelinJs.CheckAsync(bundles, jsAnchors);
+        js["bundles"]!.AsArray().Should().HaveCount((int)total).And.OnlyContain(b => (bool)b!["verified"]!);
+        js["anchors"]!.AsArray().Should().OnlyContain(a => (bool)a!["matches"]!);
+
+        foreach (var b in bundles)
+        {
+            var leaf = new MerkleLeaf(ulong.Parse((string)b["leaf"]!["value"]![0]!), Convert.FromHexString(((string)b["leaf"]!["value"]![1]!)[2..]));
+            var proof = b["proof"]!.AsArray().Select(p => Convert.FromHexString(((string)p!)[2..])).ToList();
+            (await registry.VerifyAsync(new BigInteger((long)b["anchor"]!["sequence"]!), leaf.Hash(), proof, CancellationToken.None))
+                .Should().BeTrue($"event {b["sequence"]} verifies with the contract");
+            ((string)b["anchor"]!["status"]!).Should().Be("confirmed");
+            ((string)b["anchor"]!["contract"]!).Should().BeEquivalentTo(svc.Registry.Contract);
+        }
+    }
+
+    [Fact]
+    public async Task BundleBeforeAnchoringHasNullProofRootAndAnchor()
+    {
+        await using var svc = await chain.StartServiceAsync();
+        var (maker, _) = await svc.MemberAsync("manufacturer");
+        await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(1));
+        var bundle = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/events/1/proof"));
+        bundle["anchor"].Should().BeNull();
+        bundle["proof"].Should().BeNull();
+        bundle["root"].Should().BeNull();
+        ((string)bundle["leaf"]!["value"]![0]!).Should().Be("1");
+        (await svc.AnchorAsync()).Status.Should().Be(200);
+        (await svc.AnchorAsync()).Status.Should().Be(204, "nothing is pending any more");
+    }
+
+    [Fact]
+    public async Task RestartLosesNothingAndContinuesTheSequence()
+    {
+        var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
+        var dir = Directory.CreateTempSubdirectory("trace-restart-").FullName;
+        string makerKey;
+        await using (var first = chain.Start(dir, registry))
+        {
+            var (maker, _) = await first.MemberAsync("manufacturer");
+            makerKey = maker.DefaultRequestHeaders.GetValues("X-Api-Key").Single();
+            await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(3));
+            (await first.AnchorAsync()).Status.Should().Be(200);
+            await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(2));
+        }
+        await using var second = chain.Start(dir, registry);
+        var again = second.Client(makerKey);
+        var receipts = (await TraceService.JsonAsync(await TraceService.CaptureAsync(again, EpcisDocs.Commissioning(2))))["receipts"]!.AsArray();
+        receipts.Select(r => (long)r!["sequence"]!).Should().Equal(6, 7);
+        var (status, anchor) = await second.AnchorAsync();
+        status.Should().Be(200);
+        ((long)anchor!["sequence"]!).Should().Be(2);
+        ((long)anchor["firstEventSequence"]!).Should().Be(4);
+        ((long)anchor["lastEventSequence"]!).Should().Be(7);
+        (await Registry(second).AnchorCountAsync(CancellationToken.None)).Should().Be(2);
+    }
+
+    [Fact]
+    public async Task ChainOutageKeepsCaptureGoingAndRecoveryAnchorsTheBacklog()
+    {
+        await using var svc = await chain.StartServiceAsync();
+        var (maker, _) = await svc.MemberAsync("manufacturer");
+        chain.Proxy.Stop();
+        try
+        {
+            (await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(4))).StatusCode.Should().Be(HttpStatusCode.Created);
+            var (status, problem) = await svc.AnchorAsync();
+            status.Should().Be(503);
+            ((string)problem!["detail"]!).Should().Contain("chain unavailable");
+            var health = await svc.Client().GetAsync("/health");
+            health.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+            var body = await TraceService.JsonAsync(health);
+            ((string)body["status"]!).Should().Be("degraded");
+            ((string)body["chain"]!["status"]!).Should().Be("down");
+            (await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(3))).StatusCode.Should().Be(HttpStatusCode.Created);
+        }
+        finally
+        {
+            chain.Proxy.Start();
+        }
+        var (after, anchor) = await svc.AnchorAsync();
+        after.Should().Be(200);
+        ((long)anchor!["lastEventSequence"]!).Should().Be(7);
+        ((string)anchor["status"]!).Should().Be("confirmed");
+        (await svc.Client().GetAsync("/health")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task RestartAfterCrashBetweenSendAndRecordAdoptsTheChainsAnchorInsteadOfSendingAgain()
+    {
+        var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
+        var dir = Directory.CreateTempSubdirectory("trace-crash-").FullName;
+        string root;
+        await using (var svc = chain.Start(dir, registry))
+        {
+            var (maker, _) = await svc.MemberAsync("manufacturer");
+            await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(3));
+            (await svc.AnchorAsync()).Status.Should().Be(200);
+            await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(5));
+            chain.Proxy.Stop();
+            try
+            {
+                (await svc.AnchorAsync()).Status.Should().Be(503);
+            }
+            finally
+            {
+                chain.Proxy.Start();
+            }
+            var pending = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/anchors/2"));
+            ((string)pending["status"]!).Should().Be("pending", "the row, with range and root, is written before the transaction is sent");
+            root = (string)pending["root"]!;
+        }
+
+        // The process "crashed" after its transaction reached the chain but before it recorded it: send it as it would have.
+        using var http = new HttpClient();
+        var asAnchorer = new AnchorRegistryClient(new EthereumRpcClient(http, chain.Node.RpcUrl), registry.Contract, registry.Anchorer);
+        var tx = await asAnchorer.SendAnchorAsync(2, Convert.FromHexString(root[2..]), 4, 8, CancellationToken.None);
+        await asAnchorer.WaitForReceiptAsync(tx, TimeSpan.FromSeconds(30), CancellationToken.None);
+
+        await using var restarted = chain.Start(dir, registry);
+        var (status, anchor) = await restarted.AnchorAsync();
+        status.Should().Be(200);
+        ((string)anchor!["status"]!).Should().Be("confirmed");
+        ((string)anchor["txHash"]!).Should().Be(tx);
+        ((long)anchor["sequence"]!).Should().Be(2);
+        (await asAnchorer.AnchorCountAsync(CancellationToken.None)).Should().Be(2, "the range was not anchored twice");
+    }
+}

@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Traceability.Api.Tests.Support;
+
+namespace Traceability.Api.Tests;
+
+[Collection(ChainCollection.Name)]
+public sealed class MembersTests(ChainFixture chain)
+{
+    [Fact]
+    public async Task CreatesMemberWithRoleAndReturnsItsKeyOnceStoredHashed()
+    {
+        await using var svc = await chain.StartServiceAsync();
+        var response = await svc.Admin.PostAsJsonAsync("/api/v1/members", new { name = "Acme Dairy", role = "manufacturer", gln = "0614141000005", regionCodes = new[] { "310000" } });
+        response.StatusCode.Should().Be(HttpStatusCode.Created);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var key = body.GetProperty("apiKey").GetString()!;
+        body.GetProperty("role").GetString().Should().Be("manufacturer");
+
+        var stored = svc.Scalar($"SELECT COUNT(*) FROM members WHERE api_key_hash = '{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))}'");
+        stored.Should().Be(1);
+        svc.Scalar($"SELECT COUNT(*) FROM members WHERE api_key_hash = '{key}'").Should().Be(0);
+    }
+
+    [Fact]
+    public async Task AnswersUnauthorizedWithoutKeyAndForbiddenForWrongRole()
+    {
+        await using var svc = await chain.StartServiceAsync();
+        using var anonymous = svc.Client();
+        (await anonymous.PostAsJsonAsync("/api/v1/members", new { name = "x", role = "dealer" })).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        using var wrongKey = svc.Client("tk_not-a-key");
+        (await TraceService.CaptureAsync(wrongKey, EpcisDocs.Commissioning(1))).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+
+        var (dealer, _) = await svc.MemberAsync("dealer");
+        var forbidden = await dealer.PostAsJsonAsync("/api/v1/members", new { name = "x", role = "dealer" });
+        forbidden.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await forbidden.Content.ReadAsStringAsync()).Should().Contain("dealer");
+        (await dealer.PostAsJsonAsync("/api/v1/products", new { gtin = "00614141107346", name = "Milk" })).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await dealer.PostAsync("/api/v1/anchors/run", null)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+    }
+
+    [Theory]
+    [InlineData("""{"name":"","role":"dealer"}""", "name")]
+    [InlineData("""{"name":"x","role":"wizard"}""", "role")]
+    [InlineData("""{"name":"x","role":"dealer","gln":"12"}""", "gln")]
+    [InlineData("""{"name":"x","role":"dealer","regionCodes":["31"]}""", "regionCodes")]
+    public async Task RefusesBadMemberNamingTheField(string json, string field)
+    {
+        await using var svc = await chain.StartServiceAsync();
+        var response = await svc.Admin.PostAsync("/api/v1/members", new StringContent(json, Encoding.UTF8, "application/json"));
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var problem = await TraceService.JsonAsync(response);
+        problem["errors"]!.AsArray().Select(e => (string?)e!["field"]).Should().Contain(field);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+    }
+
+    [Fact]
+    public async Task KeepsProductsAndLocationsMasterData()
+    {
+        await using var svc = await chain.StartServiceAsync();
+        var (maker, makerId) = await svc.MemberAsync("manufacturer");
+        var product = await maker.PostAsJsonAsync("/api/v1/products", new { gtin = "10614141107343", name = "UHT Milk 1L", description = "Whole milk", attributes = new { fat = "3.5%" } });
+        product.StatusCode.Should().Be(HttpStatusCode.Created);
+        (await maker.PostAsJsonAsync("/api/v1/products", new { gtin = "10614141107344", name = "bad check digit" })).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
+        var location = await maker.PostAsJsonAsync("/api/v1/locations", new { id = "urn:epc:id:sgln:0614141.00777.0", name = "Plant 1", regionCode = "310115" });
+        location.StatusCode.Should().Be(HttpStatusCode.Created);
+        var body = await TraceService.JsonAsync(location);
+        ((string?)body["id"]).Should().Be("https://id.gs1.org/414/0614141007776");
+        ((string?)body["memberId"]).Should().Be(makerId);
+        var bad = await maker.PostAsJsonAsync("/api/v1/locations", new { id = "urn:epc:id:sgtin:0614141.107346.1", name = "x", regionCode = "3101" });
+        var problem = await TraceService.JsonAsync(bad);
+        problem["errors"]!.AsArray().Select(e => (string?)e!["field"]).Should().BeEquivalentTo(["id", "regionCode"]);
+    }
+}

@@ -1,0 +1,41 @@
+namespace Traceability.Api.Tests.Support;
+
+/// <summary>
+/// One real Hardhat node for the test collection, reached through a <see cref="TcpProxy"/> so tests can cut the
+/// service off the chain. Each test deploys its own AnchorRegistry, so tests do not see each other's anchors.
+/// </summary>
+public sealed class ChainFixture : IAsyncLifetime
+{
+    public HardhatNode Node { get; private set; } = null!;
+    public TcpProxy Proxy { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Node = await HardhatNode.StartAsync();
+        Proxy = new TcpProxy(Node.Port);
+        Proxy.Start();
+    }
+
+    /// <summary>A fresh registry and a data folder; the service's RPC goes through the proxy.</summary>
+    public async Task<TraceService> StartServiceAsync(IDictionary<string, string>? settings = null)
+    {
+        var registry = await DeployedRegistry.DeployAsync(Node.RpcUrl);
+        var dir = Directory.CreateTempSubdirectory("trace-api-test-").FullName;
+        return Start(dir, registry, settings);
+    }
+
+    public TraceService Start(string dataDir, DeployedRegistry registry, IDictionary<string, string>? settings = null) =>
+        new(dataDir, Proxy.Url, registry, settings);
+
+    public async Task DisposeAsync()
+    {
+        await Proxy.DisposeAsync();
+        await Node.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ChainCollection : ICollectionFixture<ChainFixture>
+{
+    public const string Name = "chain";
+}

@@ -1,0 +1,96 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+
+namespace Traceability.Api.Tests.Support;
+
+/// <summary>
+/// One instance of the real service (WebApplicationFactory over Program) on a real SQLite file in its own data folder,
+/// anchoring to a real Hardhat node. Dispose and start again on the same folder to test a restart.
+/// </summary>
+public sealed class TraceService : IAsyncDisposable
+{
+    public const string AdminKey = "test-admin-key";
+    private readonly WebApplicationFactory<Program> _factory;
+
+    public TraceService(string dataDir, Uri rpcUrl, DeployedRegistry registry, IDictionary<string, string>? settings = null)
+    {
+        DataDir = dataDir;
+        Registry = registry;
+        var all = new Dictionary<string, string>
+        {
+            ["TRACE_DATA_DIR"] = dataDir,
+            ["TRACE_ADMIN_KEY"] = AdminKey,
+            ["TRACE_CHAIN_RPC"] = rpcUrl.ToString(),
+            ["TRACE_CONTRACT"] = registry.Contract,
+            ["TRACE_CHAIN_KEY"] = registry.Anchorer.PrivateKeyHex,
+            ["TRACE_ANCHOR_SCHEDULE"] = "false",
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string>()) all[k] = v;
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            foreach (var (k, v) in all) b.UseSetting(k, v);
+        });
+        Admin = Client(AdminKey);
+    }
+
+    public string DataDir { get; }
+    public DeployedRegistry Registry { get; }
+    public string DatabasePath => Path.Combine(DataDir, "traceability.db");
+    public HttpClient Admin { get; }
+    public IServiceProvider Services => _factory.Services;
+
+    public HttpClient Client(string? apiKey = null)
+    {
+        var c = _factory.CreateClient();
+        if (apiKey is not null) c.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        return c;
+    }
+
+    /// <summary>Creates a member with the role and returns a client carrying its key, and its id.</summary>
+    public async Task<(HttpClient Client, string Id)> MemberAsync(string role, string? name = null, string? gln = null, string[]? regions = null)
+    {
+        var response = await Admin.PostAsJsonAsync("/api/v1/members", new { name = name ?? role + " Co.", role, gln, regionCodes = regions });
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (Client(body.GetProperty("apiKey").GetString()), body.GetProperty("id").GetString()!);
+    }
+
+    public static async Task<HttpResponseMessage> CaptureAsync(HttpClient client, string document, string contentType = "application/ld+json") =>
+        await client.PostAsync("/api/v1/capture", new StringContent(document, Encoding.UTF8, new MediaTypeHeaderValue(contentType)));
+
+    public static async Task<JsonNode> JsonAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return JsonNode.Parse(text) ?? throw new InvalidOperationException("empty body");
+    }
+
+    /// <summary>POST /api/v1/anchors/run as admin; returns the status and the body (null on 204).</summary>
+    public async Task<(int Status, JsonNode? Body)> AnchorAsync()
+    {
+        var response = await Admin.PostAsync("/api/v1/anchors/run", null);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    public long Scalar(string sql)
+    {
+        using var conn = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin.Dispose();
+        await _factory.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+    }
+}
