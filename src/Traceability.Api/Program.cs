@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Quartz;
+using Traceability.Api.Features.Alerts;
 using Traceability.Api.Features.Anchoring;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Events;
@@ -87,6 +88,7 @@ app.MapMembersApi();
 app.MapCaptureApi();
 app.MapEventsApi();
 app.MapAnchorsApi();
+app.MapAlertsApi();
 
 app.Run();
 

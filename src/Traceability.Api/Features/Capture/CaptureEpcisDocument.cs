@@ -20,7 +20,7 @@ public sealed record ValidatedEvent(int Index, EpcisEvent Event, string EventHas
 /// with the next sequence numbers in one transaction. All or nothing: one bad event rejects the whole document and
 /// nothing is stored. An event captured before (same event hash) gets its first receipt back and is not stored twice.
 /// </summary>
-public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock writeLock, TraceOptions options, TimeProvider time)
+public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock writeLock, TraceOptions options, TimeProvider time, IEnumerable<ICaptureStep> steps)
 {
     public static EpcisDocument Parse(string body, string? contentType)
     {
@@ -105,6 +105,8 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
                 : "INSERT OR IGNORE INTO event_epcs (epc, sequence, role) VALUES (@e, @s, @r)",
             "@e", "@s", "@r");
 
+        var pipeline = steps.ToArray();
+        var context = new CaptureContext(db, conn, tx, caller, recordTime);
         var receipts = new CaptureReceipt[validated.Count];
         var inThisDocument = new Dictionary<string, CaptureReceipt>(StringComparer.Ordinal);
         foreach (var v in validated)
@@ -134,8 +136,17 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
                 await index.ExecuteNonQueryAsync(ct);
             }
             receipts[v.Index] = inThisDocument[v.EventHash] = new CaptureReceipt(eventId, v.EventHash, sequence, recordTime);
+            foreach (var step in pipeline) await step.ApplyAsync(context, new AppendedEvent(sequence, v), ct);
         }
+        foreach (var step in pipeline) await step.CompleteAsync(context, ct);
 
+        if (context.Violations.Count > 0)
+        {
+            await tx.RollbackAsync(ct);
+            var bad = context.Violations.Select(e => e.Index).Distinct().Count();
+            throw new RequestValidationException($"{bad} of {validated.Count} events break a rule; nothing was stored",
+                context.Violations.OrderBy(e => e.Index).ToList(), unprocessable: true) { Type = "rule-violation" };
+        }
         await tx.CommitAsync(ct);
         return receipts;
     }

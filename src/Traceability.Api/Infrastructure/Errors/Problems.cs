@@ -4,13 +4,17 @@ using Microsoft.AspNetCore.Mvc;
 namespace Traceability.Api.Infrastructure.Errors;
 
 /// <summary>One problem with one field of the request; <see cref="Index"/> is the event's position in a capture document.</summary>
-public sealed record FieldError(string Field, string Message, int? Index = null);
+/// <summary>A capture rule's refusal also names the <see cref="Rule"/> and the <see cref="Epc"/>.</summary>
+public sealed record FieldError(string Field, string Message, int? Index = null, string? Rule = null, string? Epc = null);
 
 /// <summary>The request is malformed or breaks a validation rule: 400 (or 422 when <see cref="Unprocessable"/>).</summary>
 public sealed class RequestValidationException(string title, IReadOnlyList<FieldError> errors, bool unprocessable = false) : Exception(title)
 {
     public IReadOnlyList<FieldError> Errors { get; } = errors;
     public bool Unprocessable { get; } = unprocessable;
+
+    /// <summary>The last segment of the ProblemDetails type URI ("validation", or e.g. "rule-violation").</summary>
+    public string Type { get; init; } = "validation";
 
     public static RequestValidationException ForField(string field, string message) => new($"Invalid {field}", [new FieldError(field, message)]);
 }
@@ -32,8 +36,8 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
     {
         var (status, type, title) = exception switch
         {
-            RequestValidationException { Unprocessable: true } v => (StatusCodes.Status422UnprocessableEntity, "validation", v.Message),
-            RequestValidationException v => (StatusCodes.Status400BadRequest, "validation", v.Message),
+            RequestValidationException { Unprocessable: true } v => (StatusCodes.Status422UnprocessableEntity, v.Type, v.Message),
+            RequestValidationException v => (StatusCodes.Status400BadRequest, v.Type, v.Message),
             NotFoundException => (StatusCodes.Status404NotFound, "not-found", "Not found"),
             ConflictException => (StatusCodes.Status409Conflict, "conflict", "Conflict"),
             PayloadTooLargeException => (StatusCodes.Status413PayloadTooLarge, "too-large", "Payload too large"),
@@ -53,7 +57,7 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             Instance = http.Request.Path,
         };
         if (exception is RequestValidationException rv)
-            details.Extensions["errors"] = rv.Errors.Select(e => new { index = e.Index, field = e.Field, message = e.Message }).ToArray();
+            details.Extensions["errors"] = rv.Errors.Select(e => new { index = e.Index, field = e.Field, message = e.Message, rule = e.Rule, epc = e.Epc }).ToArray();
 
         http.Response.StatusCode = status;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = details, Exception = exception });

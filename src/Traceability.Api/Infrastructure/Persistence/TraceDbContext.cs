@@ -17,6 +17,8 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
     public DbSet<TraceEvent> Events => Set<TraceEvent>();
     public DbSet<EventEpc> EventEpcs => Set<EventEpc>();
     public DbSet<Anchor> Anchors => Set<Anchor>();
+    public DbSet<Alert> Alerts => Set<Alert>();
+    public DbSet<Unit> Units => Set<Unit>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {
@@ -109,6 +111,37 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
             e.Property(x => x.ConfirmedAt).HasColumnName("confirmed_at");
             e.Property(x => x.Attempts).HasColumnName("attempts");
             e.Property(x => x.LastError).HasColumnName("last_error");
+        });
+        b.Entity<Alert>(e =>
+        {
+            e.ToTable("alerts");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasColumnName("id").ValueGeneratedOnAdd();
+            e.Property(x => x.Type).HasColumnName("type");
+            e.Property(x => x.Epc).HasColumnName("epc");
+            e.Property(x => x.Gtin).HasColumnName("gtin");
+            e.Property(x => x.Lot).HasColumnName("lot");
+            e.Property(x => x.At).HasColumnName("at");
+            e.Property(x => x.Detail).HasColumnName("detail");
+            e.Property(x => x.DedupeKey).HasColumnName("dedupe_key");
+        });
+        b.Entity<Unit>(e =>
+        {
+            e.ToTable("units");
+            e.HasKey(x => x.Epc);
+            e.Property(x => x.Epc).HasColumnName("epc");
+            e.Property(x => x.Gtin).HasColumnName("gtin");
+            e.Property(x => x.Lot).HasColumnName("lot");
+            e.Property(x => x.Serial).HasColumnName("serial");
+            e.Property(x => x.Status).HasColumnName("status");
+            e.Property(x => x.HolderMemberId).HasColumnName("holder_member_id");
+            e.Property(x => x.LocationId).HasColumnName("location_id");
+            e.Property(x => x.RegionCode).HasColumnName("region_code");
+            e.Property(x => x.ParentEpc).HasColumnName("parent_epc");
+            e.Property(x => x.ShippedToMemberId).HasColumnName("shipped_to_member_id");
+            e.Property(x => x.CommissionedSequence).HasColumnName("commissioned_sequence");
+            e.Property(x => x.LastEventSequence).HasColumnName("last_event_sequence");
+            e.Property(x => x.UpdatedAt).HasColumnName("updated_at");
         });
     }
 }

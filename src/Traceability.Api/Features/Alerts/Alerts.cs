@@ -1,0 +1,81 @@
+using System.Data.Common;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Traceability.Api.Domain;
+using Traceability.Api.Infrastructure.Auth;
+using Traceability.Api.Infrastructure.Errors;
+using Traceability.Api.Infrastructure.Persistence;
+
+namespace Traceability.Api.Features.Alerts;
+
+/// <summary>
+/// Raises alerts. Inside a capture it writes on the capture's connection and transaction, so an alert exists exactly
+/// when the events that caused it do. A <c>dedupeKey</c> (e.g. "counterfeit:&lt;epc&gt;") makes an alert be raised once.
+/// </summary>
+public static class AlertWriter
+{
+    public static async Task<bool> RaiseAsync(DbConnection conn, DbTransaction? tx, string type, string? epc, string? gtin, string? lot,
+        object detail, DateTimeOffset at, string? dedupeKey, CancellationToken ct)
+    {
+        if (!AlertTypes.All.Contains(type)) throw new ArgumentException($"Unknown alert type '{type}'.", nameof(type));
+        await using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO alerts (type, epc, gtin, lot, at, detail, dedupe_key) VALUES (@t, @e, @g, @l, @a, @d, @k) ON CONFLICT (dedupe_key) DO NOTHING";
+        SchemaMigrator.AddParameter(cmd, "@t", type);
+        SchemaMigrator.AddParameter(cmd, "@e", epc);
+        SchemaMigrator.AddParameter(cmd, "@g", gtin);
+        SchemaMigrator.AddParameter(cmd, "@l", lot);
+        SchemaMigrator.AddParameter(cmd, "@a", DbTime.Format(at));
+        SchemaMigrator.AddParameter(cmd, "@d", JsonSerializer.Serialize(detail, JsonSerializerOptions.Web));
+        SchemaMigrator.AddParameter(cmd, "@k", dedupeKey);
+        return await cmd.ExecuteNonQueryAsync(ct) > 0;
+    }
+
+    /// <summary>Outside a capture: on the context's own connection.</summary>
+    public static async Task<bool> RaiseAsync(TraceDbContext db, string type, string? epc, string? gtin, string? lot, object detail,
+        DateTimeOffset at, string? dedupeKey, CancellationToken ct)
+    {
+        var conn = db.Database.GetDbConnection();
+        if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
+        return await RaiseAsync(conn, db.Database.CurrentTransaction?.GetDbTransaction(), type, epc, gtin, lot, detail, at, dedupeKey, ct);
+    }
+}
+
+/// <summary>GET /api/v1/alerts: manufacturers see alerts on their own products, regulators and the admin see all; newest first.</summary>
+public static class AlertsApi
+{
+    public sealed record AlertResponse(long Id, string Type, string? Epc, string? Gtin, string? Lot, DateTimeOffset At, JsonElement Detail);
+    public sealed record AlertPage(IReadOnlyList<AlertResponse> Items, int Total, int Offset, int Limit);
+
+    public static RouteGroupBuilder MapAlertsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("api/v1/alerts").WithTags("Alerts");
+        group.MapGet("", ListAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Regulator)
+            .WithSummary("Alerts, newest first; ?type=counterfeit|diversion|recall|hold|tamper, offset, limit (≤ 500)");
+        return group;
+    }
+
+    private static async Task<Ok<AlertPage>> ListAsync(HttpContext http, TraceDbContext db, CancellationToken ct, string? type = null, int offset = 0, int limit = 50)
+    {
+        if (type is not null && !AlertTypes.All.Contains(type))
+            throw RequestValidationException.ForField("type", $"type must be one of {string.Join(", ", AlertTypes.All)}.");
+        if (offset < 0) throw RequestValidationException.ForField("offset", "offset must be 0 or more.");
+        if (limit is < 1 or > 500) throw RequestValidationException.ForField("limit", "limit must be between 1 and 500.");
+
+        var caller = http.Caller();
+        var query = db.Alerts.AsNoTracking();
+        if (type is not null) query = query.Where(a => a.Type == type);
+        if (!caller.SeesEverything)
+        {
+            var own = db.Products.Where(p => p.OwnerMemberId == caller.MemberId).Select(p => p.Gtin);
+            query = query.Where(a => a.Gtin != null && own.Contains(a.Gtin));
+        }
+        var total = await query.CountAsync(ct);
+        var items = await query.OrderByDescending(a => a.Id).Skip(offset).Take(limit).ToListAsync(ct);
+        return TypedResults.Ok(new AlertPage(
+            items.Select(a => new AlertResponse(a.Id, a.Type, a.Epc, a.Gtin, a.Lot, a.At, JsonDocument.Parse(a.Detail).RootElement.Clone())).ToList(),
+            total, offset, limit));
+    }
+}
