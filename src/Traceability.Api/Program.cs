@@ -43,6 +43,17 @@ builder.Services.AddScoped<CaptureEpcisDocument>();
 
 builder.Services.AddQuartz(q =>
 {
+    if (options.UsesPostgres)
+    {
+        // Several API instances may share one PostgreSQL database: the clustered store runs each firing on one instance.
+        q.UsePersistentStore(s =>
+        {
+            s.UsePostgres(options.Database!);
+            s.UseSystemTextJsonSerializer();
+            s.UseClustering();
+            s.ProvisionSchema();
+        });
+    }
     if (!options.AnchorSchedule) return;
     q.AddJob<AnchoringJob>(j => j.WithIdentity(AnchoringJob.Key));
     q.AddTrigger(t => t.ForJob(AnchoringJob.Key).WithIdentity("anchoring-trigger")

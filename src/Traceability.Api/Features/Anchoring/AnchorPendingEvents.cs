@@ -49,28 +49,16 @@ public sealed class AnchorPendingEvents(
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<TraceDbContext>();
-                var chainId = await chain.GetChainIdAsync(ct);
-
-                foreach (var open in await db.Anchors.Where(a => a.Status == AnchorStatus.Pending || a.Status == AnchorStatus.Submitted)
-                             .OrderBy(a => a.Sequence).ToListAsync(ct))
+                if (!await TryLockAcrossInstancesAsync(db, ct))
+                    return new RunResult([], null); // another instance sharing the database is anchoring right now
+                try
                 {
-                    touched.Add(open);
-                    if (!await BringForwardAsync(db, open, ct)) return Finish(touched);
+                    return await AnchorAsync(db, touched, ct);
                 }
-                if (await db.Anchors.AnyAsync(a => a.Status == AnchorStatus.Failed, ct))
+                finally
                 {
-                    const string halted = "anchoring halted: an anchor is marked failed (the chain holds a different root); see GET /api/v1/anchors";
-                    health.Down(halted);
-                    return new RunResult(touched, halted);
+                    await UnlockAcrossInstancesAsync(db);
                 }
-
-                while (await CreateNextAsync(db, chainId, ct) is { } created)
-                {
-                    touched.Add(created);
-                    if (!await BringForwardAsync(db, created, ct)) break;
-                }
-                health.Up();
-                return Finish(touched);
             }
             catch (Exception e) when (e is ChainUnavailableException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
             {
@@ -84,6 +72,52 @@ public sealed class AnchorPendingEvents(
         {
             _gate.Release();
         }
+    }
+
+    private async Task<RunResult> AnchorAsync(TraceDbContext db, List<Anchor> touched, CancellationToken ct)
+    {
+        var chainId = await chain.GetChainIdAsync(ct);
+
+        foreach (var open in await db.Anchors.Where(a => a.Status == AnchorStatus.Pending || a.Status == AnchorStatus.Submitted)
+                     .OrderBy(a => a.Sequence).ToListAsync(ct))
+        {
+            touched.Add(open);
+            if (!await BringForwardAsync(db, open, ct)) return Finish(touched);
+        }
+        if (await db.Anchors.AnyAsync(a => a.Status == AnchorStatus.Failed, ct))
+        {
+            const string halted = "anchoring halted: an anchor is marked failed (the chain holds a different root); see GET /api/v1/anchors";
+            health.Down(halted);
+            return new RunResult(touched, halted);
+        }
+
+        while (await CreateNextAsync(db, chainId, ct) is { } created)
+        {
+            touched.Add(created);
+            if (!await BringForwardAsync(db, created, ct)) break;
+        }
+        health.Up();
+        return Finish(touched);
+    }
+
+    /// <summary>
+    /// With PostgreSQL, instances sharing the database take a session advisory lock for the run (released at the end of the run); with SQLite there is one instance and the in-process gate suffices.
+    /// </summary>
+    private static async Task<bool> TryLockAcrossInstancesAsync(TraceDbContext db, CancellationToken ct)
+    {
+        if (!db.Database.IsNpgsql()) return true;
+        await db.Database.OpenConnectionAsync(ct);
+        await using var cmd = db.Database.GetDbConnection().CreateCommand();
+        cmd.CommandText = "SELECT pg_try_advisory_lock(7245002)";
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task UnlockAcrossInstancesAsync(TraceDbContext db)
+    {
+        if (!db.Database.IsNpgsql()) return;
+        await using var cmd = db.Database.GetDbConnection().CreateCommand();
+        cmd.CommandText = "SELECT pg_advisory_unlock(7245002)";
+        await cmd.ExecuteScalarAsync();
     }
 
     private RunResult Finish(List<Anchor> touched) =>

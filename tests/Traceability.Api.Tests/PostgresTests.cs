@@ -1,0 +1,68 @@
+using System.Net;
+using Traceability.Api.Tests.Support;
+using Traceability.Chain;
+
+namespace Traceability.Api.Tests;
+
+/// <summary>TRACE_DB set to a PostgreSQL connection string: the same service on a real PostgreSQL 15 server.</summary>
+[Collection(ChainCollection.Name)]
+public sealed class PostgresTests(ChainFixture chain)
+{
+    [PostgresFact]
+    public async Task CapturesAnchorsAndRestartsOnPostgres()
+    {
+        var database = await Postgres.NewDatabaseAsync();
+        var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
+        var settings = new Dictionary<string, string> { ["TRACE_DB"] = database };
+        var dir = Directory.CreateTempSubdirectory("trace-pg-").FullName;
+        string key;
+        await using (var svc = chain.Start(dir, registry, settings))
+        {
+            var (maker, _) = await svc.MemberAsync("manufacturer");
+            key = maker.DefaultRequestHeaders.GetValues("X-Api-Key").Single();
+            var receipts = (await TraceService.JsonAsync(await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(4))))["receipts"]!.AsArray();
+            receipts.Select(r => (long)r!["sequence"]!).Should().Equal(1, 2, 3, 4);
+            var (status, anchor) = await svc.AnchorAsync();
+            status.Should().Be(200);
+            ((string)anchor!["status"]!).Should().Be("confirmed");
+            var bundle = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/events/3/proof"));
+            ((string)bundle["root"]!).Should().Be((string)anchor["root"]!);
+        }
+        File.Exists(Path.Combine(dir, "traceability.db")).Should().BeFalse("TRACE_DB switches storage to PostgreSQL");
+        (await Postgres.ScalarAsync(database, "SELECT COUNT(*) FROM events")).Should().Be(4);
+
+        await using var restarted = chain.Start(dir, registry, settings);
+        var again = restarted.Client(key);
+        var next = (await TraceService.JsonAsync(await TraceService.CaptureAsync(again, EpcisDocs.Commissioning(1))))["receipts"]![0]!;
+        ((long)next["sequence"]!).Should().Be(5);
+        (await restarted.Client().GetAsync("/health")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [PostgresFact]
+    public async Task TwoInstancesSharingOneDatabaseKeepSequencesGapFreeAndAnchorEachRangeOnce()
+    {
+        var database = await Postgres.NewDatabaseAsync();
+        var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
+        var settings = new Dictionary<string, string> { ["TRACE_DB"] = database };
+        await using var a = chain.Start(Directory.CreateTempSubdirectory("trace-pg-a-").FullName, registry, settings);
+        await using var b = chain.Start(Directory.CreateTempSubdirectory("trace-pg-b-").FullName, registry, settings);
+        var (makerA, _) = await a.MemberAsync("manufacturer");
+        var makerB = b.Client(makerA.DefaultRequestHeaders.GetValues("X-Api-Key").Single());
+
+        var captures = Enumerable.Range(0, 20).Select(i => TraceService.CaptureAsync(i % 2 == 0 ? makerA : makerB, EpcisDocs.Commissioning(1 + i % 3)));
+        var responses = await Task.WhenAll(captures);
+        responses.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.Created);
+        var total = Enumerable.Range(0, 20).Sum(i => 1 + i % 3);
+        (await Postgres.ScalarAsync(database, "SELECT COUNT(*) FROM events")).Should().Be(total);
+        (await Postgres.ScalarAsync(database, "SELECT MAX(sequence) - COUNT(*) FROM events")).Should().Be(0, "sequences are gap-free across instances");
+
+        var runs = await Task.WhenAll(a.AnchorAsync(), b.AnchorAsync(), a.AnchorAsync(), b.AnchorAsync());
+        runs.Should().OnlyContain(r => r.Status == 200 || r.Status == 204);
+        (await Postgres.ScalarAsync(database, "SELECT COUNT(*) FROM anchors WHERE status <> 'confirmed'")).Should().Be(0);
+        (await Postgres.ScalarAsync(database, "SELECT MAX(last_event_sequence) FROM anchors")).Should().Be(total);
+        var anchors = await Postgres.ScalarAsync(database, "SELECT COUNT(*) FROM anchors");
+        using var http = new HttpClient();
+        var onChain = await new AnchorRegistryClient(new EthereumRpcClient(http, chain.Node.RpcUrl), registry.Contract).AnchorCountAsync(CancellationToken.None);
+        ((long)onChain).Should().Be(anchors, "each range is anchored once on the chain");
+    }
+}
