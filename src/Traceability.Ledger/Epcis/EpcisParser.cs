@@ -1,0 +1,670 @@
+using System.Text.Json;
+using System.Xml;
+using System.Xml.Linq;
+
+namespace Traceability.Ledger.Epcis;
+
+/// <summary>
+/// Reads EPCIS 2.0 documents (EPCISDocument, EPCISQueryDocument) in the JSON-LD and the XML binding into
+/// <see cref="EpcisDocument"/>. Both bindings are reduced to the same element tree (the XML shape), which keeps
+/// every field and is what the CBV 2.0 event hash is computed from. JSON-LD contexts are never fetched: the
+/// standard EPCIS context is known, custom prefixes come from the document's own @context.
+/// </summary>
+public static class EpcisParser
+{
+    private static readonly HashSet<string> EventTypes = new(StringComparer.Ordinal)
+    {
+        "ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent",
+    };
+
+    private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 128 };
+
+    // =============================================== JSON-LD ===================================================
+
+    public static EpcisDocument ParseJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        using var doc = ParseJsonDocument(json);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new EpcisFormatException("an EPCIS document is a JSON object", field: null);
+
+        var type = root.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : null;
+        if (type is not ("EPCISDocument" or "EPCISQueryDocument"))
+            throw new EpcisFormatException($"'type' must be \"EPCISDocument\" or \"EPCISQueryDocument\" (got {Describe(t, type)})", field: "type");
+
+        var ctx = JsonContext.From(root);
+        if (!root.TryGetProperty("epcisBody", out var body) || body.ValueKind != JsonValueKind.Object)
+            throw new EpcisFormatException("'epcisBody' is missing or not an object", field: "epcisBody");
+
+        JsonElement? queryResults = null;
+        JsonElement events;
+        var path = "epcisBody.eventList";
+        if (body.TryGetProperty("eventList", out events)) { }
+        else if (body.TryGetProperty("event", out var single))
+        {
+            path = "epcisBody.event";
+            events = single;
+        }
+        else if (body.TryGetProperty("queryResults", out var qr) && qr.ValueKind == JsonValueKind.Object)
+        {
+            queryResults = qr;
+            if (!qr.TryGetProperty("resultsBody", out var rb) || rb.ValueKind != JsonValueKind.Object || !rb.TryGetProperty("eventList", out events))
+                throw new EpcisFormatException("'epcisBody.queryResults.resultsBody.eventList' is missing", field: "eventList");
+            path = "epcisBody.queryResults.resultsBody.eventList";
+        }
+        else
+        {
+            throw new EpcisFormatException("'epcisBody' has no 'eventList'", field: "eventList");
+        }
+
+        // repository "ignoreFields" declarations (outside the events)
+        var scopes = new List<JsonElement> { root, body };
+        if (root.TryGetProperty("epcisHeader", out var header) && header.ValueKind == JsonValueKind.Object) scopes.Add(header);
+        if (queryResults is { } q) scopes.Add(q);
+        var ignore = FindIgnoreFields(scopes, ctx);
+
+        var list = new List<EpcisEvent>();
+        if (events.ValueKind == JsonValueKind.Array)
+        {
+            var i = 0;
+            foreach (var ev in events.EnumerateArray())
+            {
+                list.Add(ReadJsonEvent(ev, i, $"{path}[{i}]", ctx, ignore));
+                i++;
+            }
+        }
+        else if (events.ValueKind == JsonValueKind.Object && path == "epcisBody.event")
+        {
+            list.Add(ReadJsonEvent(events, 0, path, ctx, ignore));
+        }
+        else
+        {
+            throw new EpcisFormatException($"'{path}' must be an array", field: "eventList");
+        }
+
+        return new EpcisDocument(type, EpcisSyntax.JsonLd, list, ctx.Context)
+        {
+            Id = OptString(root, "id"),
+            SchemaVersion = OptString(root, "schemaVersion"),
+            CreationDate = OptString(root, "creationDate"),
+            HeaderJson = header.ValueKind == JsonValueKind.Object ? header.GetRawText() : null,
+            Sender = OptString(root, "sender"),
+            Receiver = OptString(root, "receiver"),
+            InstanceIdentifier = OptString(root, "instanceIdentifier"),
+            SubscriptionId = queryResults is { } qs ? OptString(qs, "subscriptionID") : null,
+            QueryName = queryResults is { } qn ? OptString(qn, "queryName") : null,
+            IgnoredFields = ignore?.Names ?? [],
+        };
+    }
+
+    /// <summary>One self-contained event object, carrying its own "@context" (the standard context when it has none).</summary>
+    public static EpcisEvent ParseEventJson(string eventJson)
+    {
+        ArgumentNullException.ThrowIfNull(eventJson);
+        using var doc = ParseJsonDocument(eventJson);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new EpcisFormatException("an EPCIS event is a JSON object", 0);
+        var ctx = JsonContext.From(root);
+        var ignore = FindIgnoreFields([root], ctx);
+        return ReadJsonEvent(root, 0, "event", ctx, ignore);
+    }
+
+    private static JsonDocument ParseJsonDocument(string json)
+    {
+        try
+        {
+            return JsonDocument.Parse(json, JsonOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new EpcisFormatException($"invalid JSON: {ex.Message}", inner: ex);
+        }
+    }
+
+    private static string? OptString(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static string Describe(JsonElement e, string? s) =>
+        s is not null ? $"\"{s}\"" : e.ValueKind == JsonValueKind.Undefined ? "nothing" : e.ValueKind.ToString().ToLowerInvariant();
+
+    private sealed record IgnoreDeclaration(string Key, string ValueJson, IReadOnlyList<string> Names);
+
+    private static IgnoreDeclaration? FindIgnoreFields(List<JsonElement> scopes, JsonContext ctx)
+    {
+        foreach (var scope in scopes)
+        {
+            foreach (var p in scope.EnumerateObject())
+            {
+                var local = p.Name.AsSpan(p.Name.IndexOf(':') + 1);
+                if (!local.SequenceEqual("ignoreFields") || p.Value.ValueKind != JsonValueKind.Array) continue;
+                var names = new List<string>();
+                foreach (var f in p.Value.EnumerateArray())
+                    if (f.ValueKind == JsonValueKind.String) names.Add(ctx.ExpandKey(f.GetString()!));
+                return new IgnoreDeclaration(p.Name, p.Value.GetRawText(), names);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The document's @context: prefixes for names (standard + declared) and for values (declared + gs1, cbv).</summary>
+    private sealed class JsonContext
+    {
+        private readonly Dictionary<string, string> keyPrefixes = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> valuePrefixes = new(StringComparer.Ordinal);
+
+        public required EpcisContext Context { get; init; }
+
+        public static JsonContext From(JsonElement root)
+        {
+            var urls = new List<string>();
+            var declared = new Dictionary<string, string>(StringComparer.Ordinal);
+            string? raw = null;
+            if (root.TryGetProperty("@context", out var c))
+            {
+                raw = c.GetRawText();
+                Collect(c, urls, declared);
+            }
+            if (urls.Count == 0 && raw is null) urls.Add(CbvVocabulary.StandardContext);
+            var ctx = new JsonContext { Context = new EpcisContext(urls, declared, raw) };
+            foreach (var (k, v) in CbvVocabulary.StandardPrefixes) ctx.keyPrefixes[k] = v;
+            ctx.valuePrefixes["gs1"] = CbvVocabulary.Gs1Voc;
+            ctx.valuePrefixes["cbv"] = CbvVocabulary.Cbv;
+            foreach (var (k, v) in declared)
+            {
+                ctx.keyPrefixes[k] = v;
+                ctx.valuePrefixes[k] = v;
+            }
+            return ctx;
+        }
+
+        private static void Collect(JsonElement c, List<string> urls, Dictionary<string, string> declared)
+        {
+            switch (c.ValueKind)
+            {
+                case JsonValueKind.String:
+                    urls.Add(c.GetString()!);
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var item in c.EnumerateArray()) Collect(item, urls, declared);
+                    break;
+                case JsonValueKind.Object:
+                    foreach (var p in c.EnumerateObject())
+                    {
+                        if (p.Name.StartsWith('@')) continue;
+                        if (p.Value.ValueKind == JsonValueKind.String) declared[p.Name] = p.Value.GetString()!;
+                        else if (p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("@id", out var id) && id.ValueKind == JsonValueKind.String)
+                            declared[p.Name] = id.GetString()!;
+                    }
+                    break;
+            }
+        }
+
+        /// <summary>"prefix:local" → "{namespace}local" when the prefix is known; other names unchanged.</summary>
+        public string ExpandKey(string key)
+        {
+            var i = key.IndexOf(':');
+            if (i <= 0 || !keyPrefixes.TryGetValue(key[..i], out var ns)) return key;
+            return string.Concat("{", ns, "}", key.AsSpan(i + 1));
+        }
+
+        /// <summary>A CURIE value "prefix:rest" → "namespace" + "rest" when the prefix is known.</summary>
+        public string ExpandValue(string value)
+        {
+            var i = value.IndexOf(':');
+            if (i <= 0 || i > 40 || !valuePrefixes.TryGetValue(value[..i], out var ns)) return value;
+            return string.Concat(ns, value.AsSpan(i + 1));
+        }
+    }
+
+    private static EpcisEvent ReadJsonEvent(JsonElement ev, int index, string path, JsonContext ctx, IgnoreDeclaration? ignore)
+    {
+        if (ev.ValueKind != JsonValueKind.Object) throw new EpcisFormatException($"{path}: an event is a JSON object", index);
+        if (!ev.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String || !EventTypes.Contains(t.GetString()!))
+            throw new EpcisFormatException($"{path}.type: must be one of {string.Join(", ", EventTypes)} (got {Describe(t, t.ValueKind == JsonValueKind.String ? t.GetString() : null)})", index, "type");
+        var type = t.GetString()!;
+        ValidateJsonEvent(ev, index, path);
+
+        var tree = new EpcisNode(type, "");
+        ReadJsonProperties(ev, tree, ctx, eventLevel: true);
+        if (ignore is not null) tree.Children.RemoveAll(n => ignore.Names.Contains(n.Name));
+        CorrectJsonStructure(tree);
+        Finish(type, tree, index, path);
+        return new EpcisEvent(type, tree, EpcisSyntax.JsonLd, ctx.Context)
+        {
+            SourceJson = ev.GetRawText(),
+            IgnoreFieldsJson = ignore is null ? null : (ignore.Key, ignore.ValueJson),
+            IgnoredFields = ignore?.Names ?? [],
+        };
+    }
+
+    private static void ReadJsonProperties(JsonElement obj, EpcisNode parent, JsonContext ctx, bool eventLevel)
+    {
+        foreach (var p in obj.EnumerateObject())
+        {
+            var key = p.Name;
+            if (key.Length == 0) continue;
+            if (key[0] == '@') continue; // JSON-LD keywords (@context, @id, …) are not event fields
+            if (key[0] == '#')
+            {
+                if (key == "#text" && p.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number) parent.Value = ScalarText(p.Value, ctx);
+                else if (key == "#children" && p.Value.ValueKind == JsonValueKind.Array)
+                {
+                    parent.Raw = true;
+                    foreach (var item in p.Value.EnumerateArray())
+                        if (item.ValueKind == JsonValueKind.Object) ReadJsonProperties(item, parent, ctx, eventLevel: false);
+                }
+                continue;
+            }
+            if (eventLevel && key == "type") continue;
+            if (key is "comment" or "rdfs:comment") continue;
+            if (key.EndsWith("ignoreFields", StringComparison.Ordinal) && eventLevel && p.Value.ValueKind == JsonValueKind.Array && key.Contains(':')) continue;
+            var name = ctx.ExpandKey(key);
+            if (name == "{http://www.w3.org/2000/01/rdf-schema#}comment") continue;
+            AddJsonValue(parent, name, key, p.Value, ctx);
+        }
+    }
+
+    private static void AddJsonValue(EpcisNode parent, string name, string key, JsonElement value, JsonContext ctx)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Array:
+                foreach (var item in value.EnumerateArray()) AddJsonValue(parent, name, key, item, ctx);
+                break;
+            case JsonValueKind.Object:
+                var node = new EpcisNode(name, "") { Prefix = PrefixOf(key) };
+                ReadJsonProperties(value, node, ctx, eventLevel: false);
+                parent.Add(node);
+                break;
+            case JsonValueKind.Null:
+            case JsonValueKind.Undefined:
+                break;
+            default:
+                parent.Add(new EpcisNode(name, ScalarText(value, ctx)) { Prefix = PrefixOf(key) });
+                break;
+        }
+    }
+
+    private static string? PrefixOf(string key)
+    {
+        var i = key.IndexOf(':');
+        return i > 0 ? key[..i] : null;
+    }
+
+    private static string ScalarText(JsonElement value, JsonContext ctx) => value.ValueKind switch
+    {
+        JsonValueKind.String => ctx.ExpandValue(value.GetString()!),
+        JsonValueKind.Number => value.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => "",
+    };
+
+    /// <summary>
+    /// The JSON binding to the XML shape (as the reference does it): "xList": [a, b] → xList with children x;
+    /// childEPCs items → epc; readPoint "id" string; bizTransaction/source/destination identifier as the element
+    /// value with its type as child; inputEPC/outputEPC → epc; quantity elements → quantityElement.
+    /// </summary>
+    private static void CorrectJsonStructure(EpcisNode node)
+    {
+        var children = node.Children;
+        if (children.Count > 0)
+        {
+            List<EpcisNode>? result = null;
+            Dictionary<string, EpcisNode>? lists = null;
+            EpcisNode? childEpcs = null;
+            for (var i = 0; i < children.Count; i++)
+            {
+                var c = children[i];
+                var isList = !c.Raw && c.Name.EndsWith("List", StringComparison.Ordinal);
+                if (!isList && c.Name != "childEPCs")
+                {
+                    result?.Add(c);
+                    continue;
+                }
+                result ??= children.GetRange(0, i);
+                if (isList)
+                {
+                    lists ??= new Dictionary<string, EpcisNode>(StringComparer.Ordinal);
+                    if (!lists.TryGetValue(c.Name, out var list))
+                    {
+                        list = new EpcisNode(c.Name, "") { Prefix = c.Prefix };
+                        lists[c.Name] = list;
+                    }
+                    c.Name = c.Name[..^4];
+                    list.Add(c);
+                }
+                else
+                {
+                    childEpcs ??= new EpcisNode("childEPCs", "");
+                    childEpcs.Add(new EpcisNode("epc", c.Value));
+                }
+            }
+            if (result is not null)
+            {
+                if (lists is not null) result.AddRange(lists.Values);
+                if (childEpcs is not null) result.Add(childEpcs);
+                node.SetChildren(result);
+            }
+            foreach (var c in node.Children) CorrectJsonStructure(c);
+        }
+
+        switch (node.Name)
+        {
+            case "readPoint" or "bizLocation" when node.Children.Count == 0 && node.Value.Length > 0:
+                node.Add(new EpcisNode("id", node.Value));
+                node.Value = "";
+                break;
+            case "bizTransaction" or "source" or "destination":
+                var id = node.Child(node.Name);
+                if (id is not null)
+                {
+                    node.Children.Remove(id);
+                    node.Value = id.Value;
+                }
+                break;
+            case "inputEPC" or "outputEPC":
+                node.Name = "epc";
+                break;
+            case "inputQuantity" or "outputQuantity" or "childQuantity":
+                node.Name = "quantityElement";
+                break;
+            case "quantity" when node.Children.Count > 0:
+                node.Name = "quantityElement";
+                break;
+        }
+    }
+
+    private static void ValidateJsonEvent(JsonElement ev, int index, string path)
+    {
+        foreach (var p in ev.EnumerateObject())
+        {
+            var v = p.Value;
+            var at = $"{path}.{p.Name}";
+            switch (p.Name)
+            {
+                case "eventTime" or "eventTimeZoneOffset" or "action" or "bizStep" or "disposition" or "parentID" or "transformationID" or "eventID" or "recordTime":
+                    if (v.ValueKind != JsonValueKind.String) Fail(at, "must be a string", index, p.Name);
+                    break;
+                case "epcList" or "childEPCs" or "inputEPCList" or "outputEPCList":
+                    if (v.ValueKind != JsonValueKind.Array) Fail(at, "must be an array of EPC URIs", index, p.Name);
+                    var k = 0;
+                    foreach (var item in v.EnumerateArray())
+                    {
+                        if (item.ValueKind != JsonValueKind.String) Fail($"{at}[{k}]", "must be a string (an EPC URI)", index, p.Name);
+                        k++;
+                    }
+                    break;
+                case "quantityList" or "childQuantityList" or "inputQuantityList" or "outputQuantityList":
+                    ValidateObjectArray(v, at, index, p.Name, (item, itemPath) =>
+                    {
+                        if (!item.TryGetProperty("epcClass", out var cls) || cls.ValueKind != JsonValueKind.String)
+                            Fail($"{itemPath}.epcClass", "is required and must be a string", index, p.Name);
+                        if (item.TryGetProperty("quantity", out var qty) && qty.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
+                            Fail($"{itemPath}.quantity", "must be a number", index, p.Name);
+                        if (item.TryGetProperty("uom", out var uom) && uom.ValueKind != JsonValueKind.String)
+                            Fail($"{itemPath}.uom", "must be a string", index, p.Name);
+                    });
+                    break;
+                case "readPoint" or "bizLocation":
+                    if (v.ValueKind != JsonValueKind.Object || !v.TryGetProperty("id", out var rid) || rid.ValueKind != JsonValueKind.String)
+                        Fail($"{at}.id", "must be an object with an 'id' string", index, p.Name);
+                    break;
+                case "bizTransactionList" or "sourceList" or "destinationList":
+                    var idKey = p.Name[..^4];
+                    ValidateObjectArray(v, at, index, p.Name, (item, itemPath) =>
+                    {
+                        if (!item.TryGetProperty(idKey, out var idv) || idv.ValueKind != JsonValueKind.String)
+                            Fail($"{itemPath}.{idKey}", "is required and must be a string", index, p.Name);
+                        if (item.TryGetProperty("type", out var tv) && tv.ValueKind != JsonValueKind.String)
+                            Fail($"{itemPath}.type", "must be a string", index, p.Name);
+                    });
+                    break;
+                case "sensorElementList":
+                    ValidateObjectArray(v, at, index, p.Name, (_, _) => { });
+                    break;
+                case "persistentDisposition" or "ilmd" or "errorDeclaration":
+                    if (v.ValueKind != JsonValueKind.Object) Fail(at, "must be an object", index, p.Name);
+                    break;
+            }
+        }
+    }
+
+    private static void ValidateObjectArray(JsonElement v, string at, int index, string field, Action<JsonElement, string> check)
+    {
+        if (v.ValueKind != JsonValueKind.Array) Fail(at, "must be an array", index, field);
+        var k = 0;
+        foreach (var item in v.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object) Fail($"{at}[{k}]", "must be an object", index, field);
+            check(item, $"{at}[{k}]");
+            k++;
+        }
+    }
+
+    private static void Fail(string path, string what, int index, string field) =>
+        throw new EpcisFormatException($"{path}: {what}", index, field);
+
+    // ================================================ XML ======================================================
+
+    public static EpcisDocument ParseXml(string xml)
+    {
+        ArgumentNullException.ThrowIfNull(xml);
+        XDocument doc;
+        try
+        {
+            doc = XDocument.Parse(xml, LoadOptions.SetLineInfo);
+        }
+        catch (XmlException ex)
+        {
+            throw new EpcisFormatException($"invalid XML: {ex.Message}", inner: ex);
+        }
+        var root = doc.Root ?? throw new EpcisFormatException("the XML document has no root element");
+        var type = root.Name.LocalName;
+        if (type is not ("EPCISDocument" or "EPCISQueryDocument"))
+            throw new EpcisFormatException($"the root element must be EPCISDocument or EPCISQueryDocument (got {type})", field: type);
+
+        var namespaces = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var a in root.Attributes())
+            if (a.IsNamespaceDeclaration && a.Name.Namespace == XNamespace.Xmlns) namespaces[a.Name.LocalName] = a.Value;
+        var context = new EpcisContext([], namespaces, null);
+
+        var eventList = root.Descendants().FirstOrDefault(e => e.Name.LocalName == "EventList")
+            ?? throw new EpcisFormatException("the document has no EventList", field: "EventList");
+
+        var ignore = new List<string>();
+        foreach (var ig in root.Descendants().Where(e => e.Name.LocalName == "ignoreFields" && !e.Ancestors().Contains(eventList)))
+            foreach (var f in ig.Elements()) ignore.Add(ClarkName(f.Name));
+
+        var events = new List<EpcisEvent>();
+        var index = 0;
+        foreach (var el in FlattenExtensions(eventList.Elements()))
+        {
+            var path = $"EventList/{el.Name.LocalName}[{index}]";
+            var evType = el.Name.LocalName;
+            if (el.Name.Namespace != XNamespace.None || !EventTypes.Contains(evType))
+                throw new EpcisFormatException($"{path}: unknown event type {el.Name} (line {LineOf(el)})", index, "type");
+            var tree = new EpcisNode(evType, "");
+            ReadXmlChildren(el, tree);
+            if (ignore.Count > 0) tree.Children.RemoveAll(n => ignore.Contains(n.Name));
+            ExpandXmlValuePrefixes(tree);
+            Finish(evType, tree, index, path);
+            events.Add(new EpcisEvent(evType, tree, EpcisSyntax.Xml, context) { IgnoredFields = ignore });
+            index++;
+        }
+
+        return new EpcisDocument(type, EpcisSyntax.Xml, events, context)
+        {
+            SchemaVersion = (string?)root.Attribute("schemaVersion"),
+            CreationDate = (string?)root.Attribute("creationDate"),
+            QueryName = type == "EPCISQueryDocument" ? root.Descendants().FirstOrDefault(e => e.Name.LocalName == "queryName")?.Value.Trim() : null,
+            SubscriptionId = type == "EPCISQueryDocument" ? root.Descendants().FirstOrDefault(e => e.Name.LocalName == "subscriptionID")?.Value.Trim() : null,
+            IgnoredFields = ignore,
+        };
+    }
+
+    private static int LineOf(XElement e) => e is IXmlLineInfo li && li.HasLineInfo() ? li.LineNumber : 0;
+
+    private static string ClarkName(XName name) =>
+        name.Namespace == XNamespace.None ? name.LocalName : string.Concat("{", name.NamespaceName, "}", name.LocalName);
+
+    /// <summary>EPCIS 1.x &lt;extension&gt; / &lt;baseExtension&gt; wrappers are dropped, their content kept (as the reference does).</summary>
+    private static IEnumerable<XElement> FlattenExtensions(IEnumerable<XElement> elements)
+    {
+        foreach (var e in elements)
+        {
+            if (IsWrapper(e))
+            {
+                foreach (var inner in FlattenExtensions(e.Elements())) yield return inner;
+            }
+            else
+            {
+                yield return e;
+            }
+        }
+    }
+
+    private static bool IsWrapper(XElement e) =>
+        e.Name.Namespace == XNamespace.None && e.Name.LocalName is "extension" or "baseExtension" && !e.HasAttributes;
+
+    private static void ReadXmlChildren(XElement el, EpcisNode node)
+    {
+        foreach (var a in el.Attributes())
+        {
+            if (a.IsNamespaceDeclaration) continue;
+            var n = new EpcisNode(ClarkName(a.Name), a.Value);
+            if (a.Name.Namespace != XNamespace.None) n.Prefix = el.GetPrefixOfNamespace(a.Name.Namespace);
+            node.Add(n);
+        }
+        foreach (var child in FlattenExtensions(el.Elements()))
+        {
+            var n = new EpcisNode(ClarkName(child.Name), LeadingText(child).Trim());
+            if (child.Name.Namespace != XNamespace.None) n.Prefix = child.GetPrefixOfNamespace(child.Name.Namespace);
+            ReadXmlChildren(child, n);
+            node.Add(n);
+        }
+    }
+
+    /// <summary>The text before the first child element (ElementTree's .text).</summary>
+    private static string LeadingText(XElement e)
+    {
+        if (!e.HasElements) return e.IsEmpty ? "" : e.Value;
+        var sb = new System.Text.StringBuilder();
+        foreach (var n in e.Nodes())
+        {
+            if (n is XElement)
+            {
+                if (!IsWrapper((XElement)n)) break;
+                continue;
+            }
+            if (n is XText text) sb.Append(text.Value);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The XML binding expands the gs1: and cbv: prefixes in values (e.g. type="gs1:Temperature").</summary>
+    private static void ExpandXmlValuePrefixes(EpcisNode node)
+    {
+        var v = node.Value;
+        if (v.StartsWith("gs1:", StringComparison.Ordinal)) v = v.Replace("gs1:", CbvVocabulary.Gs1Voc, StringComparison.Ordinal);
+        if (v.StartsWith("cbv:", StringComparison.Ordinal)) v = v.Replace("cbv:", CbvVocabulary.Cbv, StringComparison.Ordinal);
+        node.Value = v;
+        foreach (var c in node.Children) ExpandXmlValuePrefixes(c);
+    }
+
+    // ============================================ both bindings ================================================
+
+    /// <summary>Bare CBV words in the vocabulary-typed fields to their URIs, then the checks every event must pass.</summary>
+    private static void Finish(string type, EpcisNode tree, int index, string path)
+    {
+        ExpandBareWords(tree);
+
+        var time = tree.ChildValue("eventTime");
+        if (time is null) throw new EpcisFormatException($"{path}.eventTime: is required", index, "eventTime");
+        if (!EventHash.TryParseTimestamp(time, out _))
+            throw new EpcisFormatException($"{path}.eventTime: '{time}' is not an xsd:dateTimeStamp", index, "eventTime");
+        var offset = tree.ChildValue("eventTimeZoneOffset")?.Trim();
+        if (offset is null) throw new EpcisFormatException($"{path}.eventTimeZoneOffset: is required", index, "eventTimeZoneOffset");
+        if (!IsZoneOffset(offset))
+            throw new EpcisFormatException($"{path}.eventTimeZoneOffset: '{offset}' is not of the form +hh:mm / -hh:mm", index, "eventTimeZoneOffset");
+        var action = tree.ChildValue("action")?.Trim();
+        if (action is null && type is not "TransformationEvent")
+            throw new EpcisFormatException($"{path}.action: is required for a {type}", index, "action");
+        if (action is not null && action is not ("ADD" or "OBSERVE" or "DELETE"))
+            throw new EpcisFormatException($"{path}.action: '{action}' is not ADD, OBSERVE or DELETE", index, "action");
+        var record = tree.ChildValue("recordTime");
+        if (record is not null && !EventHash.TryParseTimestamp(record, out _))
+            throw new EpcisFormatException($"{path}.recordTime: '{record}' is not an xsd:dateTimeStamp", index, "recordTime");
+    }
+
+    private static bool IsZoneOffset(string s) =>
+        s.Length == 6 && s[0] is '+' or '-' && char.IsAsciiDigit(s[1]) && char.IsAsciiDigit(s[2]) && s[3] == ':' && char.IsAsciiDigit(s[4]) && char.IsAsciiDigit(s[5]);
+
+    private static void ExpandBareWords(EpcisNode tree)
+    {
+        foreach (var n in tree.Children)
+        {
+            switch (n.Name)
+            {
+                case "bizStep":
+                    Word(n, CbvVocabulary.BizSteps, CbvVocabulary.Cbv + "BizStep-");
+                    break;
+                case "disposition":
+                    Word(n, CbvVocabulary.Dispositions, CbvVocabulary.Cbv + "Disp-");
+                    break;
+                case "persistentDisposition":
+                    foreach (var c in n.Children)
+                        if (c.Name is "set" or "unset") Word(c, CbvVocabulary.Dispositions, CbvVocabulary.Cbv + "Disp-");
+                    break;
+                case "bizTransactionList":
+                    TypeWords(n, "bizTransaction", CbvVocabulary.BizTransactionTypes, CbvVocabulary.Cbv + "BTT-");
+                    break;
+                case "sourceList":
+                    TypeWords(n, "source", CbvVocabulary.SourceDestinationTypes, CbvVocabulary.Cbv + "SDT-");
+                    break;
+                case "destinationList":
+                    TypeWords(n, "destination", CbvVocabulary.SourceDestinationTypes, CbvVocabulary.Cbv + "SDT-");
+                    break;
+                case "errorDeclaration":
+                    foreach (var c in n.Children)
+                        if (c.Name == "reason") Word(c, CbvVocabulary.ErrorReasons, CbvVocabulary.Cbv + "ER-");
+                    break;
+                case "sensorElementList":
+                    foreach (var se in n.Children)
+                    {
+                        if (se.Name != "sensorElement") continue;
+                        foreach (var r in se.Children)
+                        {
+                            if (r.Name != "sensorReport") continue;
+                            foreach (var f in r.Children)
+                            {
+                                switch (f.Name)
+                                {
+                                    case "type": Word(f, CbvVocabulary.MeasurementTypes, CbvVocabulary.Gs1Voc); break;
+                                    case "exception": Word(f, CbvVocabulary.SensorExceptions, CbvVocabulary.Gs1Voc); break;
+                                    case "component": Word(f, CbvVocabulary.Components, CbvVocabulary.Cbv + "Comp-"); break;
+                                }
+                            }
+                        }
+                    }
+                    break;
+            }
+        }
+    }
+
+    private static void TypeWords(EpcisNode list, string item, HashSet<string> words, string prefix)
+    {
+        foreach (var c in list.Children)
+        {
+            if (c.Name != item) continue;
+            foreach (var t in c.Children)
+                if (t.Name == "type") Word(t, words, prefix);
+        }
+    }
+
+    private static void Word(EpcisNode n, HashSet<string> words, string prefix)
+    {
+        var v = n.Value.Trim();
+        if (words.Contains(v)) n.Value = prefix + v;
+    }
+}
