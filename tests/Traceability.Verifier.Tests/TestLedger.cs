@@ -156,25 +156,18 @@ public sealed class TestLedger
     }
 
     /// <summary>
-    /// Every event of the conformance documents under ../shared/conformance/event-hash made self-contained: the event
-    /// object with its document's "@context" (what the API stores and serves as "event").
+    /// Every event of a conformance document under ../shared/conformance/event-hash (JSON-LD or XML) made
+    /// self-contained with <see cref="EpcisJsonLd.WriteEvent"/> (what the API stores and serves as "event"), with the
+    /// reference hash the GS1 vectors give for it (the document's .hashes file, one per event in order).
     /// </summary>
-    public static IReadOnlyList<string> ConformanceEvents(params string[] documents)
+    public static IReadOnlyList<(string Json, string ReferenceHash)> ConformanceEvents(string document)
     {
-        var events = new List<string>();
-        foreach (var name in documents)
-        {
-            var doc = JsonNode.Parse(File.ReadAllText(RepoPaths.SharedPath("conformance", "event-hash", name)))!.AsObject();
-            var body = doc["epcisBody"]!.AsObject();
-            var list = body["eventList"] ?? body["queryResults"]!["resultsBody"]!["eventList"];
-            foreach (var ev in list!.AsArray())
-            {
-                var self = ev!.DeepClone().AsObject();
-                if (!self.ContainsKey("@context")) self.Insert(0, "@context", doc["@context"]!.DeepClone());
-                events.Add(self.ToJsonString());
-            }
-        }
-        return events;
+        var text = File.ReadAllText(RepoPaths.SharedPath("conformance", "event-hash", document));
+        var doc = document.EndsWith(".xml", StringComparison.Ordinal) ? EpcisParser.ParseXml(text) : EpcisParser.ParseJson(text);
+        var hashes = File.ReadAllLines(RepoPaths.SharedPath("conformance", "event-hash", Path.ChangeExtension(document, ".hashes")))
+            .Select(l => l.Trim()).Where(l => l.StartsWith("ni:", StringComparison.Ordinal)).ToList();
+        hashes.Should().HaveCount(doc.Events.Count, $"{document} and its .hashes file list the same events");
+        return doc.Events.Select((e, i) => (EpcisJsonLd.WriteEvent(e), hashes[i])).ToList();
     }
 
     /// <summary>A small ObjectEvent of our own, distinct for each <paramref name="serial"/>.</summary>

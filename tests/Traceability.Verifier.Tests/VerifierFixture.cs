@@ -22,7 +22,12 @@ public sealed class VerifierFixture : IAsyncLifetime
     public const ulong FirstUnanchored = 15;
     public const ulong OutsideRange = 14;
 
+    private const int EventCount = 18;
+
     private HardhatNode? _node;
+
+    /// <summary>The GS1 reference hashes of Main's first events (those taken from the conformance files), in order.</summary>
+    public IReadOnlyList<string> ReferenceHashes { get; private set; } = [];
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
     public Uri RpcUrl => _node!.RpcUrl;
@@ -37,11 +42,16 @@ public sealed class VerifierFixture : IAsyncLifetime
     {
         _node = await HardhatNode.StartAsync();
 
+        // events 1..3: the three ReferenceEventHashAlgorithm documents; 4..7: XML events translated to JSON-LD; 8..: JSON-LD
         var conformance = RepoPaths.Shared is null
             ? []
-            : TestLedger.ConformanceEvents("ReferenceEventHashAlgorithm.jsonld", "ReferenceEventHashAlgorithm2.jsonld",
-                "ReferenceEventHashAlgorithm3.jsonld", "epcisDocWithVariousEventTypes.jsonld", "epcisDocWithSingleEvent.jsonld");
-        var events = conformance.Concat(Enumerable.Range(1, 20).Select(TestLedger.CraftedEvent)).Take(18).ToList();
+            : new[] { "ReferenceEventHashAlgorithm.jsonld", "ReferenceEventHashAlgorithm2.jsonld", "ReferenceEventHashAlgorithm3.jsonld" }
+                .SelectMany(TestLedger.ConformanceEvents)
+                .Concat(TestLedger.ConformanceEvents("SensorDataExamples.xml").Take(4))
+                .Concat(TestLedger.ConformanceEvents("epcisDocWithVariousEventTypes.jsonld"))
+                .ToList();
+        ReferenceHashes = conformance.Select(c => c.ReferenceHash).Take(EventCount).ToList();
+        var events = conformance.Select(c => c.Json).Concat(Enumerable.Range(1, EventCount).Select(TestLedger.CraftedEvent)).Take(EventCount).ToList();
         Main = await TestLedger.CreateAsync(Http, RpcUrl, events);
         await Main.AnchorAsync(5);
         await Main.AnchorAsync(6);
