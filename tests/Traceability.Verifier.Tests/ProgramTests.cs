@@ -4,7 +4,10 @@ using Traceability.Testing;
 
 namespace Traceability.Verifier.Tests;
 
-/// <summary>The built verifier run as a process: its one line of output and its exit status.</summary>
+/// <summary>
+/// The built verifier run as a process: its one line of output and its exit status. With TRACE_VERIFY_TOOL set to an
+/// installed trace-verify, the same tests check the packaged .NET tool.
+/// </summary>
 [Collection(VerifierCollection.Name)]
 public sealed class ProgramTests(VerifierFixture fixture) : IDisposable
 {
@@ -14,8 +17,13 @@ public sealed class ProgramTests(VerifierFixture fixture) : IDisposable
 
     public static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Traceability.Verifier.dll"));
+        // TRACE_VERIFY_TOOL names an installed trace-verify (dotnet tool install) to run these tests against instead.
+        var tool = Environment.GetEnvironmentVariable("TRACE_VERIFY_TOOL");
+        var psi = new ProcessStartInfo(string.IsNullOrEmpty(tool) ? "dotnet" : tool)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        if (string.IsNullOrEmpty(tool)) psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Traceability.Verifier.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("TRACE_CHAIN_RPC");
         using var process = Process.Start(psi)!;
