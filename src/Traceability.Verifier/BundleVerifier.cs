@@ -179,7 +179,7 @@ public sealed class BundleVerifier(HttpClient http)
             {
                 var count = await registry.AnchorCountAsync(ct).ConfigureAwait(false);
                 return Fail(Checks.AnchorOnChain,
-                    $"anchor {anchor.Sequence} is not on contract {contract} on chain {chainId} (it holds {count} anchors)", bundle, contract, chainId);
+                    $"unknown anchor: anchor {anchor.Sequence} is not on contract {contract} on chain {chainId} (it holds {count} anchors)", bundle, contract, chainId);
             }
 
             var result = new VerificationResult(true, null, null, bundle.Sequence, bundle.EventHash, anchor.Sequence,
@@ -217,7 +217,7 @@ public sealed class BundleVerifier(HttpClient http)
         }
         catch (ChainUnavailableException e)
         {
-            return Fail(Checks.Chain, $"chain unreachable at {endpoint}: {e.Message}", bundle, contract);
+            return Fail(Checks.Chain, $"chain unreachable: {e.Message}", bundle, contract);
         }
         catch (JsonRpcException e)
         {

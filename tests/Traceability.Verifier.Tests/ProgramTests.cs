@@ -77,7 +77,7 @@ public sealed class ProgramTests(VerifierFixture fixture) : IDisposable
     {
         var (exit, stdout, stderr) = await RunAsync(Write(fixture.Main.Bundle(7)), "--rpc", $"http://127.0.0.1:{HardhatNode.FreePort()}");
         exit.Should().Be(1);
-        stdout.Should().StartWith("FAILED: chain unreachable at http://127.0.0.1:");
+        stdout.Should().StartWith("FAILED: chain unreachable: ").And.Contain("127.0.0.1");
         stderr.Should().BeEmpty();
     }
 

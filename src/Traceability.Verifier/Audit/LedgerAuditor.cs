@@ -107,7 +107,7 @@ public sealed class LedgerAuditor(HttpClient http, TextWriter? progress = null)
         }
         catch (ChainUnavailableException e)
         {
-            report.Aborted = $"chain unreachable at {rpc.SafeEndpoint}: {e.Message}";
+            report.Aborted = $"chain unreachable: {e.Message}";
         }
         catch (JsonRpcException e)
         {
