@@ -148,98 +148,124 @@ public sealed class EpcisEvent
         Tree = tree;
         Syntax = syntax;
         Context = context;
+    }
 
-        var top = tree.Children;
-        EventTimeText = tree.ChildValue("eventTime")?.Trim() ?? "";
-        EventTime = EventHash.TryParseTimestamp(EventTimeText, out var utc) ? new DateTimeOffset(utc) : default;
-        EventTimeZoneOffset = tree.ChildValue("eventTimeZoneOffset")?.Trim() ?? "";
-        RecordTime = tree.ChildValue("recordTime")?.Trim();
-        EventId = tree.ChildValue("eventID")?.Trim();
-        Action = tree.ChildValue("action")?.Trim();
-        var bizStep = tree.ChildValue("bizStep");
-        BizStep = bizStep is null ? null : CbvVocabulary.ExpandBizStep(bizStep);
-        var disposition = tree.ChildValue("disposition");
-        Disposition = disposition is null ? null : CbvVocabulary.ExpandDisposition(disposition);
-        ParentId = tree.ChildValue("parentID")?.Trim();
-        TransformationId = tree.ChildValue("transformationID")?.Trim();
-        ReadPoint = tree.Child("readPoint")?.ChildValue("id")?.Trim();
-        BizLocation = tree.Child("bizLocation")?.ChildValue("id")?.Trim();
-        EpcList = Values(tree.Child("epcList"), "epc");
-        ChildEpcs = Values(tree.Child("childEPCs"), "epc");
-        InputEpcList = Values(tree.Child("inputEPCList"), "epc");
-        OutputEpcList = Values(tree.Child("outputEPCList"), "epc");
-        QuantityList = Quantities(tree.Child("quantityList"));
-        ChildQuantityList = Quantities(tree.Child("childQuantityList"));
-        InputQuantityList = Quantities(tree.Child("inputQuantityList"));
-        OutputQuantityList = Quantities(tree.Child("outputQuantityList"));
-        BizTransactions = Typed(tree.Child("bizTransactionList"), "bizTransaction", CbvVocabulary.ExpandBizTransactionType);
-        Sources = Typed(tree.Child("sourceList"), "source", CbvVocabulary.ExpandSourceDestinationType);
-        Destinations = Typed(tree.Child("destinationList"), "destination", CbvVocabulary.ExpandSourceDestinationType);
+    // The typed view is built on first use: hashing needs only the tree.
+    private Fields? fields;
 
-        var certs = new List<string>();
-        var extensions = new List<EpcisExtension>();
-        foreach (var n in top)
+    private Fields F => fields ??= new Fields(Tree);
+
+    private sealed class Fields
+    {
+        public Fields(EpcisNode tree)
         {
-            if (n.Name == "certificationInfo") certs.Add(n.Value.Trim());
-            else if (n.IsExtension) extensions.Add(EpcisExtension.From(n));
-        }
-        CertificationInfo = certs;
-        Extensions = extensions;
+            var top = tree.Children;
+            EventTimeText = tree.ChildValue("eventTime")?.Trim() ?? "";
+            EventTime = EventHash.TryParseTimestamp(EventTimeText, out var utc) ? new DateTimeOffset(utc) : default;
+            EventTimeZoneOffset = tree.ChildValue("eventTimeZoneOffset")?.Trim() ?? "";
+            RecordTime = tree.ChildValue("recordTime")?.Trim();
+            EventId = tree.ChildValue("eventID")?.Trim();
+            Action = tree.ChildValue("action")?.Trim();
+            var bizStep = tree.ChildValue("bizStep");
+            BizStep = bizStep is null ? null : CbvVocabulary.ExpandBizStep(bizStep);
+            var disposition = tree.ChildValue("disposition");
+            Disposition = disposition is null ? null : CbvVocabulary.ExpandDisposition(disposition);
+            ParentId = tree.ChildValue("parentID")?.Trim();
+            TransformationId = tree.ChildValue("transformationID")?.Trim();
+            ReadPoint = tree.Child("readPoint")?.ChildValue("id")?.Trim();
+            BizLocation = tree.Child("bizLocation")?.ChildValue("id")?.Trim();
+            EpcList = Values(tree.Child("epcList"), "epc");
+            ChildEpcs = Values(tree.Child("childEPCs"), "epc");
+            InputEpcList = Values(tree.Child("inputEPCList"), "epc");
+            OutputEpcList = Values(tree.Child("outputEPCList"), "epc");
+            QuantityList = Quantities(tree.Child("quantityList"));
+            ChildQuantityList = Quantities(tree.Child("childQuantityList"));
+            InputQuantityList = Quantities(tree.Child("inputQuantityList"));
+            OutputQuantityList = Quantities(tree.Child("outputQuantityList"));
+            BizTransactions = Typed(tree.Child("bizTransactionList"), "bizTransaction", CbvVocabulary.ExpandBizTransactionType);
+            Sources = Typed(tree.Child("sourceList"), "source", CbvVocabulary.ExpandSourceDestinationType);
+            Destinations = Typed(tree.Child("destinationList"), "destination", CbvVocabulary.ExpandSourceDestinationType);
 
-        var ilmd = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var ilmdNode = tree.Child("ilmd");
-        if (ilmdNode is not null)
-        {
-            foreach (var n in ilmdNode.Children) ilmd.TryAdd(n.Name, n.Children.Count == 0 ? n.Value.Trim() : null);
-            IlmdElements = ilmdNode.Children.ConvertAll(EpcisExtension.From);
-        }
-        Ilmd = ilmd;
-        LotNumber = ilmd.TryGetValue("{urn:epcglobal:cbv:mda:}lotNumber", out var lot) ? lot
-            : ilmd.TryGetValue("{urn:epcglobal:cbv:mda}lotNumber", out lot) ? lot : null;
-
-        var pd = tree.Child("persistentDisposition");
-        if (pd is not null)
-        {
-            PersistentDisposition = new PersistentDisposition(
-                pd.Children.Where(c => c.Name == "set").Select(c => CbvVocabulary.ExpandDisposition(c.Value)).ToArray(),
-                pd.Children.Where(c => c.Name == "unset").Select(c => CbvVocabulary.ExpandDisposition(c.Value)).ToArray());
-        }
-
-        var ed = tree.Child("errorDeclaration");
-        if (ed is not null)
-        {
-            var ids = new List<string>();
-            var edExt = new List<EpcisExtension>();
-            foreach (var c in ed.Children)
+            var certs = new List<string>();
+            var extensions = new List<EpcisExtension>();
+            foreach (var n in top)
             {
-                if (c.Name == "correctiveEventIDs") ids.AddRange(c.Children.Select(x => x.Value.Trim()));
-                else if (c.Name == "correctiveEventID") ids.Add(c.Value.Trim());
-                else if (c.Name is not ("declarationTime" or "reason")) edExt.Add(EpcisExtension.From(c));
+                if (n.Name == "certificationInfo") certs.Add(n.Value.Trim());
+                else if (n.IsExtension) extensions.Add(EpcisExtension.From(n));
             }
-            var reason = ed.ChildValue("reason");
-            ErrorDeclaration = new ErrorDeclaration(ed.ChildValue("declarationTime")?.Trim(), reason is null ? null : CbvVocabulary.ExpandErrorReason(reason), ids, edExt);
-        }
+            CertificationInfo = certs;
+            Extensions = extensions;
 
-        var sensors = new List<SensorElement>();
-        var sel = tree.Child("sensorElementList");
-        if (sel is not null)
-        {
-            foreach (var se in sel.Children)
+            var ilmd = new Dictionary<string, string?>(StringComparer.Ordinal);
+            var ilmdNode = tree.Child("ilmd");
+            if (ilmdNode is not null)
             {
-                if (se.Name != "sensorElement") continue;
-                SensorFields? meta = null;
-                var reports = new List<SensorFields>();
-                var seExt = new List<EpcisExtension>();
-                foreach (var c in se.Children)
+                foreach (var n in ilmdNode.Children) ilmd.TryAdd(n.Name, n.Children.Count == 0 ? n.Value.Trim() : null);
+                IlmdElements = ilmdNode.Children.ConvertAll(EpcisExtension.From);
+            }
+            Ilmd = ilmd;
+            LotNumber = ilmd.TryGetValue("{urn:epcglobal:cbv:mda:}lotNumber", out var lot) ? lot
+                : ilmd.TryGetValue("{urn:epcglobal:cbv:mda}lotNumber", out lot) ? lot : null;
+
+            var pd = tree.Child("persistentDisposition");
+            if (pd is not null)
+            {
+                PersistentDisposition = new PersistentDisposition(
+                    pd.Children.Where(c => c.Name == "set").Select(c => CbvVocabulary.ExpandDisposition(c.Value)).ToArray(),
+                    pd.Children.Where(c => c.Name == "unset").Select(c => CbvVocabulary.ExpandDisposition(c.Value)).ToArray());
+            }
+
+            var ed = tree.Child("errorDeclaration");
+            if (ed is not null)
+            {
+                var ids = new List<string>();
+                var edExt = new List<EpcisExtension>();
+                foreach (var c in ed.Children)
                 {
-                    if (c.Name == "sensorMetadata") meta = Sensor(c);
-                    else if (c.Name == "sensorReport") reports.Add(Sensor(c));
-                    else seExt.Add(EpcisExtension.From(c));
+                    if (c.Name == "correctiveEventIDs") ids.AddRange(c.Children.Select(x => x.Value.Trim()));
+                    else if (c.Name == "correctiveEventID") ids.Add(c.Value.Trim());
+                    else if (c.Name is not ("declarationTime" or "reason")) edExt.Add(EpcisExtension.From(c));
                 }
-                sensors.Add(new SensorElement(meta, reports, seExt));
+                var reason = ed.ChildValue("reason");
+                ErrorDeclaration = new ErrorDeclaration(ed.ChildValue("declarationTime")?.Trim(), reason is null ? null : CbvVocabulary.ExpandErrorReason(reason), ids, edExt);
             }
+
+            var sensors = new List<SensorElement>();
+            var sel = tree.Child("sensorElementList");
+            if (sel is not null)
+            {
+                foreach (var se in sel.Children)
+                {
+                    if (se.Name != "sensorElement") continue;
+                    SensorFields? meta = null;
+                    var reports = new List<SensorFields>();
+                    var seExt = new List<EpcisExtension>();
+                    foreach (var c in se.Children)
+                    {
+                        if (c.Name == "sensorMetadata") meta = Sensor(c);
+                        else if (c.Name == "sensorReport") reports.Add(Sensor(c));
+                        else seExt.Add(EpcisExtension.From(c));
+                    }
+                    sensors.Add(new SensorElement(meta, reports, seExt));
+                }
+            }
+            SensorElements = sensors;
         }
-        SensorElements = sensors;
+
+        public string EventTimeText = "";
+        public DateTimeOffset EventTime;
+        public string EventTimeZoneOffset = "";
+        public string? RecordTime, EventId, Action, BizStep, Disposition, ParentId, TransformationId, ReadPoint, BizLocation, LotNumber;
+        public string[] EpcList = [], ChildEpcs = [], InputEpcList = [], OutputEpcList = [];
+        public QuantityElement[] QuantityList = [], ChildQuantityList = [], InputQuantityList = [], OutputQuantityList = [];
+        public TypedValue[] BizTransactions = [], Sources = [], Destinations = [];
+        public IReadOnlyList<string> CertificationInfo = [];
+        public IReadOnlyList<EpcisExtension> Extensions = [];
+        public IReadOnlyDictionary<string, string?> Ilmd = new Dictionary<string, string?>();
+        public IReadOnlyList<EpcisExtension> IlmdElements = [];
+        public ErrorDeclaration? ErrorDeclaration;
+        public PersistentDisposition? PersistentDisposition;
+        public IReadOnlyList<SensorElement> SensorElements = [];
     }
 
     internal EpcisNode Tree { get; }
@@ -248,8 +274,11 @@ public sealed class EpcisEvent
 
     internal string? CachedHash { get; set; }
 
+    /// <summary>Where the event's JSON text comes from (null for XML input).</summary>
+    internal JsonEventSource? Source { get; init; }
+
     /// <summary>The event object exactly as the JSON document gave it (null for XML input).</summary>
-    internal string? SourceJson { get; init; }
+    internal string? SourceJson => Source?.Text;
 
     /// <summary>The document's repository "ignoreFields" declaration as JSON (key, value) when it had one.</summary>
     internal (string Key, string ValueJson)? IgnoreFieldsJson { get; init; }
@@ -264,74 +293,74 @@ public sealed class EpcisEvent
     /// <summary>"ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent" or "AssociationEvent".</summary>
     public string Type { get; }
 
-    public DateTimeOffset EventTime { get; }
+    public DateTimeOffset EventTime => F.EventTime;
 
     /// <summary>eventTime as written.</summary>
-    public string EventTimeText { get; }
+    public string EventTimeText => F.EventTimeText;
 
-    public string EventTimeZoneOffset { get; }
+    public string EventTimeZoneOffset => F.EventTimeZoneOffset;
 
-    public string? RecordTime { get; }
+    public string? RecordTime => F.RecordTime;
 
-    public string? EventId { get; }
+    public string? EventId => F.EventId;
 
-    public string? Action { get; }
+    public string? Action => F.Action;
 
     /// <summary>The full CBV URI, e.g. https://ref.gs1.org/cbv/BizStep-shipping (non-CBV values as given).</summary>
-    public string? BizStep { get; }
+    public string? BizStep => F.BizStep;
 
     /// <summary>The full CBV URI, e.g. https://ref.gs1.org/cbv/Disp-in_transit (non-CBV values as given).</summary>
-    public string? Disposition { get; }
+    public string? Disposition => F.Disposition;
 
-    public IReadOnlyList<string> EpcList { get; }
+    public IReadOnlyList<string> EpcList => F.EpcList;
 
-    public string? ParentId { get; }
+    public string? ParentId => F.ParentId;
 
-    public IReadOnlyList<string> ChildEpcs { get; }
+    public IReadOnlyList<string> ChildEpcs => F.ChildEpcs;
 
-    public IReadOnlyList<string> InputEpcList { get; }
+    public IReadOnlyList<string> InputEpcList => F.InputEpcList;
 
-    public IReadOnlyList<string> OutputEpcList { get; }
+    public IReadOnlyList<string> OutputEpcList => F.OutputEpcList;
 
-    public IReadOnlyList<QuantityElement> QuantityList { get; }
+    public IReadOnlyList<QuantityElement> QuantityList => F.QuantityList;
 
-    public IReadOnlyList<QuantityElement> ChildQuantityList { get; }
+    public IReadOnlyList<QuantityElement> ChildQuantityList => F.ChildQuantityList;
 
-    public IReadOnlyList<QuantityElement> InputQuantityList { get; }
+    public IReadOnlyList<QuantityElement> InputQuantityList => F.InputQuantityList;
 
-    public IReadOnlyList<QuantityElement> OutputQuantityList { get; }
+    public IReadOnlyList<QuantityElement> OutputQuantityList => F.OutputQuantityList;
 
-    public string? TransformationId { get; }
+    public string? TransformationId => F.TransformationId;
 
-    public IReadOnlyList<string> CertificationInfo { get; }
+    public IReadOnlyList<string> CertificationInfo => F.CertificationInfo;
 
-    public string? ReadPoint { get; }
+    public string? ReadPoint => F.ReadPoint;
 
-    public string? BizLocation { get; }
+    public string? BizLocation => F.BizLocation;
 
-    public IReadOnlyList<TypedValue> BizTransactions { get; }
+    public IReadOnlyList<TypedValue> BizTransactions => F.BizTransactions;
 
-    public IReadOnlyList<TypedValue> Sources { get; }
+    public IReadOnlyList<TypedValue> Sources => F.Sources;
 
-    public IReadOnlyList<TypedValue> Destinations { get; }
+    public IReadOnlyList<TypedValue> Destinations => F.Destinations;
 
     /// <summary>ILMD leaf values by element name in Clark notation ("{urn:epcglobal:cbv:mda:}lotNumber"); null for nested elements.</summary>
-    public IReadOnlyDictionary<string, string?> Ilmd { get; }
+    public IReadOnlyDictionary<string, string?> Ilmd => F.Ilmd;
 
     /// <summary>Every ILMD element, nested ones included.</summary>
-    public IReadOnlyList<EpcisExtension> IlmdElements { get; } = [];
+    public IReadOnlyList<EpcisExtension> IlmdElements => F.IlmdElements;
 
     /// <summary>cbvmda:lotNumber from the ILMD.</summary>
-    public string? LotNumber { get; }
+    public string? LotNumber => F.LotNumber;
 
-    public ErrorDeclaration? ErrorDeclaration { get; }
+    public ErrorDeclaration? ErrorDeclaration => F.ErrorDeclaration;
 
-    public PersistentDisposition? PersistentDisposition { get; }
+    public PersistentDisposition? PersistentDisposition => F.PersistentDisposition;
 
-    public IReadOnlyList<SensorElement> SensorElements { get; }
+    public IReadOnlyList<SensorElement> SensorElements => F.SensorElements;
 
     /// <summary>User extensions at event level, nested ones included as children.</summary>
-    public IReadOnlyList<EpcisExtension> Extensions { get; }
+    public IReadOnlyList<EpcisExtension> Extensions => F.Extensions;
 
     // ---- canonical Digital Link views ------------------------------------------------------------------------
 
@@ -404,5 +433,42 @@ public sealed class EpcisEvent
             else fields.TryAdd(c.Name, c.Value.Trim());
         }
         return new SensorFields(fields, ext);
+    }
+}
+
+/// <summary>
+/// The JSON text of an event, cut out of its document only when asked for (WriteEvent): keeping a copy of every
+/// event at parse time would double what parsing allocates. All events of a document are cut out together.
+/// </summary>
+internal sealed class JsonEventSource
+{
+    private readonly DocumentEvents? document;
+    private readonly int index;
+    private readonly string? text;
+
+    public JsonEventSource(string text) => this.text = text;
+
+    public JsonEventSource(DocumentEvents document, int index)
+    {
+        this.document = document;
+        this.index = index;
+    }
+
+    public string Text => text ?? document!.Texts[index];
+
+    internal sealed class DocumentEvents(string json, Func<System.Text.Json.JsonElement, System.Text.Json.JsonElement> locate)
+    {
+        private string[]? texts;
+
+        public string[] Texts => texts ??= Cut();
+
+        private string[] Cut()
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            var events = locate(doc.RootElement);
+            return events.ValueKind == System.Text.Json.JsonValueKind.Array
+                ? events.EnumerateArray().Select(e => e.GetRawText()).ToArray()
+                : [events.GetRawText()];
+        }
     }
 }

@@ -32,6 +32,12 @@ internal sealed class EpcisNode
     /// </summary>
     public bool Raw { get; set; }
 
+    /// <summary>Scratch for the event hash: the stamp of the pre-hash build that used this node up.</summary>
+    internal long Mark;
+
+    /// <summary>A "…List" node the JSON reader grouped already (its items carry the item name).</summary>
+    public bool Grouped { get; set; }
+
     public bool IsExtension => Name.Length > 0 && Name[0] == '{';
 
     public void Add(EpcisNode child)

@@ -64,18 +64,20 @@ public static class EpcisParser
         var ignore = FindIgnoreFields(scopes, ctx);
 
         var list = new List<EpcisEvent>();
+        var eventsPath = path;
+        var texts = new JsonEventSource.DocumentEvents(json, r => Locate(r, eventsPath));
         if (events.ValueKind == JsonValueKind.Array)
         {
             var i = 0;
             foreach (var ev in events.EnumerateArray())
             {
-                list.Add(ReadJsonEvent(ev, i, $"{path}[{i}]", ctx, ignore));
+                list.Add(ReadJsonEvent(ev, i, path, ctx, ignore, new JsonEventSource(texts, i)));
                 i++;
             }
         }
         else if (events.ValueKind == JsonValueKind.Object && path == "epcisBody.event")
         {
-            list.Add(ReadJsonEvent(events, 0, path, ctx, ignore));
+            list.Add(ReadJsonEvent(events, 0, path, ctx, ignore, new JsonEventSource(texts, 0)));
         }
         else
         {
@@ -106,7 +108,14 @@ public static class EpcisParser
         if (root.ValueKind != JsonValueKind.Object) throw new EpcisFormatException("an EPCIS event is a JSON object", 0);
         var ctx = JsonContext.From(root);
         var ignore = FindIgnoreFields([root], ctx);
-        return ReadJsonEvent(root, 0, "event", ctx, ignore);
+        return ReadJsonEvent(root, 0, "event", ctx, ignore, new JsonEventSource(eventJson));
+    }
+
+    private static JsonElement Locate(JsonElement root, string path)
+    {
+        var e = root;
+        foreach (var part in path.Split('.')) e = e.GetProperty(part);
+        return e;
     }
 
     private static JsonDocument ParseJsonDocument(string json)
@@ -149,35 +158,31 @@ public static class EpcisParser
     /// <summary>The document's @context: prefixes for names (standard + declared) and for values (declared + gs1, cbv).</summary>
     private sealed class JsonContext
     {
-        private readonly Dictionary<string, string> keyPrefixes = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, string> valuePrefixes = new(StringComparer.Ordinal);
+        private static readonly JsonContext StandardOnly = new()
+        {
+            Context = new EpcisContext([CbvVocabulary.StandardContext], new Dictionary<string, string>(StringComparer.Ordinal), null),
+        };
+
+        private Dictionary<string, string>? declared;
 
         public required EpcisContext Context { get; init; }
 
         public static JsonContext From(JsonElement root)
         {
-            var urls = new List<string>();
-            var declared = new Dictionary<string, string>(StringComparer.Ordinal);
-            string? raw = null;
-            if (root.TryGetProperty("@context", out var c))
+            if (!root.TryGetProperty("@context", out var c)) return StandardOnly;
+            var urls = new List<string>(2);
+            Dictionary<string, string>? declared = null;
+            Collect(c, urls, ref declared);
+            return new JsonContext
             {
-                raw = c.GetRawText();
-                Collect(c, urls, declared);
-            }
-            if (urls.Count == 0 && raw is null) urls.Add(CbvVocabulary.StandardContext);
-            var ctx = new JsonContext { Context = new EpcisContext(urls, declared, raw) };
-            foreach (var (k, v) in CbvVocabulary.StandardPrefixes) ctx.keyPrefixes[k] = v;
-            ctx.valuePrefixes["gs1"] = CbvVocabulary.Gs1Voc;
-            ctx.valuePrefixes["cbv"] = CbvVocabulary.Cbv;
-            foreach (var (k, v) in declared)
-            {
-                ctx.keyPrefixes[k] = v;
-                ctx.valuePrefixes[k] = v;
-            }
-            return ctx;
+                Context = new EpcisContext(urls, declared ?? (IReadOnlyDictionary<string, string>)EmptyPrefixes, c.GetRawText()),
+                declared = declared,
+            };
         }
 
-        private static void Collect(JsonElement c, List<string> urls, Dictionary<string, string> declared)
+        private static readonly Dictionary<string, string> EmptyPrefixes = new(StringComparer.Ordinal);
+
+        private static void Collect(JsonElement c, List<string> urls, ref Dictionary<string, string>? declared)
         {
             switch (c.ValueKind)
             {
@@ -185,39 +190,56 @@ public static class EpcisParser
                     urls.Add(c.GetString()!);
                     break;
                 case JsonValueKind.Array:
-                    foreach (var item in c.EnumerateArray()) Collect(item, urls, declared);
+                    foreach (var item in c.EnumerateArray()) Collect(item, urls, ref declared);
                     break;
                 case JsonValueKind.Object:
                     foreach (var p in c.EnumerateObject())
                     {
                         if (p.Name.StartsWith('@')) continue;
-                        if (p.Value.ValueKind == JsonValueKind.String) declared[p.Name] = p.Value.GetString()!;
+                        string? ns = null;
+                        if (p.Value.ValueKind == JsonValueKind.String) ns = p.Value.GetString()!;
                         else if (p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("@id", out var id) && id.ValueKind == JsonValueKind.String)
-                            declared[p.Name] = id.GetString()!;
+                            ns = id.GetString()!;
+                        if (ns is not null) (declared ??= new Dictionary<string, string>(StringComparer.Ordinal))[p.Name] = ns;
                     }
                     break;
             }
         }
 
+        private bool TryKeyPrefix(ReadOnlySpan<char> prefix, out string ns)
+        {
+            if (declared is not null && declared.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(prefix, out ns!)) return true;
+            return StandardPrefixLookup.TryGetValue(prefix, out ns!);
+        }
+
+        private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> StandardPrefixLookup =
+            new Dictionary<string, string>(CbvVocabulary.StandardPrefixes, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
         /// <summary>"prefix:local" → "{namespace}local" when the prefix is known; other names unchanged.</summary>
         public string ExpandKey(string key)
         {
             var i = key.IndexOf(':');
-            if (i <= 0 || !keyPrefixes.TryGetValue(key[..i], out var ns)) return key;
+            if (i <= 0 || !TryKeyPrefix(key.AsSpan(0, i), out var ns)) return key;
             return string.Concat("{", ns, "}", key.AsSpan(i + 1));
         }
 
-        /// <summary>A CURIE value "prefix:rest" → "namespace" + "rest" when the prefix is known.</summary>
+        /// <summary>A CURIE value "prefix:rest" → "namespace" + "rest" when the prefix is declared (or is gs1 / cbv).</summary>
         public string ExpandValue(string value)
         {
             var i = value.IndexOf(':');
-            if (i <= 0 || i > 40 || !valuePrefixes.TryGetValue(value[..i], out var ns)) return value;
-            return string.Concat(ns, value.AsSpan(i + 1));
+            if (i <= 0 || i > 40) return value;
+            var prefix = value.AsSpan(0, i);
+            string? ns = null;
+            if (declared is not null && declared.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(prefix, out var d)) ns = d;
+            else if (prefix.SequenceEqual("gs1")) ns = CbvVocabulary.Gs1Voc;
+            else if (prefix.SequenceEqual("cbv")) ns = CbvVocabulary.Cbv;
+            return ns is null ? value : string.Concat(ns, value.AsSpan(i + 1));
         }
     }
 
-    private static EpcisEvent ReadJsonEvent(JsonElement ev, int index, string path, JsonContext ctx, IgnoreDeclaration? ignore)
+    private static EpcisEvent ReadJsonEvent(JsonElement ev, int index, string listPath, JsonContext ctx, IgnoreDeclaration? ignore, JsonEventSource source)
     {
+        var path = listPath.EndsWith("eventList", StringComparison.Ordinal) ? $"{listPath}[{index}]" : listPath;
         if (ev.ValueKind != JsonValueKind.Object) throw new EpcisFormatException($"{path}: an event is a JSON object", index);
         if (!ev.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String || !EventTypes.Contains(t.GetString()!))
             throw new EpcisFormatException($"{path}.type: must be one of {string.Join(", ", EventTypes)} (got {Describe(t, t.ValueKind == JsonValueKind.String ? t.GetString() : null)})", index, "type");
@@ -225,13 +247,14 @@ public static class EpcisParser
         ValidateJsonEvent(ev, index, path);
 
         var tree = new EpcisNode(type, "");
+        tree.SetChildren(new List<EpcisNode>(ev.GetPropertyCount()));
         ReadJsonProperties(ev, tree, ctx, eventLevel: true);
         if (ignore is not null) tree.Children.RemoveAll(n => ignore.Names.Contains(n.Name));
         CorrectJsonStructure(tree);
         Finish(type, tree, index, path);
         return new EpcisEvent(type, tree, EpcisSyntax.JsonLd, ctx.Context)
         {
-            SourceJson = ev.GetRawText(),
+            Source = source,
             IgnoreFieldsJson = ignore is null ? null : (ignore.Key, ignore.ValueJson),
             IgnoredFields = ignore?.Names ?? [],
         };
@@ -268,11 +291,26 @@ public static class EpcisParser
     {
         switch (value.ValueKind)
         {
+            case JsonValueKind.Array when name.EndsWith("List", StringComparison.Ordinal) || name == "childEPCs":
+                // grouped now (what CorrectJsonStructure would do), with the list sized once
+                var n = value.GetArrayLength();
+                if (n == 0) break;
+                var list = new EpcisNode(name, "") { Prefix = PrefixOf(key), Grouped = true };
+                list.SetChildren(new List<EpcisNode>(n));
+                var itemName = name == "childEPCs" ? "epc" : name[..^4];
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (name == "childEPCs" && item.ValueKind is JsonValueKind.Object or JsonValueKind.Array) continue;
+                    AddJsonValue(list, itemName, key, item, ctx);
+                }
+                parent.Add(list);
+                break;
             case JsonValueKind.Array:
                 foreach (var item in value.EnumerateArray()) AddJsonValue(parent, name, key, item, ctx);
                 break;
             case JsonValueKind.Object:
                 var node = new EpcisNode(name, "") { Prefix = PrefixOf(key) };
+                node.SetChildren(new List<EpcisNode>(value.GetPropertyCount()));
                 ReadJsonProperties(value, node, ctx, eventLevel: false);
                 parent.Add(node);
                 break;
@@ -316,8 +354,8 @@ public static class EpcisParser
             for (var i = 0; i < children.Count; i++)
             {
                 var c = children[i];
-                var isList = !c.Raw && c.Name.EndsWith("List", StringComparison.Ordinal);
-                if (!isList && c.Name != "childEPCs")
+                var isList = !c.Raw && !c.Grouped && c.Name.EndsWith("List", StringComparison.Ordinal);
+                if (!isList && (c.Name != "childEPCs" || c.Grouped))
                 {
                     result?.Add(c);
                     continue;
@@ -380,64 +418,69 @@ public static class EpcisParser
         foreach (var p in ev.EnumerateObject())
         {
             var v = p.Value;
-            var at = $"{path}.{p.Name}";
-            switch (p.Name)
+            var name = p.Name;
+            switch (name)
             {
                 case "eventTime" or "eventTimeZoneOffset" or "action" or "bizStep" or "disposition" or "parentID" or "transformationID" or "eventID" or "recordTime":
-                    if (v.ValueKind != JsonValueKind.String) Fail(at, "must be a string", index, p.Name);
+                    if (v.ValueKind != JsonValueKind.String) Fail($"{path}.{name}", "must be a string", index, name);
                     break;
                 case "epcList" or "childEPCs" or "inputEPCList" or "outputEPCList":
-                    if (v.ValueKind != JsonValueKind.Array) Fail(at, "must be an array of EPC URIs", index, p.Name);
+                    if (v.ValueKind != JsonValueKind.Array) Fail($"{path}.{name}", "must be an array of EPC URIs", index, name);
                     var k = 0;
                     foreach (var item in v.EnumerateArray())
                     {
-                        if (item.ValueKind != JsonValueKind.String) Fail($"{at}[{k}]", "must be a string (an EPC URI)", index, p.Name);
+                        if (item.ValueKind != JsonValueKind.String) Fail($"{path}.{name}[{k}]", "must be a string (an EPC URI)", index, name);
                         k++;
                     }
                     break;
                 case "quantityList" or "childQuantityList" or "inputQuantityList" or "outputQuantityList":
-                    ValidateObjectArray(v, at, index, p.Name, (item, itemPath) =>
+                    ValidateObjectArray(v, path, name, index);
+                    var qi = 0;
+                    foreach (var item in v.EnumerateArray())
                     {
                         if (!item.TryGetProperty("epcClass", out var cls) || cls.ValueKind != JsonValueKind.String)
-                            Fail($"{itemPath}.epcClass", "is required and must be a string", index, p.Name);
+                            Fail($"{path}.{name}[{qi}].epcClass", "is required and must be a string", index, name);
                         if (item.TryGetProperty("quantity", out var qty) && qty.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
-                            Fail($"{itemPath}.quantity", "must be a number", index, p.Name);
+                            Fail($"{path}.{name}[{qi}].quantity", "must be a number", index, name);
                         if (item.TryGetProperty("uom", out var uom) && uom.ValueKind != JsonValueKind.String)
-                            Fail($"{itemPath}.uom", "must be a string", index, p.Name);
-                    });
+                            Fail($"{path}.{name}[{qi}].uom", "must be a string", index, name);
+                        qi++;
+                    }
                     break;
                 case "readPoint" or "bizLocation":
                     if (v.ValueKind != JsonValueKind.Object || !v.TryGetProperty("id", out var rid) || rid.ValueKind != JsonValueKind.String)
-                        Fail($"{at}.id", "must be an object with an 'id' string", index, p.Name);
+                        Fail($"{path}.{name}.id", "must be an object with an 'id' string", index, name);
                     break;
                 case "bizTransactionList" or "sourceList" or "destinationList":
-                    var idKey = p.Name[..^4];
-                    ValidateObjectArray(v, at, index, p.Name, (item, itemPath) =>
+                    ValidateObjectArray(v, path, name, index);
+                    var idKey = name[..^4];
+                    var bi = 0;
+                    foreach (var item in v.EnumerateArray())
                     {
                         if (!item.TryGetProperty(idKey, out var idv) || idv.ValueKind != JsonValueKind.String)
-                            Fail($"{itemPath}.{idKey}", "is required and must be a string", index, p.Name);
+                            Fail($"{path}.{name}[{bi}].{idKey}", "is required and must be a string", index, name);
                         if (item.TryGetProperty("type", out var tv) && tv.ValueKind != JsonValueKind.String)
-                            Fail($"{itemPath}.type", "must be a string", index, p.Name);
-                    });
+                            Fail($"{path}.{name}[{bi}].type", "must be a string", index, name);
+                        bi++;
+                    }
                     break;
                 case "sensorElementList":
-                    ValidateObjectArray(v, at, index, p.Name, (_, _) => { });
+                    ValidateObjectArray(v, path, name, index);
                     break;
                 case "persistentDisposition" or "ilmd" or "errorDeclaration":
-                    if (v.ValueKind != JsonValueKind.Object) Fail(at, "must be an object", index, p.Name);
+                    if (v.ValueKind != JsonValueKind.Object) Fail($"{path}.{name}", "must be an object", index, name);
                     break;
             }
         }
     }
 
-    private static void ValidateObjectArray(JsonElement v, string at, int index, string field, Action<JsonElement, string> check)
+    private static void ValidateObjectArray(JsonElement v, string path, string field, int index)
     {
-        if (v.ValueKind != JsonValueKind.Array) Fail(at, "must be an array", index, field);
+        if (v.ValueKind != JsonValueKind.Array) Fail($"{path}.{field}", "must be an array", index, field);
         var k = 0;
         foreach (var item in v.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.Object) Fail($"{at}[{k}]", "must be an object", index, field);
-            check(item, $"{at}[{k}]");
+            if (item.ValueKind != JsonValueKind.Object) Fail($"{path}.{field}[{k}]", "must be an object", index, field);
             k++;
         }
     }

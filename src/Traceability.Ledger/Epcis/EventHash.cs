@@ -119,27 +119,75 @@ public static class EventHash
     /// <summary>Top-level fields that never enter the hash.</summary>
     private static bool IsIgnoredTopLevel(string name) => name is "recordTime" or "eventID" or "type" or "errorDeclaration";
 
+    /// <summary>Per-thread scratch space: what the ordered pass used up, and pooled builders and lists.</summary>
     private sealed class State
     {
-        public readonly HashSet<EpcisNode> Consumed = new(ReferenceEqualityComparer.Instance);
-        public readonly List<string> Scratch = [];
+        /// <summary>Nodes used up by the ordered pass carry this build's stamp (EpcisNode.Mark).</summary>
+        public long Stamp;
+
+        public bool IsConsumed(EpcisNode n) => n.Mark == Stamp;
+
+        public void Consume(EpcisNode n) => n.Mark = Stamp;
+        private readonly Stack<StringBuilder> builders = new();
+        private readonly Stack<List<string>> stringLists = new();
+        private readonly Stack<List<EpcisNode>> nodeLists = new();
+
+        public StringBuilder Builder() => builders.Count > 0 ? builders.Pop() : new StringBuilder(128);
+
+        public string Release(StringBuilder sb)
+        {
+            var s = sb.ToString();
+            sb.Clear();
+            builders.Push(sb);
+            return s;
+        }
+
+        public List<string> Strings() => stringLists.Count > 0 ? stringLists.Pop() : [];
+
+        public void Release(List<string> list)
+        {
+            list.Clear();
+            stringLists.Push(list);
+        }
+
+        public List<EpcisNode> Nodes() => nodeLists.Count > 0 ? nodeLists.Pop() : [];
+
+        public void Release(List<EpcisNode> list)
+        {
+            list.Clear();
+            nodeLists.Push(list);
+        }
     }
+
+    [ThreadStatic]
+    private static State? threadState;
+
+    private static long stamps;
 
     internal static string Build(EpcisNode tree, string eventType)
     {
-        var state = new State();
-        var sb = new StringBuilder(512);
-        sb.Append("eventType=").Append(eventType);
-        sb.Append(Ordered(tree.Children, EventOrder, state));
-        var rest = new List<string>();
-        foreach (var child in tree.Children)
+        var state = threadState ?? new State();
+        threadState = null; // not re-entrant: a nested call gets its own
+        // The marks live on the nodes: two threads must not build the same event's pre-hash at once.
+        Monitor.Enter(tree);
+        try
         {
-            if (state.Consumed.Contains(child) || IsIgnoredTopLevel(child.Name)) continue;
-            rest.Add(Remaining(child, state));
+            state.Stamp = Interlocked.Increment(ref stamps);
+            var sb = state.Builder();
+            sb.Append("eventType=").Append(eventType);
+            Ordered(sb, tree.Children, EventOrder, state);
+            var rest = state.Nodes();
+            foreach (var child in tree.Children)
+                if (!state.IsConsumed(child) && !IsIgnoredTopLevel(child.Name)) rest.Add(child);
+            AppendGenericList(sb, rest, state);
+            state.Release(rest);
+            return state.Release(sb);
         }
-        Sort(rest);
-        foreach (var s in rest) sb.Append(s);
-        return sb.ToString();
+        finally
+        {
+            Monitor.Exit(tree);
+            threadState = state;
+        }
     }
 
     /// <summary>
@@ -147,42 +195,67 @@ public static class EventHash
     /// ordered sub-properties), sorted. Marks what it used up in state.Consumed: a child whose children are all
     /// used up. At levels below the event, user extensions are appended after the ordered properties.
     /// </summary>
-    private static string Ordered(List<EpcisNode> children, Prop[] order, State state)
+    private static void Ordered(StringBuilder sb, List<EpcisNode> children, Prop[] order, State state)
     {
         List<EpcisNode>? extensions = null;
-        if (children.Count > 1 && !HasEventMarker(children))
+        if (children.Count > 1 && HasGatherableExtension(children) && !HasEventMarker(children))
         {
             foreach (var c in children)
             {
-                if (c.Name.Contains('{') && c.Name.Contains("/}", StringComparison.Ordinal))
+                if (IsGatherableExtension(c.Name))
                 {
-                    (extensions ??= []).Add(c);
-                    state.Consumed.Add(c);
+                    (extensions ??= state.Nodes()).Add(c);
+                    state.Consume(c);
                 }
             }
         }
 
-        var sb = new StringBuilder();
-        List<string>? values = null;
         foreach (var prop in order)
         {
-            values?.Clear();
+            var count = 0;
+            EpcisNode? single = null;
             foreach (var child in children)
             {
-                if (child.Name != prop.Name || state.Consumed.Contains(child)) continue;
-                var text = ChildPreHash(child, prop, state);
-                if (text.Length > 0) (values ??= []).Add(text);
-                if (AllConsumed(child, state)) state.Consumed.Add(child);
+                if (child.Name != prop.Name || state.IsConsumed(child)) continue;
+                single = child;
+                count++;
             }
-            if (values is { Count: > 0 })
+            if (count == 0) continue;
+            if (count == 1)
             {
-                Sort(values);
-                foreach (var v in values) sb.Append(v);
+                AppendChildPreHash(sb, single!, prop, state);
+                if (AllConsumed(single!, state)) state.Consume(single!);
+                continue;
             }
+            var values = state.Strings();
+            foreach (var child in children)
+            {
+                if (child.Name != prop.Name || state.IsConsumed(child)) continue;
+                var one = state.Builder();
+                AppendChildPreHash(one, child, prop, state);
+                var text = state.Release(one);
+                if (text.Length > 0) values.Add(text);
+                if (AllConsumed(child, state)) state.Consume(child);
+            }
+            Sort(values);
+            foreach (var v in values) sb.Append(v);
+            state.Release(values);
         }
 
-        if (extensions is not null) sb.Append(Generic(extensions, state));
-        return sb.ToString();
+        if (extensions is not null)
+        {
+            AppendGenericList(sb, extensions, state);
+            state.Release(extensions);
+        }
+    }
+
+    /// <summary>The reference gathers "{namespace/}local" names only (namespaces ending in '/').</summary>
+    private static bool IsGatherableExtension(string name) => name.Contains('{') && name.Contains("/}", StringComparison.Ordinal);
+
+    private static bool HasGatherableExtension(List<EpcisNode> children)
+    {
+        foreach (var c in children) if (IsGatherableExtension(c.Name)) return true;
+        return false;
     }
 
     private static bool HasEventMarker(List<EpcisNode> children)
@@ -194,64 +267,63 @@ public static class EventHash
 
     private static bool AllConsumed(EpcisNode node, State state)
     {
-        foreach (var c in node.Children) if (!state.Consumed.Contains(c)) return false;
+        foreach (var c in node.Children) if (!state.IsConsumed(c)) return false;
         return true;
     }
 
-    private static string ChildPreHash(EpcisNode child, Prop prop, State state)
+    /// <summary>name=value followed by the ordered sub-properties; nothing when both are empty.</summary>
+    private static void AppendChildPreHash(StringBuilder sb, EpcisNode child, Prop prop, State state)
     {
-        var grand = prop.Children is null ? "" : Ordered(child.Children, prop.Children, state);
-        var text = "";
+        var start = sb.Length;
+        sb.Append(child.Name);
+        var hasText = false;
         if (child.Value.Length > 0)
         {
-            text = child.Value.Trim();
+            var text = child.Value.Trim();
             text = IsTimeName(child.Name) ? CanonicalTimestamp(text) : CanonicalValue(text);
+            if (text.Length > 0)
+            {
+                sb.Append('=').Append(text);
+                hasText = true;
+            }
         }
-        if (text.Length == 0 && grand.Length == 0) return "";
-        return text.Length > 0 ? string.Concat(child.Name, "=", text, grand) : string.Concat(child.Name, grand);
+        var mark = sb.Length;
+        if (prop.Children is not null) Ordered(sb, child.Children, prop.Children, state);
+        if (!hasText && sb.Length == mark) sb.Length = start;
     }
 
     private static bool IsTimeName(string name) =>
         name.Contains("time", StringComparison.OrdinalIgnoreCase) && !name.Contains("offset", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>What is left of a node after the ordered pass, rendered generically (name=value + sorted children).</summary>
-    private static string Remaining(EpcisNode node, State state)
+    /// <summary>Nodes rendered generically (name=value + sorted children, minus what the ordered pass used), sorted.</summary>
+    private static void AppendGenericList(StringBuilder sb, List<EpcisNode> nodes, State state)
     {
-        var sb = new StringBuilder();
-        AppendGeneric(sb, node, state);
-        return sb.ToString();
-    }
-
-    private static string Generic(List<EpcisNode> nodes, State? state)
-    {
+        if (nodes.Count == 0) return;
         if (nodes.Count == 1)
         {
-            var one = new StringBuilder();
-            AppendGeneric(one, nodes[0], state);
-            return one.ToString();
+            AppendGeneric(sb, nodes[0], state);
+            return;
         }
-        var parts = new List<string>(nodes.Count);
+        var parts = state.Strings();
         foreach (var n in nodes)
         {
-            var sb = new StringBuilder();
-            AppendGeneric(sb, n, state);
-            parts.Add(sb.ToString());
+            var one = state.Builder();
+            AppendGeneric(one, n, state);
+            parts.Add(state.Release(one));
         }
         Sort(parts);
-        return string.Concat(parts);
+        foreach (var p in parts) sb.Append(p);
+        state.Release(parts);
     }
 
-    private static void AppendGeneric(StringBuilder sb, EpcisNode node, State? state)
+    private static void AppendGeneric(StringBuilder sb, EpcisNode node, State state)
     {
-        List<EpcisNode>? children = null;
+        var children = state.Nodes();
         foreach (var c in node.Children)
-        {
-            if (state is not null && state.Consumed.Contains(c)) continue;
-            (children ??= []).Add(c);
-        }
+            if (!state.IsConsumed(c)) children.Add(c);
 
         // business transactions, sources and destinations: their type first, then the identifier
-        if (node.Name is "bizTransaction" or "source" or "destination" && children is not null)
+        if (node.Name is "bizTransaction" or "source" or "destination")
         {
             var type = children.Find(c => c.Name == "type");
             if (type is not null)
@@ -262,9 +334,10 @@ public static class EventHash
         }
 
         sb.Append(node.Name);
-        var text = node.Value.Trim();
+        var text = node.Value.Length == 0 ? "" : node.Value.Trim();
         if (text.Length > 0) sb.Append('=').Append(CanonicalValue(text));
-        if (children is not null) sb.Append(Generic(children, state));
+        AppendGenericList(sb, children, state);
+        state.Release(children);
     }
 
     /// <summary>Case-sensitive lexical order by Unicode code point (what UTF-8 byte order and Python give).</summary>
