@@ -222,7 +222,12 @@ public sealed class EpcisEvent
                 var edExt = new List<EpcisExtension>();
                 foreach (var c in ed.Children)
                 {
-                    if (c.Name == "correctiveEventIDs") ids.AddRange(c.Children.Select(x => x.Value.Trim()));
+                    if (c.Name == "correctiveEventIDs")
+                    {
+                        // JSON: one element per ID; XML: correctiveEventID children
+                        if (c.Children.Count == 0) ids.Add(c.Value.Trim());
+                        else ids.AddRange(c.Children.Select(x => x.Value.Trim()));
+                    }
                     else if (c.Name == "correctiveEventID") ids.Add(c.Value.Trim());
                     else if (c.Name is not ("declarationTime" or "reason")) edExt.Add(EpcisExtension.From(c));
                 }
