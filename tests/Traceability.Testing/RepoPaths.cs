@@ -17,6 +17,18 @@ public static class RepoPaths
     public static string SharedPath(params string[] parts) =>
         Path.Combine([Shared ?? throw new InvalidOperationException(SharedMissing), .. parts]);
 
+    /// <summary>Files under a folder of ../shared, relative to it, sorted; empty when ../shared is absent.</summary>
+    public static IEnumerable<string> SharedFiles(string folder, params string[] extensions)
+    {
+        if (Shared is null) return [];
+        var dir = Path.Combine(Shared, folder);
+        if (!Directory.Exists(dir)) return [];
+        return Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+            .Where(f => extensions.Any(e => f.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
+            .Select(f => Path.GetRelativePath(dir, f).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal);
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

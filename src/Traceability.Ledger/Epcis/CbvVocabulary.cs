@@ -24,15 +24,15 @@ public static class CbvVocabulary
         ["dcterms"] = "http://purl.org/dc/terms/",
     };
 
-    internal static readonly HashSet<string> BizSteps = Words(
+    public static readonly IReadOnlySet<string> BizSteps = Words(
         "accepting arriving assembling collecting commissioning consigning creating_class_instance cycle_counting decommissioning departing destroying disassembling dispensing encoding entering_exiting holding inspecting installing killing loading other packing picking receiving removing repackaging repairing replacing reserving retail_selling sampling sensor_reporting shipping staging_outbound stock_taking stocking storing transporting unloading unpacking void_shipping");
 
-    internal static readonly HashSet<string> Dispositions = Words(
+    public static readonly IReadOnlySet<string> Dispositions = Words(
         "active available completeness_verified completeness_inferred conformant container_closed container_open damaged destroyed dispensed disposed encoded expired in_progress in_transit inactive mismatch_instance mismatch_class mismatch_quantity needs_replacement no_pedigree_match non_conformant non_sellable_other partially_dispensed recalled reserved retail_sold returned sellable_accessible sellable_not_accessible stolen unavailable unknown");
 
-    internal static readonly HashSet<string> BizTransactionTypes = Words("bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt");
+    public static readonly IReadOnlySet<string> BizTransactionTypes = Words("bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt");
 
-    internal static readonly HashSet<string> SourceDestinationTypes = Words("owning_party possessing_party location");
+    public static readonly IReadOnlySet<string> SourceDestinationTypes = Words("owning_party possessing_party location");
 
     internal static readonly HashSet<string> MeasurementTypes = Words(
         "AbsoluteHumidity AbsorbedDose AbsorbedDoseRate Acceleration Radioactivity Altitude AmountOfSubstance AmountOfSubstancePerUnitVolume Angle AngularAcceleration AngularMomentum AngularVelocity Area Capacitance Conductance Conductivity Count Density Dimensionless DoseEquivalent DoseEquivalentRate DynamicViscosity ElectricCharge ElectricCurrent ElectricCurrentDensity ElectricFieldStrength Energy Exposure Force Frequency Illuminance Inductance Irradiance KinematicViscosity Length LinearMomentum Luminance LuminousFlux LuminousIntensity MagneticFlux MagneticFluxDensity MagneticVectorPotential Mass MassConcentration MassFlowRate MassPerAreaTime MemoryCapacity MolalityOfSolute MolarEnergy MolarMass MolarVolume Power Pressure RadiantFlux RadiantIntensity RelativeHumidity Resistance Resistivity SolidAngle SpecificVolume Speed SurfaceDensity SurfaceTension Temperature Time Torque Voltage Volume VolumeFlowRate VolumeFraction VolumetricFlux Wavenumber");
@@ -56,7 +56,7 @@ public static class CbvVocabulary
 
     public static string ExpandErrorReason(string value) => ExpandWord(value, ErrorReasons, Cbv + "ER-");
 
-    internal static string ExpandWord(string value, HashSet<string> words, string prefix)
+    internal static string ExpandWord(string value, IReadOnlySet<string> words, string prefix)
     {
         var v = value.Trim();
         if (words.Contains(v)) return prefix + v;

@@ -695,7 +695,7 @@ public static class EpcisParser
         }
     }
 
-    private static void TypeWords(EpcisNode list, string item, HashSet<string> words, string prefix)
+    private static void TypeWords(EpcisNode list, string item, IReadOnlySet<string> words, string prefix)
     {
         foreach (var c in list.Children)
         {
@@ -705,7 +705,7 @@ public static class EpcisParser
         }
     }
 
-    private static void Word(EpcisNode n, HashSet<string> words, string prefix)
+    private static void Word(EpcisNode n, IReadOnlySet<string> words, string prefix)
     {
         var v = n.Value.Trim();
         if (words.Contains(v)) n.Value = prefix + v;

@@ -13,14 +13,14 @@ public class EpcisJsonLdRoundTripTests(ITestOutputHelper output)
         EventHashVectorTests.VectorFiles().Select(f => new object[] { "conformance/event-hash/" + f[0] });
 
     public static IEnumerable<object[]> ExampleFiles() =>
-        SharedFiles.Files("conformance/epcis-examples", ".jsonld").Select(f => new object[] { "conformance/epcis-examples/" + f });
+        RepoPaths.SharedFiles("conformance/epcis-examples", ".jsonld").Select(f => new object[] { "conformance/epcis-examples/" + f });
 
     [SharedTheory]
     [MemberData(nameof(VectorFiles))]
     [MemberData(nameof(ExampleFiles))]
     public void WrittenEventHashesLikeTheOriginalGivenSharedFile(string file)
     {
-        var text = File.ReadAllText(SharedFiles.PathOf(file));
+        var text = File.ReadAllText(RepoPaths.SharedPath(file));
         var doc = file.EndsWith(".xml", StringComparison.Ordinal) ? EpcisParser.ParseXml(text) : EpcisParser.ParseJson(text);
         doc.Events.Should().NotBeEmpty();
         foreach (var (e, i) in doc.Events.Select((e, i) => (e, i)))
@@ -38,7 +38,7 @@ public class EpcisJsonLdRoundTripTests(ITestOutputHelper output)
     [SharedFact]
     public void JsonInputKeepsTheOriginalFieldsAndAddsTheDocumentContext()
     {
-        var doc = EpcisParser.ParseJson(File.ReadAllText(SharedFiles.PathOf("conformance/event-hash/ReferenceEventHashAlgorithm.jsonld")));
+        var doc = EpcisParser.ParseJson(File.ReadAllText(RepoPaths.SharedPath("conformance/event-hash/ReferenceEventHashAlgorithm.jsonld")));
         var json = EpcisJsonLd.WriteEvent(doc.Events[0]);
         json.Should().StartWith("{\"@context\":[\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\"");
         json.Should().Contain("{\"gs1\":\"https://gs1.org/voc/\"},{\"example\":\"https://ns.example.com/epcis/\"}").And.Contain("\"recordTime\":\"2020-03-04T11:00:30.999+01:00\"");
@@ -48,7 +48,7 @@ public class EpcisJsonLdRoundTripTests(ITestOutputHelper output)
     [SharedFact]
     public void XmlInputIsWrittenInTheJsonBindingWithItsNamespacesAsPrefixes()
     {
-        var doc = EpcisParser.ParseXml(File.ReadAllText(SharedFiles.PathOf("conformance/event-hash/ReferenceEventHashAlgorithm3.xml")));
+        var doc = EpcisParser.ParseXml(File.ReadAllText(RepoPaths.SharedPath("conformance/event-hash/ReferenceEventHashAlgorithm3.xml")));
         var json = EpcisJsonLd.WriteEvent(doc.Events[0]);
         output.WriteLine(json);
         using var parsed = System.Text.Json.JsonDocument.Parse(json);

@@ -114,8 +114,8 @@ public class EpcisParserTests
     [SharedFact]
     public void ReadsQueryDocumentsInBothBindings()
     {
-        var json = EpcisParser.ParseJson(File.ReadAllText(SharedFiles.PathOf("conformance/event-hash/epcisQueryDocument.jsonld")));
-        var xml = EpcisParser.ParseXml(File.ReadAllText(SharedFiles.PathOf("conformance/event-hash/epcisQueryDocument.xml")));
+        var json = EpcisParser.ParseJson(File.ReadAllText(RepoPaths.SharedPath("conformance/event-hash/epcisQueryDocument.jsonld")));
+        var xml = EpcisParser.ParseXml(File.ReadAllText(RepoPaths.SharedPath("conformance/event-hash/epcisQueryDocument.xml")));
         json.Type.Should().Be("EPCISQueryDocument");
         xml.Type.Should().Be("EPCISQueryDocument");
         json.QueryName.Should().Be(xml.QueryName);
@@ -126,7 +126,7 @@ public class EpcisParserTests
     [SharedFact]
     public void EveryJsonVectorHashesLikeItsXmlTwin()
     {
-        var dir = SharedFiles.PathOf("conformance/event-hash");
+        var dir = RepoPaths.SharedPath("conformance/event-hash");
         var pairs = Directory.EnumerateFiles(dir, "*.xml").Where(x => File.Exists(Path.ChangeExtension(x, ".jsonld"))).ToList();
         pairs.Should().NotBeEmpty();
         foreach (var xmlPath in pairs)
@@ -140,7 +140,7 @@ public class EpcisParserTests
     [SharedFact]
     public void EverySourceFileInTheVectorFolderIsAVectorExceptTheEmptyContextPlaceholder()
     {
-        var dir = SharedFiles.PathOf("conformance/event-hash");
+        var dir = RepoPaths.SharedPath("conformance/event-hash");
         var withoutExpectations = Directory.EnumerateFiles(dir).Where(f => f.EndsWith(".jsonld") || f.EndsWith(".xml"))
             .Where(f => !File.Exists(Path.ChangeExtension(f, ".hashes"))).Select(Path.GetFileName).ToList();
         // "context-*.jsonld" is an empty file (a glob that was copied literally): no document, no expectations.
@@ -152,7 +152,7 @@ public class EpcisParserTests
     [MemberData(nameof(EpcisJsonLdRoundTripTests.ExampleFiles), MemberType = typeof(EpcisJsonLdRoundTripTests))]
     public void ParsesEveryOfficialExample(string file)
     {
-        var doc = EpcisParser.ParseJson(File.ReadAllText(SharedFiles.PathOf(file)));
+        var doc = EpcisParser.ParseJson(File.ReadAllText(RepoPaths.SharedPath(file)));
         doc.Events.Should().NotBeEmpty();
         doc.Events.Should().OnlyContain(e => e.EventTime != default && EventHash.Compute(e).StartsWith(EventHash.Prefix));
     }

@@ -25,15 +25,15 @@ public class EventHashVectorTests(ITestOutputHelper output)
     ];
 
     public static IEnumerable<object[]> VectorFiles() =>
-        SharedFiles.Files(Folder, ".jsonld", ".xml")
-            .Where(f => File.Exists(SharedFiles.PathOf(Folder, Path.ChangeExtension(f, ".hashes"))))
+        RepoPaths.SharedFiles(Folder, ".jsonld", ".xml")
+            .Where(f => File.Exists(RepoPaths.SharedPath(Folder, Path.ChangeExtension(f, ".hashes"))))
             .Select(f => new object[] { f });
 
     [SharedTheory]
     [MemberData(nameof(VectorFiles))]
     public void PreHashesAndHashesEqualTheReferenceGivenVectorFile(string file)
     {
-        var path = SharedFiles.PathOf(Folder, file);
+        var path = RepoPaths.SharedPath(Folder, file);
         var text = File.ReadAllText(path);
         var doc = file.EndsWith(".xml", StringComparison.Ordinal) ? EpcisParser.ParseXml(text) : EpcisParser.ParseJson(text);
 
@@ -66,7 +66,7 @@ public class EventHashVectorTests(ITestOutputHelper output)
     [SharedFact]
     public void EveryPreHashLineHashesToItsHashLineExceptTheKnownDamagedOnes()
     {
-        var dir = SharedFiles.PathOf(Folder);
+        var dir = RepoPaths.SharedPath(Folder);
         var bad = new List<string>();
         foreach (var pre in Directory.EnumerateFiles(dir, "*.prehashes"))
         {

@@ -83,12 +83,12 @@ public static partial class EpcisEventValidator
                 break;
         }
 
-        if (CbvVocabulary.Check(e.BizStep, "BizStep-", CbvVocabulary.BizSteps, "business step") is { } bizStepError) Fail("bizStep", bizStepError);
-        if (CbvVocabulary.Check(e.Disposition, "Disp-", CbvVocabulary.Dispositions, "disposition") is { } dispError) Fail("disposition", dispError);
+        if (CbvVocabularyCheck.Check(e.BizStep, "BizStep-", CbvVocabulary.BizSteps, "business step") is { } bizStepError) Fail("bizStep", bizStepError);
+        if (CbvVocabularyCheck.Check(e.Disposition, "Disp-", CbvVocabulary.Dispositions, "disposition") is { } dispError) Fail("disposition", dispError);
         foreach (var t in e.BizTransactions)
-            if (CbvVocabulary.Check(t.Type, "BTT-", CbvVocabulary.BizTransactionTypes, "business transaction type") is { } m) Fail("bizTransactionList.type", m);
+            if (CbvVocabularyCheck.Check(t.Type, "BTT-", CbvVocabulary.BizTransactionTypes, "business transaction type") is { } m) Fail("bizTransactionList.type", m);
         foreach (var t in e.Sources.Concat(e.Destinations))
-            if (CbvVocabulary.Check(t.Type, "SDT-", CbvVocabulary.SourceDestinationTypes, "source/destination type") is { } m) Fail("sourceList.type", m);
+            if (CbvVocabularyCheck.Check(t.Type, "SDT-", CbvVocabulary.SourceDestinationTypes, "source/destination type") is { } m) Fail("sourceList.type", m);
 
         var identifiers = new List<(string, string)>();
         void Ids(IEnumerable<string> values, string field, string role)
