@@ -1,0 +1,94 @@
+// scripts/run end to end, as a new user runs it: it installs what it needs, starts the devnet, deploys, starts the
+// API, prints the URLs and the admin key; /health answers 200 and /api/v1/chain names a contract whose code is on
+// the chain; Ctrl-C (SIGINT) stops everything it started. Temporary data folder and free ports.
+const { expect } = require("chai");
+const { spawn } = require("child_process");
+const fs = require("fs");
+const net = require("net");
+const os = require("os");
+const path = require("path");
+const { ethers } = require("ethers");
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => { socket.destroy(); resolve(true); });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function waitUntil(condition, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe("scripts/run", function () {
+  this.timeout(300_000);
+  let child;
+  let output = "";
+  let dataDir;
+  let apiPort;
+  let chainPort;
+
+  before(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "trace-run-"));
+    apiPort = await freePort();
+    chainPort = await freePort();
+    child = spawn(path.join(ROOT, "scripts", "run"), [], {
+      cwd: ROOT,
+      env: { ...process.env, TRACE_PORT: String(apiPort), TRACE_CHAIN_PORT: String(chainPort), TRACE_DATA_DIR: dataDir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    await waitUntil(async () => output.includes("Ctrl-C stops") || child.exitCode !== null, 240_000, "scripts/run to be ready");
+    if (child.exitCode !== null) throw new Error(`scripts/run exited ${child.exitCode}:\n${output}`);
+  });
+
+  after(async () => {
+    if (child && child.exitCode === null) child.kill("SIGKILL");
+    // belt and braces: never leave a node behind
+    spawn(path.join(ROOT, "chain-devnet", "down"), [], { env: { ...process.env, TRACE_DATA_DIR: dataDir } });
+  });
+
+  it("prints the URLs and the admin key kept in the data folder", () => {
+    const adminKey = fs.readFileSync(path.join(dataDir, "admin-key"), "utf8").trim();
+    expect(output).to.include(`http://127.0.0.1:${apiPort}/swagger`);
+    expect(output).to.include(`Admin key  ${adminKey}`);
+  });
+
+  it("answers /health with 200 and names a contract whose code is on the chain", async () => {
+    const health = await fetch(`http://127.0.0.1:${apiPort}/health`);
+    expect(health.status).to.equal(200);
+    expect((await health.json()).status).to.equal("healthy");
+    const info = await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/chain`)).json();
+    expect(info.chainId).to.equal(31337);
+    const provider = new ethers.JsonRpcProvider(info.rpcUrl);
+    const code = await provider.getCode(info.contract);
+    expect(code.length).to.be.greaterThan(2);
+    provider.destroy();
+  });
+
+  it("stops the API and the devnet on Ctrl-C", async () => {
+    child.kill("SIGINT");
+    await waitUntil(async () => child.exitCode !== null || child.signalCode !== null, 60_000, "scripts/run to exit");
+    await waitUntil(async () => !(await portOpen(apiPort)) && !(await portOpen(chainPort)), 30_000, "both ports to close");
+    expect(output).to.include("stopped");
+  });
+});
