@@ -79,7 +79,7 @@ public sealed class BatchTrace(TraceDbContext db)
         var rows = await Sql.ListAsync(conn, null,
             "SELECT holder_member_id, region_code, COUNT(*) FROM units WHERE gtin = @g AND lot = @l AND commissioned_sequence IS NOT NULL" +
             (status is null ? "" : " AND status = @s") + " GROUP BY holder_member_id, region_code",
-            r => new HolderCount(r.Str(0), r.Str(1), (int)r.GetInt64(2)), ct, ("@g", gtin), ("@l", lot), ("@s", status));
+            r => new HolderCount(r.Str(0), r.Str(1), (int)r.GetInt64(2)), ct, status is null ? [("@g", gtin), ("@l", lot)] : [("@g", gtin), ("@l", lot), ("@s", status)]);
         return rows.OrderByDescending(h => h.Count).ThenBy(h => h.MemberId, StringComparer.Ordinal).ThenBy(h => h.RegionCode, StringComparer.Ordinal).ToList();
     }
 

@@ -52,7 +52,8 @@ public sealed class ItemHistory(TraceDbContext db)
         {
             var sql = "SELECT DISTINCT ee.sequence FROM event_epcs ee JOIN events e ON e.sequence = ee.sequence WHERE ee.epc = @p AND e.event_time >= @f"
                 + (w.To is null ? "" : " AND e.event_time <= @t");
-            foreach (var s in await Sql.ListAsync(conn, null, sql, r => r.GetInt64(0), ct, ("@p", w.Container), ("@f", w.From), ("@t", w.To)))
+            (string, object?)[] parameters = w.To is null ? [("@p", w.Container), ("@f", w.From)] : [("@p", w.Container), ("@f", w.From), ("@t", w.To)];
+            foreach (var s in await Sql.ListAsync(conn, null, sql, r => r.GetInt64(0), ct, parameters))
                 via.TryAdd(s, w.Container);
         }
         var inputs = await InputsAsync(conn, epc, ct);
