@@ -207,7 +207,7 @@ public sealed class CustodyStep : ICaptureStep
                     else _touched[epc] = before;
                     continue;
                 }
-                if (key.Gtin is not null && await step.OwnerAsync(_conn, _tx, key.Gtin, ct) is { } owner && owner != _caller.MemberId && _caller.Role != MemberRole.Admin)
+                if (key.Gtin is not null && await step.OwnerAsync(_conn, _tx, key.Gtin, ct) is { Length: > 0 } owner && owner != _caller.MemberId && _caller.Role != MemberRole.Admin)
                 {
                     Refuse(CustodyRules.ProductOwnerOnly, epc, "epcList", $"Only the owner of GTIN {key.Gtin} commissions its units.");
                     continue;
@@ -666,7 +666,7 @@ public sealed class CustodyStep : ICaptureStep
             var gtins = new HashSet<string>(_extraGtins, StringComparer.Ordinal);
             foreach (var u in _touched.Values) if (u.Gtin is not null) gtins.Add(u.Gtin);
             var owners = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var g in gtins) if (g.Length == 14 && await step.OwnerAsync(_conn, _tx, g, ct) is { } o) owners.Add(o);
+            foreach (var g in gtins) if (g.Length == 14 && await step.OwnerAsync(_conn, _tx, g, ct) is { Length: > 0 } o) owners.Add(o);
 
             foreach (var (member, kind) in parties.Select(p => (p, "party")).Concat(owners.Select(o => (o, "owner"))))
                 await Sql.ExecAsync(_conn, _tx, "INSERT INTO event_parties (sequence, member_id, kind) VALUES (@s, @m, @k) ON CONFLICT DO NOTHING", ct,
