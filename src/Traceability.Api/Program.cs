@@ -8,6 +8,8 @@ using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Events;
 using Traceability.Api.Features.Members;
 using Traceability.Api.Features.Platform;
+using Traceability.Api.Features.Recall;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Chain;
 using Traceability.Api.Infrastructure.Configuration;
@@ -40,6 +42,11 @@ builder.Services.AddSingleton<AnchorPendingEvents>();
 builder.Services.AddSingleton<ApiKeyService>();
 builder.Services.AddSingleton<CaptureWriteLock>();
 builder.Services.AddScoped<CaptureEpcisDocument>();
+builder.Services.AddScoped<ICaptureStep, CustodyStep>();
+builder.Services.AddScoped<ItemHistory>();
+builder.Services.AddScoped<BatchTrace>();
+builder.Services.AddScoped<RecallLot>();
+builder.Services.AddScoped<RecallExport>();
 
 builder.Services.AddQuartz(q =>
 {
@@ -100,6 +107,8 @@ app.MapCaptureApi();
 app.MapEventsApi();
 app.MapAnchorsApi();
 app.MapAlertsApi();
+app.MapTracingApi();
+app.MapRecallsApi();
 
 app.Run();
 
