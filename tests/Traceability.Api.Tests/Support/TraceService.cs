@@ -30,6 +30,7 @@ public sealed class TraceService : IAsyncDisposable
             ["TRACE_CONTRACT"] = registry.Contract,
             ["TRACE_CHAIN_KEY"] = registry.Anchorer.PrivateKeyHex,
             ["TRACE_ANCHOR_SCHEDULE"] = "false",
+            ["TRACE_AUDIT_SCHEDULE"] = "false",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) all[k] = v;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
