@@ -18,7 +18,7 @@ public sealed record EventAudit(string Status, long? RunId, [property: JsonIgnor
     public const string Failed = "failed";
     public const string NotAudited = "not_audited";
 
-    public bool IsTrusted => Status != Failed;
+    [JsonIgnore] public bool IsTrusted => Status != Failed;
 
     /// <summary>True when the finding makes the whole anchor untrusted (its root, range, contract, leaves), not only some of its events.</summary>
     public bool FailsAnchor(Anchor anchor) =>
