@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Quartz;
 using Traceability.Api.Features.Alerts;
 using Traceability.Api.Features.Anchoring;
+using Traceability.Api.Features.Audit;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Events;
 using Traceability.Api.Features.Members;
@@ -47,6 +48,8 @@ builder.Services.AddScoped<ItemHistory>();
 builder.Services.AddScoped<BatchTrace>();
 builder.Services.AddScoped<RecallLot>();
 builder.Services.AddScoped<RecallExport>();
+builder.Services.AddSingleton<AuditLedger>();
+builder.Services.AddScoped<AuditStatus>();
 
 builder.Services.AddQuartz(q =>
 {
@@ -61,11 +64,21 @@ builder.Services.AddQuartz(q =>
             s.ProvisionSchema();
         });
     }
-    if (!options.AnchorSchedule) return;
-    q.AddJob<AnchoringJob>(j => j.WithIdentity(AnchoringJob.Key));
-    q.AddTrigger(t => t.ForJob(AnchoringJob.Key).WithIdentity("anchoring-trigger")
-        .StartAt(DateTimeOffset.UtcNow.AddSeconds(Math.Min(5, options.AnchorIntervalSeconds)))
-        .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.AnchorIntervalSeconds)).RepeatForever()));
+    if (options.AnchorSchedule)
+    {
+        q.AddJob<AnchoringJob>(j => j.WithIdentity(AnchoringJob.Key));
+        q.AddTrigger(t => t.ForJob(AnchoringJob.Key).WithIdentity("anchoring-trigger")
+            .StartAt(DateTimeOffset.UtcNow.AddSeconds(Math.Min(5, options.AnchorIntervalSeconds)))
+            .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.AnchorIntervalSeconds)).RepeatForever()));
+    }
+    if (options.AuditSchedule)
+    {
+        // The first run a minute after the start (sooner with a shorter interval), so restarts do not postpone audits forever.
+        q.AddJob<AuditJob>(j => j.WithIdentity(AuditJob.Key));
+        q.AddTrigger(t => t.ForJob(AuditJob.Key).WithIdentity("audit-trigger")
+            .StartAt(DateTimeOffset.UtcNow.AddSeconds(Math.Min(60, options.AuditIntervalSeconds)))
+            .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.AuditIntervalSeconds)).RepeatForever()));
+    }
 });
 builder.Services.AddQuartzHostedService(q => q.WaitForJobsToComplete = true);
 
@@ -109,6 +122,7 @@ app.MapAnchorsApi();
 app.MapAlertsApi();
 app.MapTracingApi();
 app.MapRecallsApi();
+app.MapAuditApi();
 
 app.Run();
 

@@ -65,4 +65,26 @@ public sealed class PostgresTests(ChainFixture chain)
         var onChain = await new AnchorRegistryClient(new EthereumRpcClient(http, chain.Node.RpcUrl), registry.Contract).AnchorCountAsync(CancellationToken.None);
         ((long)onChain).Should().Be(anchors, "each range is anchored once on the chain");
     }
+
+    [PostgresFact]
+    public async Task SelfAuditFindsAnEditedEventOnPostgres()
+    {
+        var database = await Postgres.NewDatabaseAsync();
+        var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
+        await using var svc = chain.Start(Directory.CreateTempSubdirectory("trace-pg-audit-").FullName, registry, new Dictionary<string, string> { ["TRACE_DB"] = database });
+        var (maker, _) = await svc.MemberAsync("manufacturer");
+        await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(3));
+        (await svc.AnchorAsync()).Status.Should().Be(200);
+        var clean = await TraceService.JsonAsync(await svc.Admin.PostAsync("/api/v1/audit/run", null));
+        ((string)clean["status"]!).Should().Be("ok");
+
+        (await Postgres.ScalarAsync(database, "WITH u AS (UPDATE events SET json = replace(json, '\"active\"', '\"inactive\"') WHERE sequence = 2 RETURNING 1) SELECT COUNT(*) FROM u"))
+            .Should().Be(1);
+        var run = await TraceService.JsonAsync(await svc.Admin.PostAsync("/api/v1/audit/run", null));
+        ((string)run["status"]!).Should().Be("failed");
+        ((string)run["summary"]!).Should().StartWith("AUDIT FAILED: anchor 1, event 2: event-hash:");
+        var ev = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/events/2"));
+        ((string)ev["audit"]!["status"]!).Should().Be("failed");
+        (await Postgres.ScalarAsync(database, "SELECT COUNT(*) FROM alerts WHERE type = 'tamper'")).Should().Be(2);
+    }
 }

@@ -82,21 +82,37 @@ public sealed class AuditReport
 /// anchors' coverage of events 1..N; every event rehashed from its JSON and compared with its leaf. Trusts the chain
 /// (and the contract address given), not the API. Keeps going after a mismatch, so that the report counts them all.
 /// </summary>
-public sealed class LedgerAuditor(HttpClient http, TextWriter? progress = null)
+public sealed class LedgerAuditor
 {
     public const string Api = "api";
     public const string Coverage = "coverage";
     public const string Leaves = "leaves";
     public const string Event = "event";
 
-    private readonly TextWriter? _progress = progress is null ? null : TextWriter.Synchronized(progress);
+    private readonly HttpClient _apiHttp;
+    private readonly HttpClient _chainHttp;
+    private readonly TextWriter? _progress;
     private long _eventsDone;
+
+    /// <summary>One client for the API and the chain's JSON-RPC.</summary>
+    public LedgerAuditor(HttpClient http, TextWriter? progress = null) : this(http, http, progress) { }
+
+    /// <summary>
+    /// Separate clients for the API and the chain: e.g. an in-process test server's client for the API, which would
+    /// route every request, the node's too, to the test server.
+    /// </summary>
+    public LedgerAuditor(HttpClient apiHttp, HttpClient chainHttp, TextWriter? progress = null)
+    {
+        _apiHttp = apiHttp;
+        _chainHttp = chainHttp;
+        _progress = progress is null ? null : TextWriter.Synchronized(progress);
+    }
 
     public async Task<AuditReport> AuditAsync(AuditOptions options, CancellationToken ct = default)
     {
         var report = new AuditReport();
-        var api = new TraceApiClient(http, options.ApiUrl, options.ApiKey);
-        var rpc = new EthereumRpcClient(http, options.Chain.RpcUrl);
+        var api = new TraceApiClient(_apiHttp, options.ApiUrl, options.ApiKey);
+        var rpc = new EthereumRpcClient(_chainHttp, options.Chain.RpcUrl);
         try
         {
             await RunAsync(api, rpc, options, report, ct).ConfigureAwait(false);
@@ -170,6 +186,11 @@ public sealed class LedgerAuditor(HttpClient http, TextWriter? progress = null)
                     $"count {anchor.Count} does not match the range {anchor.FirstEventSequence}..{anchor.LastEventSequence}"));
             }
             nextEvent = Math.Max(nextEvent, anchor.LastEventSequence + 1);
+            if (anchor.Contract is not null && !string.Equals(anchor.Contract, contract, StringComparison.OrdinalIgnoreCase))
+            {
+                report.Add(new AuditFinding(anchor.Sequence, null, Checks.Contract,
+                    $"the API lists anchor {anchor.Sequence} on contract {anchor.Contract}, the audit reads {contract}"));
+            }
 
             var onChain = await registry.GetAnchorAsync(anchor.Sequence, ct).ConfigureAwait(false);
             if (onChain is null)
@@ -215,7 +236,15 @@ public sealed class LedgerAuditor(HttpClient http, TextWriter? progress = null)
         }
 
         if ((ulong)leaves.Count != anchor.LastEventSequence - anchor.FirstEventSequence + 1)
-            report.Add(new AuditFinding(anchor.Sequence, null, Leaves, $"{leaves.Count} leaves for the events {anchor.FirstEventSequence}..{anchor.LastEventSequence}"));
+        {
+            // Name the first bad leaf: the first position whose event is not the next one of the range.
+            var at = 0;
+            while (at < leaves.Count && leaves[at].Sequence == anchor.FirstEventSequence + (ulong)at) at++;
+            var firstBad = anchor.FirstEventSequence + (ulong)at;
+            report.Add(new AuditFinding(anchor.Sequence, firstBad <= anchor.LastEventSequence ? firstBad : null, Leaves,
+                $"{leaves.Count} leaves for the events {anchor.FirstEventSequence}..{anchor.LastEventSequence}"
+                + (firstBad <= anchor.LastEventSequence ? $"; event {firstBad} is the first without its leaf" : "")));
+        }
         for (var i = 0; i < leaves.Count; i++)
         {
             if (leaves[i].Sequence != anchor.FirstEventSequence + (ulong)i)

@@ -30,6 +30,7 @@ public sealed class TraceService : IAsyncDisposable
             ["TRACE_CONTRACT"] = registry.Contract,
             ["TRACE_CHAIN_KEY"] = registry.Anchorer.PrivateKeyHex,
             ["TRACE_ANCHOR_SCHEDULE"] = "false",
+            ["TRACE_AUDIT_SCHEDULE"] = "false",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) all[k] = v;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
@@ -85,6 +86,17 @@ public sealed class TraceService : IAsyncDisposable
         using var cmd = conn.CreateCommand();
         cmd.CommandText = sql;
         return Convert.ToInt64(cmd.ExecuteScalar());
+    }
+
+    /// <summary>Runs SQL on the service's SQLite file directly, behind the service's back (the tamper tests' attacker).</summary>
+    public int Execute(string sql, params (string Name, object Value)[] parameters)
+    {
+        using var conn = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
+        return cmd.ExecuteNonQuery();
     }
 
     public async ValueTask DisposeAsync()

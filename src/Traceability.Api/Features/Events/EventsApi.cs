@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Anchoring;
 using Traceability.Api.Features.Tracing;
+using Traceability.Api.Features.Audit;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
@@ -13,14 +14,18 @@ using Traceability.Ledger.Merkle;
 
 namespace Traceability.Api.Features.Events;
 
-/// <summary>Stored events and their proof bundles (DESIGN.md "The proof bundle").</summary>
+/// <summary>
+/// Stored events and their proof bundles (DESIGN.md "The proof bundle"). Both carry <c>audit</c>, the event's standing
+/// in the latest self-audit (<see cref="AuditStatus"/>); when that audit found the anchor itself at fault (its root,
+/// range, contract or leaves no longer match the chain), the anchor's <c>status</c> is shown as <c>failed</c>.
+/// </summary>
 public static class EventsApi
 {
     public sealed record AnchorRef(long Sequence, long ChainId, string Contract, string? TxHash, long? BlockNumber, string Status);
     /// <summary><see cref="SubmitterId"/> and the commercial fields of <see cref="Event"/> are left out when <see cref="View"/> is "redacted".</summary>
-    public sealed record EventResponse(long Sequence, string EventId, string EventHash, DateTimeOffset RecordTime, string? SubmitterId, JsonNode Event, AnchorRef? Anchor, string View);
+    public sealed record EventResponse(long Sequence, string EventId, string EventHash, DateTimeOffset RecordTime, string? SubmitterId, JsonNode Event, AnchorRef? Anchor, string View, EventAudit Audit);
     public sealed record LeafRef(IReadOnlyList<string> Encoding, IReadOnlyList<string> Value);
-    public sealed record ProofBundle(JsonNode Event, string EventHash, long Sequence, LeafRef Leaf, IReadOnlyList<string>? Proof, string? Root, AnchorRef? Anchor);
+    public sealed record ProofBundle(JsonNode Event, string EventHash, long Sequence, LeafRef Leaf, IReadOnlyList<string>? Proof, string? Root, AnchorRef? Anchor, EventAudit Audit);
 
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
@@ -30,28 +35,32 @@ public static class EventsApi
         return group;
     }
 
-    private static async Task<Ok<EventResponse>> GetAsync(long sequence, HttpContext http, TraceDbContext db, CancellationToken ct)
+    private static async Task<Ok<EventResponse>> GetAsync(long sequence, HttpContext http, TraceDbContext db, AuditStatus audits, CancellationToken ct)
     {
         var (e, anchor, view) = await LoadAsync(sequence, http, db, ct);
+        var audit = await audits.ForEventAsync(e.Sequence, ct);
         return TypedResults.Ok(new EventResponse(e.Sequence, e.EventId ?? e.EventHash, e.EventHash, e.RecordTime, view == EventView.Full ? e.SubmitterId : null,
-            VisibilityPolicy.Shape(JsonNode.Parse(e.Json)!, view)!, anchor is null ? null : Ref(anchor), view.ToString().ToLowerInvariant()));
+            VisibilityPolicy.Shape(JsonNode.Parse(e.Json)!, view)!, anchor is null ? null : Ref(anchor, audit), view.ToString().ToLowerInvariant(), audit));
     }
 
-    private static async Task<Ok<ProofBundle>> ProofAsync(long sequence, HttpContext http, TraceDbContext db, AnchorTrees trees, CancellationToken ct)
+    private static async Task<Ok<ProofBundle>> ProofAsync(long sequence, HttpContext http, TraceDbContext db, AnchorTrees trees, AuditStatus audits, CancellationToken ct)
     {
         // The bundle must carry the event as captured (the verifier recomputes its hash): only for those who see it in full.
         var (e, anchor, view) = await LoadAsync(sequence, http, db, ct);
         if (view != EventView.Full) throw new ForbiddenException($"Event {sequence} is shown to you without the fields of other parties; its proof bundle needs the whole event.");
+        var audit = await audits.ForEventAsync(e.Sequence, ct);
         var leaf = new LeafRef(AnchorsApi.LeafEncoding,
             [e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), "0x" + Convert.ToHexStringLower(EventHash.Digest(e.EventHash))]);
         if (anchor is null)
-            return TypedResults.Ok(new ProofBundle(JsonNode.Parse(e.Json)!, e.EventHash, e.Sequence, leaf, null, null, null));
+            return TypedResults.Ok(new ProofBundle(JsonNode.Parse(e.Json)!, e.EventHash, e.Sequence, leaf, null, null, null, audit));
         var tree = await trees.GetAsync(db, anchor, ct);
         var proof = tree.GetProof((ulong)e.Sequence).Select(p => "0x" + Convert.ToHexStringLower(p)).ToList();
-        return TypedResults.Ok(new ProofBundle(JsonNode.Parse(e.Json)!, e.EventHash, e.Sequence, leaf, proof, anchor.Root, Ref(anchor)));
+        return TypedResults.Ok(new ProofBundle(JsonNode.Parse(e.Json)!, e.EventHash, e.Sequence, leaf, proof, anchor.Root, Ref(anchor, audit), audit));
     }
 
-    private static AnchorRef Ref(Anchor a) => new(a.Sequence, a.ChainId, a.Contract, a.TxHash, a.BlockNumber, a.Status.ToString().ToLowerInvariant());
+    /// <summary>The anchor as recorded, except that an anchor the latest audit found at fault shows as failed.</summary>
+    private static AnchorRef Ref(Anchor a, EventAudit audit) => new(a.Sequence, a.ChainId, a.Contract, a.TxHash, a.BlockNumber,
+        audit.FailsAnchor(a) ? "failed" : a.Status.ToString().ToLowerInvariant());
 
     private static async Task<(TraceEvent Event, Anchor? Anchor, EventView View)> LoadAsync(long sequence, HttpContext http, TraceDbContext db, CancellationToken ct)
     {

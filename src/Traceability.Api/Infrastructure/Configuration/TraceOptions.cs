@@ -39,6 +39,12 @@ public sealed class TraceOptions
     /// <summary>TRACE_ANCHOR_SCHEDULE: false turns the recurring anchoring job off (on-demand only).</summary>
     public bool AnchorSchedule { get; set; } = true;
 
+    /// <summary>TRACE_AUDIT_INTERVAL: seconds between self-audit runs (default 86,400: daily).</summary>
+    [Range(1, 31_536_000)] public int AuditIntervalSeconds { get; set; } = 86_400;
+
+    /// <summary>TRACE_AUDIT_SCHEDULE: false turns the recurring self-audit off (POST /api/v1/audit/run only).</summary>
+    public bool AuditSchedule { get; set; } = true;
+
     /// <summary>TRACE_CAPTURE_MAX_BYTES: the largest capture document (default 10 MB).</summary>
     [Range(1024, 1_000_000_000)] public long CaptureMaxBytes { get; set; } = 10 * 1024 * 1024;
 
@@ -66,6 +72,8 @@ public sealed class TraceOptions
         o.AnchorMaxEvents = Int(c, "TRACE_ANCHOR_MAX_EVENTS", o.AnchorMaxEvents);
         o.Confirmations = Int(c, "TRACE_CONFIRMATIONS", o.Confirmations);
         o.AnchorSchedule = c["TRACE_ANCHOR_SCHEDULE"] is not { } s || !s.Equals("false", StringComparison.OrdinalIgnoreCase);
+        o.AuditIntervalSeconds = Int(c, "TRACE_AUDIT_INTERVAL", o.AuditIntervalSeconds);
+        o.AuditSchedule = c["TRACE_AUDIT_SCHEDULE"] is not { } a || !a.Equals("false", StringComparison.OrdinalIgnoreCase);
         o.CaptureMaxBytes = c["TRACE_CAPTURE_MAX_BYTES"] is { } b ? long.Parse(b, System.Globalization.CultureInfo.InvariantCulture) : o.CaptureMaxBytes;
         o.CaptureMaxEvents = Int(c, "TRACE_CAPTURE_MAX_EVENTS", o.CaptureMaxEvents);
         o.PublicBaseUrl = c["TRACE_PUBLIC_BASE_URL"] ?? o.PublicBaseUrl;

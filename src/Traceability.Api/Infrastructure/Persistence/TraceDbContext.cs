@@ -19,6 +19,8 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
     public DbSet<Anchor> Anchors => Set<Anchor>();
     public DbSet<Alert> Alerts => Set<Alert>();
     public DbSet<Unit> Units => Set<Unit>();
+    public DbSet<AuditRun> AuditRuns => Set<AuditRun>();
+    public DbSet<AuditFinding> AuditFindings => Set<AuditFinding>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {
@@ -124,6 +126,35 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
             e.Property(x => x.At).HasColumnName("at");
             e.Property(x => x.Detail).HasColumnName("detail");
             e.Property(x => x.DedupeKey).HasColumnName("dedupe_key");
+        });
+        b.Entity<AuditRun>(e =>
+        {
+            e.ToTable("audit_runs");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasColumnName("id").ValueGeneratedOnAdd();
+            e.Property(x => x.StartedAt).HasColumnName("started_at");
+            e.Property(x => x.FinishedAt).HasColumnName("finished_at");
+            e.Property(x => x.Status).HasColumnName("status");
+            e.Property(x => x.Trigger).HasColumnName("trigger_source");
+            e.Property(x => x.Anchors).HasColumnName("anchors");
+            e.Property(x => x.AnchorsOnChain).HasColumnName("anchors_on_chain");
+            e.Property(x => x.Events).HasColumnName("events");
+            e.Property(x => x.EventsChecked).HasColumnName("events_checked");
+            e.Property(x => x.Mismatches).HasColumnName("mismatches");
+            e.Property(x => x.Summary).HasColumnName("summary");
+        });
+        b.Entity<AuditFinding>(e =>
+        {
+            e.ToTable("audit_findings");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasColumnName("id").ValueGeneratedOnAdd();
+            e.Property(x => x.RunId).HasColumnName("run_id");
+            e.Property(x => x.AnchorSequence).HasColumnName("anchor_sequence");
+            e.Property(x => x.EventSequence).HasColumnName("event_sequence");
+            e.Property(x => x.Kind).HasColumnName("kind");
+            e.Property(x => x.Detail).HasColumnName("detail");
+            e.Property(x => x.FirstEventSequence).HasColumnName("first_event_sequence");
+            e.Property(x => x.LastEventSequence).HasColumnName("last_event_sequence");
         });
         b.Entity<Unit>(e =>
         {

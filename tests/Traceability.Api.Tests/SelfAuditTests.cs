@@ -1,0 +1,140 @@
+using Stopwatch = System.Diagnostics.Stopwatch;
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Traceability.Api.Infrastructure.Configuration;
+using Traceability.Api.Tests.Support;
+using Traceability.Ledger.Epcis;
+using Xunit.Abstractions;
+
+namespace Traceability.Api.Tests;
+
+/// <summary>The self-audit's operation: the schedule, a chain outage, settings, and a ledger larger than one rehash chunk.</summary>
+[Collection(ChainCollection.Name)]
+public sealed class SelfAuditTests(ChainFixture chain, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task ScheduledJobAuditsWithoutBeingAsked()
+    {
+        await using var svc = await chain.StartServiceAsync(new Dictionary<string, string> { ["TRACE_AUDIT_SCHEDULE"] = "true", ["TRACE_AUDIT_INTERVAL"] = "1" });
+        var (maker, _) = await svc.MemberAsync("manufacturer");
+        await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(2));
+        await svc.AnchorAsync();
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonNode? latest = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            var response = await svc.Admin.GetAsync("/api/v1/audit/latest");
+            if (response.StatusCode == HttpStatusCode.OK && (latest = await TraceService.JsonAsync(response))["anchors"]!.GetValue<long>() == 1
+                && svc.Scalar("SELECT COUNT(*) FROM audit_runs") >= 2) break;
+            await Task.Delay(250);
+        }
+        latest.Should().NotBeNull();
+        ((string)latest!["trigger"]!).Should().Be("schedule");
+        ((string)latest["status"]!).Should().Be("ok");
+        svc.Scalar("SELECT COUNT(*) FROM audit_runs").Should().BeGreaterThanOrEqualTo(2, "it keeps running every TRACE_AUDIT_INTERVAL seconds");
+    }
+
+    [Fact]
+    public async Task AnswersServiceUnavailableAndChangesNoStatusGivenAnUnreachableChain()
+    {
+        await using var svc = await chain.StartServiceAsync();
+        var (maker, _) = await svc.MemberAsync("manufacturer");
+        await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(2));
+        await svc.AnchorAsync();
+
+        chain.Proxy.Stop();
+        try
+        {
+            var response = await svc.Admin.PostAsync("/api/v1/audit/run", null);
+            response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+            var problem = await TraceService.JsonAsync(response);
+            ((string)problem["type"]!).Should().EndWith("/audit-error");
+            ((string)problem["run"]!["status"]!).Should().Be("error");
+            ((string)problem["detail"]!).Should().StartWith("AUDIT ERROR: chain unavailable: ");
+        }
+        finally
+        {
+            chain.Proxy.Start();
+        }
+
+        var latest = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/audit/latest"));
+        ((string)latest["status"]!).Should().Be("error");
+        var ev = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/events/1"));
+        ((string)ev["audit"]!["status"]!).Should().Be("not_audited", "a run that could not finish changes no event's standing");
+        (await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/alerts?type=tamper")))["items"]!.AsArray().Should().BeEmpty();
+    }
+
+    [Fact]
+    public void ReadsTheAuditSettingsFromTheEnvironmentNames()
+    {
+        var o = new TraceOptions();
+        o.AuditIntervalSeconds.Should().Be(86_400);
+        o.AuditSchedule.Should().BeTrue();
+        TraceOptions.Bind(o, new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["TRACE_AUDIT_INTERVAL"] = "3600", ["TRACE_AUDIT_SCHEDULE"] = "false",
+        }).Build());
+        (o.AuditIntervalSeconds, o.AuditSchedule).Should().Be((3600, false));
+        var bad = () => TraceOptions.Bind(new TraceOptions(), new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["TRACE_AUDIT_INTERVAL"] = "daily" }).Build());
+        bad.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*TRACE_AUDIT_INTERVAL must be an integer*");
+    }
+
+    /// <summary>
+    /// 20,000 events written straight into the database (with their true hashes), anchored in two batches, then two of
+    /// them edited far apart: the streamed, chunked, parallel rehash finds exactly those two, in ledger order.
+    /// </summary>
+    [Fact]
+    public async Task FindsExactlyTheEditedEventsAmongManyAcrossRehashChunks()
+    {
+        // TRACE_TEST_AUDIT_EVENTS raises the count to time larger ledgers (e.g. 1000000); the edited events stay the same.
+        var count = int.TryParse(Environment.GetEnvironmentVariable("TRACE_TEST_AUDIT_EVENTS"), out var n) && n >= 20_000 ? n : 20_000;
+        await using var svc = await chain.StartServiceAsync(new Dictionary<string, string> { ["TRACE_ANCHOR_MAX_EVENTS"] = "12000" });
+        var (_, makerId) = await svc.MemberAsync("manufacturer");
+        InsertEvents(svc, count, makerId);
+        var (status, _) = await svc.AnchorAsync();
+        status.Should().Be(200);
+
+        svc.Execute("UPDATE events SET json = json_set(json, '$.disposition', 'stolen') WHERE sequence IN (4097, 19999)").Should().Be(2);
+        var clock = Stopwatch.StartNew();
+        var response = await svc.Admin.PostAsync("/api/v1/audit/run", null);
+        clock.Stop();
+        var run = await TraceService.JsonAsync(response);
+        output.WriteLine($"self-audit of {count} events: {clock.Elapsed.TotalSeconds:F2} s ({count / clock.Elapsed.TotalSeconds:F0} events/s); {run["summary"]}");
+
+        ((string)run["status"]!).Should().Be("failed");
+        ((long)run["eventsChecked"]!).Should().Be(count);
+        var events = run["findings"]!.AsArray().Where(f => (string)f!["kind"]! == "event-hash").Select(f => ((long)f!["anchorSequence"]!, (long)f["eventSequence"]!));
+        events.Should().Equal((1L, 4097L), (2L, 19999L));
+        run["findings"]!.AsArray().Where(f => (string)f!["kind"]! == "root").Select(f => (long)f!["eventSequence"]!).Should().Equal(4097L, 19999L);
+        run["findings"]!.AsArray().Should().HaveCount(4);
+    }
+
+    private static void InsertEvents(TraceService svc, int count, string submitter)
+    {
+        using var conn = new SqliteConnection($"Data Source={svc.DatabasePath};Pooling=False");
+        conn.Open();
+        using var tx = conn.BeginTransaction();
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO events (sequence, event_hash, event_type, event_time, record_time, submitter_id, json) VALUES ($s, $h, 'ObjectEvent', $t, $t, $m, $j)";
+        var s = cmd.Parameters.Add("$s", SqliteType.Integer);
+        var h = cmd.Parameters.Add("$h", SqliteType.Text);
+        var j = cmd.Parameters.Add("$j", SqliteType.Text);
+        cmd.Parameters.AddWithValue("$t", "2026-11-01T00:00:00.000Z");
+        cmd.Parameters.AddWithValue("$m", submitter);
+        for (var i = 1; i <= count; i++)
+        {
+            var e = EpcisDocs.Commissioning();
+            e["@context"] = new JsonArray(EpcisDocs.Context);
+            var json = e.ToJsonString();
+            s.Value = i;
+            h.Value = EventHash.Compute(EpcisParser.ParseEventJson(json));
+            j.Value = json;
+            cmd.ExecuteNonQuery();
+        }
+        tx.Commit();
+    }
+}

@@ -1,0 +1,307 @@
+using System.Net;
+using System.Numerics;
+using System.Text.Json.Nodes;
+using Traceability.Api.Tests.Support;
+using Traceability.Chain;
+using Traceability.Verifier;
+using Traceability.Verifier.Audit;
+
+namespace Traceability.Api.Tests;
+
+/// <summary>
+/// Issue 5, item 4: each kind of tampering, done to a real service's SQLite file (or to a bundle it served), caught by
+/// the independent verifier (<see cref="BundleVerifier"/> for bundles, <see cref="LedgerAuditor"/> for the audit, reading
+/// the real Hardhat node) and by the service's own audit (<c>POST /api/v1/audit/run</c>, with its findings, the events'
+/// audit status and the tamper alerts).
+/// The ledger: events 1..4 in anchor 1, 5..8 in anchor 2, event 9 not anchored.
+/// </summary>
+[Collection(ChainCollection.Name)]
+public sealed class TamperEvidenceTests(ChainFixture chain)
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    private async Task<TraceService> LedgerAsync()
+    {
+        var svc = await chain.StartServiceAsync(new Dictionary<string, string> { ["TRACE_ANCHOR_MAX_EVENTS"] = "4" });
+        var (maker, _) = await svc.MemberAsync("manufacturer");
+        (await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(8))).StatusCode.Should().Be(HttpStatusCode.Created);
+        var (status, anchor) = await svc.AnchorAsync();
+        status.Should().Be(200);
+        ((long)anchor!["sequence"]!).Should().Be(2);
+        (await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(1))).StatusCode.Should().Be(HttpStatusCode.Created);
+        return svc;
+    }
+
+    private static async Task<JsonNode> BundleAsync(TraceService svc, long sequence)
+    {
+        var response = await svc.Admin.GetAsync($"/api/v1/events/{sequence}/proof");
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        return await TraceService.JsonAsync(response);
+    }
+
+    private static async Task<JsonNode> EventAsync(TraceService svc, long sequence) =>
+        await TraceService.JsonAsync(await svc.Admin.GetAsync($"/api/v1/events/{sequence}"));
+
+    private Task<VerificationResult> VerifyAsync(JsonNode bundle) => new BundleVerifier(Http).VerifyAsync(bundle, new ChainOptions(chain.Node.RpcUrl));
+
+    /// <summary>trace-verify --audit, in-process: the API through the test server's client, the chain directly, the contract from the deployment.</summary>
+    private async Task<AuditReport> VerifierAuditAsync(TraceService svc)
+    {
+        using var api = svc.Client();
+        return await new LedgerAuditor(api, Http).AuditAsync(
+            new AuditOptions(api.BaseAddress!, TraceService.AdminKey, new ChainOptions(chain.Node.RpcUrl, svc.Registry.Contract), Concurrency: 4));
+    }
+
+    private static async Task<JsonNode> SelfAuditAsync(TraceService svc)
+    {
+        var response = await svc.Admin.PostAsync("/api/v1/audit/run", null);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        return await TraceService.JsonAsync(response);
+    }
+
+    private static async Task<JsonArray> TamperAlertsAsync(TraceService svc) =>
+        (await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/alerts?type=tamper&limit=500")))["items"]!.AsArray();
+
+    private static IEnumerable<JsonNode> Findings(JsonNode run) => run["findings"]!.AsArray().Select(f => f!);
+
+    private static bool Is(JsonNode finding, string kind, long? anchor, long? @event) =>
+        (string)finding["kind"]! == kind && (long?)finding["anchorSequence"] == anchor && (long?)finding["eventSequence"] == @event;
+
+    [Fact]
+    public async Task CleanLedgerPassesBothAuditsAndEventsCarryTheirAuditStatus()
+    {
+        await using var svc = await LedgerAsync();
+        (await svc.Admin.GetAsync("/api/v1/audit/latest")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        ((string)(await EventAsync(svc, 1))["audit"]!["status"]!).Should().Be("not_audited");
+
+        (await VerifyAsync(await BundleAsync(svc, 6))).Verified.Should().BeTrue();
+        var report = await VerifierAuditAsync(svc);
+        report.Ok.Should().BeTrue(report.SummaryLine());
+
+        var run = await SelfAuditAsync(svc);
+        ((string)run["status"]!).Should().Be("ok");
+        run["trigger"]!.GetValue<string>().Should().Be("api");
+        ((long)run["anchors"]!, (long)run["anchorsOnChain"]!, (long)run["events"]!, (long)run["eventsChecked"]!, (long)run["mismatches"]!)
+            .Should().Be((2L, 2L, 9L, 9L, 0L));
+        ((string)run["summary"]!).Should().StartWith("AUDIT OK: 2 anchors (2 on chain), 9 events, 9 events rehashed, 0 mismatches; contract ");
+        var latest = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/audit/latest"));
+        ((long)latest["id"]!).Should().Be((long)run["id"]!);
+
+        var bundle = await BundleAsync(svc, 6);
+        bundle["audit"]!.ToJsonString().Should().Be($$"""{"status":"ok","runId":{{run["id"]}}}""");
+        ((string)bundle["anchor"]!["status"]!).Should().Be("confirmed");
+        (await VerifyAsync(bundle)).Verified.Should().BeTrue("the audit field is an addition the verifier ignores");
+        ((string)(await EventAsync(svc, 9))["audit"]!["status"]!).Should().Be("ok", "unanchored events are rehashed too");
+
+        var (maker, _) = await svc.MemberAsync("manufacturer", "Later Co.");
+        await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(1));
+        ((string)(await EventAsync(svc, 10))["audit"]!["status"]!).Should().Be("not_audited", "event 10 is newer than the run");
+        (await TamperAlertsAsync(svc)).Should().BeEmpty();
+
+        var (dealer, _) = await svc.MemberAsync("dealer");
+        (await dealer.PostAsync("/api/v1/audit/run", null)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await dealer.GetAsync("/api/v1/audit/latest")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        var (regulator, _) = await svc.MemberAsync("regulator");
+        (await regulator.GetAsync("/api/v1/audit/latest")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task EditedEventJsonIsCaughtByTheVerifierAndTheSelfAudit()
+    {
+        await using var svc = await LedgerAsync();
+        svc.Execute("UPDATE events SET json = json_set(json, '$.eventTime', '2000-01-01T00:00:00.000Z') WHERE sequence = 6").Should().Be(1);
+
+        var result = await VerifyAsync(await BundleAsync(svc, 6));
+        result.Verified.Should().BeFalse();
+        result.Check.Should().Be(Checks.EventHash);
+        result.ToLine().Should().StartWith("FAILED: event hash mismatch: the event hashes to ni:///sha-256;");
+        (await VerifyAsync(await BundleAsync(svc, 5))).Verified.Should().BeTrue("only event 6 was changed");
+
+        // The leaves endpoint serves the stored hashes, which still rebuild the chain's root: only rehashing the JSON catches it.
+        var report = await VerifierAuditAsync(svc);
+        report.Ok.Should().BeFalse();
+        report.Findings.Should().ContainSingle();
+        report.Findings[0].Should().BeEquivalentTo(new { Anchor = 2UL, Event = 6UL, Check = LedgerAuditor.Event });
+        report.SummaryLine().Should().StartWith("AUDIT FAILED: anchor 2, event 6: event: the event hashes to ni:///sha-256;");
+
+        var run = await SelfAuditAsync(svc);
+        ((string)run["status"]!).Should().Be("failed");
+        ((string)run["summary"]!).Should().StartWith("AUDIT FAILED: anchor 2, event 6: event-hash: event 6 hashes to ni:///sha-256;");
+        Findings(run).Should().HaveCount(2);
+        Findings(run).Should().Contain(f => Is(f, "event-hash", 2, 6));
+        Findings(run).Should().Contain(f => Is(f, "root", 2, 6) && ((string)f["detail"]!).Contains("first bad leaf event 6"));
+
+        var bundle = await BundleAsync(svc, 6);
+        ((string)bundle["audit"]!["status"]!).Should().Be("failed");
+        ((string)bundle["audit"]!["finding"]!["kind"]!).Should().Be("event-hash");
+        ((string)bundle["anchor"]!["status"]!).Should().Be("confirmed", "the anchor itself still matches the chain");
+        ((string)(await EventAsync(svc, 6))["audit"]!["status"]!).Should().Be("failed");
+        ((string)(await EventAsync(svc, 5))["audit"]!["status"]!).Should().Be("ok", "the other events of the anchor are still proven by the stored leaves");
+
+        var alerts = await TamperAlertsAsync(svc);
+        alerts.Should().HaveCount(2);
+        alerts.Should().Contain(a => (long?)a!["detail"]!["eventSequence"] == 6 && (string)a["detail"]!["kind"]! == "event-hash"
+                                     && ((string)a["epc"]!).StartsWith("https://id.gs1.org/01/1061414107346") && ((string)a["gtin"]!).StartsWith("1061414107346"));
+
+        await SelfAuditAsync(svc);
+        (await TamperAlertsAsync(svc)).Should().HaveCount(2, "the same mismatch found again raises no new alert");
+    }
+
+    [Fact]
+    public async Task DeletedEventRowIsCaughtByTheVerifierAndTheSelfAudit()
+    {
+        await using var svc = await LedgerAsync();
+        svc.Execute("DELETE FROM events WHERE sequence = 3").Should().Be(1);
+
+        (await svc.Admin.GetAsync("/api/v1/events/3/proof")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        var report = await VerifierAuditAsync(svc);
+        report.Ok.Should().BeFalse();
+        report.Findings[0].Should().BeEquivalentTo(new { Anchor = 1UL, Event = 3UL, Check = LedgerAuditor.Leaves });
+        report.SummaryLine().Should().StartWith("AUDIT FAILED: anchor 1, event 3: leaves: 3 leaves for the events 1..4; event 3 is the first without its leaf");
+        report.Findings.Should().Contain(f => f.Anchor == 1 && f.Check == Checks.Root);
+
+        var run = await SelfAuditAsync(svc);
+        ((string)run["status"]!).Should().Be("failed");
+        ((string)run["summary"]!).Should().StartWith("AUDIT FAILED: anchor 1, event 3: event-missing: event 3 is missing from the database");
+        Findings(run).Should().Contain(f => Is(f, "event-missing", 1, 3));
+        Findings(run).Should().Contain(f => Is(f, "root", 1, 3) && (long)f["firstEventSequence"]! == 1 && (long)f["lastEventSequence"]! == 4);
+
+        var bundle = await BundleAsync(svc, 2);
+        ((string)bundle["audit"]!["status"]!).Should().Be("failed", "anchor 1 can no longer be rebuilt, so none of its events is shown as verified");
+        ((string)bundle["anchor"]!["status"]!).Should().Be("failed");
+        ((string)(await EventAsync(svc, 5))["audit"]!["status"]!).Should().Be("ok");
+        (await TamperAlertsAsync(svc)).Should().Contain(a => (long?)a!["detail"]!["eventSequence"] == 3 && (string)a["detail"]!["kind"]! == "event-missing"
+                                                             && a["epc"] != null, "the deleted event's identifiers are still indexed");
+    }
+
+    [Fact]
+    public async Task SwappedEventSequencesAreCaughtByTheVerifierAndTheSelfAudit()
+    {
+        await using var svc = await LedgerAsync();
+        svc.Execute("UPDATE events SET sequence = -2 WHERE sequence = 2; UPDATE events SET sequence = 2 WHERE sequence = 3; UPDATE events SET sequence = 3 WHERE sequence = -2");
+
+        var result = await VerifyAsync(await BundleAsync(svc, 2));
+        result.Verified.Should().BeFalse();
+        result.Check.Should().Be(Checks.Proof, "event 2's leaf now holds another event, which the anchored tree does not hold there");
+
+        // Each row still hashes to its own stored hash: only the rebuilt root shows the swap, and no single leaf can be named.
+        var report = await VerifierAuditAsync(svc);
+        report.Ok.Should().BeFalse();
+        report.Findings.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Anchor = 1UL, Event = (ulong?)null, Check = Checks.Root });
+        report.SummaryLine().Should().StartWith("AUDIT FAILED: anchor 1: root: the leaves rebuild to root 0x");
+
+        var run = await SelfAuditAsync(svc);
+        ((string)run["status"]!).Should().Be("failed");
+        Findings(run).Should().ContainSingle().Which.Should().Match<JsonNode>(f => Is(f, "root", 1, null)
+            && ((string)f["detail"]!).Contains("the leaves themselves differ from those anchored"));
+        ((string)run["summary"]!).Should().StartWith("AUDIT FAILED: anchor 1: root: the events rebuild to root 0x");
+        foreach (var s in new[] { 1L, 2, 3, 4 }) ((string)(await EventAsync(svc, s))["audit"]!["status"]!).Should().Be("failed");
+        ((string)(await EventAsync(svc, 5))["audit"]!["status"]!).Should().Be("ok");
+        (await TamperAlertsAsync(svc)).Should().ContainSingle().Which!["detail"]!["anchorSequence"]!.GetValue<long>().Should().Be(1);
+    }
+
+    [Fact]
+    public async Task ChangedAnchorRootIsCaughtByTheVerifierAndTheSelfAudit()
+    {
+        await using var svc = await LedgerAsync();
+        var forged = "0x" + string.Concat(Enumerable.Repeat("ab", 32));
+        svc.Execute("UPDATE anchors SET root = @r WHERE sequence = 1", ("@r", forged)).Should().Be(1);
+
+        var bundle = await BundleAsync(svc, 2);
+        ((string)bundle["root"]!).Should().Be(forged);
+        var result = await VerifyAsync(bundle);
+        result.Verified.Should().BeFalse();
+        result.Check.Should().Be(Checks.Proof, "the proof leads to the anchored root, not to the forged one the bundle states");
+
+        var report = await VerifierAuditAsync(svc);
+        report.Findings.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Anchor = 1UL, Event = (ulong?)null, Check = Checks.Root });
+        report.Findings[0].Reason.Should().StartWith($"the API lists root {forged}, the chain holds 0x");
+
+        var run = await SelfAuditAsync(svc);
+        ((string)run["status"]!).Should().Be("failed");
+        Findings(run).Should().ContainSingle().Which.Should().Match<JsonNode>(f => Is(f, "root", 1, null)
+            && ((string)f["detail"]!).StartsWith($"the database holds root {forged}, the chain holds 0x"));
+        bundle = await BundleAsync(svc, 2);
+        ((string)bundle["anchor"]!["status"]!).Should().Be("failed", "the stored anchor no longer matches the chain");
+        ((string)bundle["audit"]!["status"]!).Should().Be("failed");
+        ((string)(await EventAsync(svc, 6))["anchor"]!["status"]!).Should().Be("confirmed");
+        (await TamperAlertsAsync(svc)).Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task AnchorRecordedOnAnotherContractIsCaughtByTheVerifierAndTheSelfAudit()
+    {
+        await using var svc = await LedgerAsync();
+        var other = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
+        svc.Execute("UPDATE anchors SET contract = @c WHERE sequence = 2", ("@c", other.Contract)).Should().Be(1);
+
+        var bundle = await BundleAsync(svc, 5);
+        ((string)bundle["anchor"]!["contract"]!).Should().Be(other.Contract);
+        var result = await VerifyAsync(bundle);
+        result.Check.Should().Be(Checks.AnchorOnChain);
+        result.ToLine().Should().StartWith("FAILED: unknown anchor: anchor 2 is not on contract ");
+        result.Contract.Should().BeEquivalentTo(other.Contract);
+
+        var report = await VerifierAuditAsync(svc);
+        report.Findings.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Anchor = 2UL, Check = Checks.Contract });
+
+        var run = await SelfAuditAsync(svc);
+        Findings(run).Should().ContainSingle().Which.Should().Match<JsonNode>(f => Is(f, "contract", 2, null));
+        ((string)(await BundleAsync(svc, 5))["anchor"]!["status"]!).Should().Be("failed");
+        ((string)(await EventAsync(svc, 4))["audit"]!["status"]!).Should().Be("ok");
+    }
+
+    [Fact]
+    public async Task BundlePointingToAnotherContractFailsTheVerifierWhileTheLedgerStaysClean()
+    {
+        await using var svc = await LedgerAsync();
+        var other = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
+        // The other contract holds an anchor 1 over the same range, with another root.
+        var rpc = new EthereumRpcClient(Http, chain.Node.RpcUrl);
+        var tx = await new AnchorRegistryClient(rpc, other.Contract, other.Anchorer)
+            .SendAnchorAsync(BigInteger.One, Enumerable.Repeat((byte)0xcd, 32).ToArray(), 1, 4, CancellationToken.None);
+        await rpc.WaitForReceiptAsync(tx, TimeSpan.FromSeconds(30), CancellationToken.None);
+
+        var bundle = await BundleAsync(svc, 2);
+        bundle["anchor"]!["contract"] = other.Contract;
+        var result = await VerifyAsync(bundle);
+        result.Check.Should().Be(Checks.Root);
+        result.ToLine().Should().StartWith("FAILED: root mismatch: anchor 1 on chain has root 0xcdcd");
+
+        var later = await BundleAsync(svc, 6);
+        later["anchor"]!["contract"] = other.Contract;
+        (await VerifyAsync(later)).Check.Should().Be(Checks.AnchorOnChain);
+
+        // The tampering happened to the bundle, outside the service: both audits find the ledger intact.
+        (await VerifierAuditAsync(svc)).Ok.Should().BeTrue();
+        ((string)(await SelfAuditAsync(svc))["status"]!).Should().Be("ok");
+        (await TamperAlertsAsync(svc)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task BundleWithATruncatedOrReorderedProofFailsTheVerifierWhileTheLedgerStaysClean()
+    {
+        await using var svc = await LedgerAsync();
+        var bundle = await BundleAsync(svc, 2);
+        var proof = bundle["proof"]!.AsArray().Select(p => (string)p!).ToList();
+        proof.Should().HaveCount(2, "four leaves make a proof of two siblings");
+
+        var truncated = bundle.DeepClone();
+        truncated["proof"] = new JsonArray(JsonValue.Create(proof[0]));
+        var reordered = bundle.DeepClone();
+        reordered["proof"] = new JsonArray(JsonValue.Create(proof[1]), JsonValue.Create(proof[0]));
+        var emptied = bundle.DeepClone();
+        emptied["proof"] = new JsonArray();
+
+        foreach (var tampered in new[] { truncated, reordered, emptied })
+        {
+            var result = await VerifyAsync(tampered);
+            result.Check.Should().Be(Checks.Proof);
+            result.ToLine().Should().StartWith("FAILED: proof does not lead to the bundle's root");
+        }
+        (await VerifyAsync(bundle)).Verified.Should().BeTrue();
+
+        (await VerifierAuditAsync(svc)).Ok.Should().BeTrue();
+        ((string)(await SelfAuditAsync(svc))["status"]!).Should().Be("ok");
+    }
+}
