@@ -5,6 +5,8 @@ using Quartz;
 using Traceability.Api.Features.Alerts;
 using Traceability.Api.Features.Anchoring;
 using Traceability.Api.Features.Capture;
+using Traceability.Api.Features.Codes;
+using Traceability.Api.Features.Consumer;
 using Traceability.Api.Features.Events;
 using Traceability.Api.Features.Members;
 using Traceability.Api.Features.Platform;
@@ -40,6 +42,9 @@ builder.Services.AddSingleton<AnchorPendingEvents>();
 builder.Services.AddSingleton<ApiKeyService>();
 builder.Services.AddSingleton<CaptureWriteLock>();
 builder.Services.AddScoped<CaptureEpcisDocument>();
+builder.Services.AddConsumer(options);
+// Capture steps run in registration order: the diversion rule reads units, so it comes after the tracing projection's steps.
+builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();
 
 builder.Services.AddQuartz(q =>
 {
@@ -80,6 +85,7 @@ await using (var scope = app.Services.CreateAsyncScope())
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRateLimiter();
 app.UseSwagger();
 app.UseSwaggerUI(ui => ui.SwaggerEndpoint("/swagger/v1/swagger.json", "Traceability v1"));
 
@@ -89,6 +95,8 @@ app.MapCaptureApi();
 app.MapEventsApi();
 app.MapAnchorsApi();
 app.MapAlertsApi();
+app.MapCodesApi();
+app.MapConsumerApi();
 
 app.Run();
 
