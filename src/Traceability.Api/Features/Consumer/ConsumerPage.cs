@@ -51,7 +51,6 @@ public static class ConsumerPage
 
         if (!m.Known)
         {
-            h.Append("<section class=\"card\"><h2>").Append(E(t.UnknownTitle)).Append("</h2><p>").Append(E(t.UnknownBody)).Append("</p></section>");
             Footer(h, t, pagePath, otherLanguageQuery);
             return h.ToString();
         }
@@ -146,14 +145,14 @@ public static class ConsumerPage
         "<svg class=\"icon\" viewBox=\"0 0 24 24\" aria-hidden=\"true\"><path d=\"M12 2 1 21h22z\" fill=\"currentColor\"/><path d=\"M12 9v5m0 3v.5\" stroke=\"#fff\" stroke-width=\"2.2\" stroke-linecap=\"round\"/></svg>";
 
     private const string Css =
-        "*{box-sizing:border-box}body{margin:0;font:16px/1.5 -apple-system,BlinkMacSystemFont,\"PingFang SC\",\"Noto Sans CJK SC\",\"Microsoft YaHei\",sans-serif;background:#f3f5f7;color:#1c2530}" +
+        "*{box-sizing:border-box}body{margin:0;font:16px/1.5 -apple-system,BlinkMacSystemFont,\"PingFang SC\",\"Noto Sans CJK SC\",\"Microsoft YaHei\",\"WenQuanYi Zen Hei\",sans-serif;background:#f3f5f7;color:#1c2530}" +
         "main{max-width:640px;margin:0 auto;padding:16px}header h1{margin:.1em 0;font-size:1.5rem}.kicker{margin:0;color:#5b6b7b;font-size:.85rem;text-transform:uppercase;letter-spacing:.05em}" +
         ".ids,.desc{margin:.2em 0;color:#41505f;font-size:.9rem}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em;word-break:break-all}" +
-        ".banner{display:flex;gap:10px;align-items:center;padding:14px 16px;background:#b3261e;color:#fff;font-weight:600}" +
+        ".banner{display:flex;gap:10px;align-items:center;padding:14px 16px;background:#b3261e;color:#fff;font-weight:600}.banner .icon path+path{stroke:#b3261e}" +
         ".warning{display:flex;gap:10px;align-items:flex-start;margin:12px 0;padding:12px 14px;border-radius:10px;background:#fff4e5;color:#7a3e00;border:1px solid #f0b35a}" +
         ".icon{flex:none;width:28px;height:28px}.badge{display:flex;gap:12px;align-items:flex-start;margin:12px 0;padding:14px;border-radius:12px;color:#fff}" +
         ".badge p{margin:.2em 0 0;font-size:.85rem;opacity:.95}.badge strong{font-size:1.1rem}.badge.verified{background:#1b7f4b}.badge.pending{background:#5b6b7b}" +
-        ".badge.unavailable{background:#8a6d1b}.badge.mismatch{background:#b3261e}.card{background:#fff;border-radius:12px;padding:14px 16px;margin:12px 0;box-shadow:0 1px 2px rgba(0,0,0,.06)}" +
+        ".badge.unavailable{background:#8a6d1b}.badge.pending .icon path{stroke:#5b6b7b}.badge.unavailable .icon path{stroke:#8a6d1b}.badge.mismatch{background:#b3261e}.card{background:#fff;border-radius:12px;padding:14px 16px;margin:12px 0;box-shadow:0 1px 2px rgba(0,0,0,.06)}" +
         ".card h2{margin:0 0 .5em;font-size:1.1rem}.facts{display:grid;grid-template-columns:1fr 1fr;gap:10px;margin:0}.facts dt{color:#5b6b7b;font-size:.8rem}.facts dd{margin:0;font-weight:600}" +
         ".timeline{list-style:none;margin:0;padding:0}.timeline li{display:flex;gap:12px;padding:0 0 14px;position:relative}" +
         ".timeline li:not(:last-child)::before{content:\"\";position:absolute;left:6px;top:16px;bottom:0;width:2px;background:#d5dce3}" +
