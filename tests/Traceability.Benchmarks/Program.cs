@@ -10,6 +10,7 @@ using Traceability.Benchmarks;
 var suites = new Dictionary<string, Func<Action<string>, IReadOnlyList<Figure>>>
 {
     ["ledger"] = LedgerBenchmarks.Run,
+    ["consumer"] = ConsumerBenchmarks.Run,
 };
 
 if (args.Length != 1 || !suites.TryGetValue(args[0], out var suite))

@@ -38,6 +38,7 @@ public static class ConsumerApi
     {
         services.AddSingleton(ScanSalt.LoadOrCreate(options.ScanSalt, options.DataDir));
         services.AddSingleton<ChainVerifier>();
+        services.AddSingleton<ConsumerViewCache>();
         services.AddSingleton<ScanRecorder>();
         services.AddRateLimiter(r =>
         {
@@ -77,7 +78,7 @@ public static class ConsumerApi
         return app;
     }
 
-    private static async Task<IResult> PageAsync(string gtin, string serial, HttpContext http, TraceDbContext db, ChainVerifier verifier,
+    private static async Task<IResult> PageAsync(string gtin, string serial, HttpContext http, TraceDbContext db, ConsumerViewCache views,
         ScanRecorder scans, CancellationToken ct, string? lot = null, string? region = null)
     {
         var texts = ConsumerTexts.For(http.Request);
@@ -90,8 +91,8 @@ public static class ConsumerApi
         }
         else
         {
-            model = await ConsumerViews.LoadAsync(db, verifier, gtin14, serial, lot, ct);
-            model.Scans = await scans.RecordAsync(db, model.Epc, http, scanRegion, ct);
+            model = await views.GetAsync(db, gtin14, serial, lot, ct);
+            model = model with { Scans = await scans.RecordAsync(db, model.Epc, http, scanRegion, ct) };
             await scans.FlagCounterfeitAsync(db, model, ct);
             if (model.Known) await scans.CheckDiversionAsync(db, model.Unit, scanRegion, ct);
         }
@@ -107,12 +108,12 @@ public static class ConsumerApi
         return Results.Content(ConsumerPage.Html(model, texts, warnings, path, other), "text/html; charset=utf-8", statusCode: status);
     }
 
-    private static async Task<IResult> ProofAsync(string gtin, string serial, long sequence, TraceDbContext db, ChainVerifier verifier,
+    private static async Task<IResult> ProofAsync(string gtin, string serial, long sequence, TraceDbContext db, ConsumerViewCache views,
         AnchorTrees trees, CancellationToken ct, string? lot = null)
     {
         var gtin14 = NormaliseGtin(gtin);
         if (gtin14 is null || !IsSerial(serial)) throw new NotFoundException($"Code {gtin}/{serial}");
-        var model = await ConsumerViews.LoadAsync(db, verifier, gtin14, serial, lot, ct);
+        var model = await views.GetAsync(db, gtin14, serial, lot, ct);
         var step = model.Steps.FirstOrDefault(s => s.Sequence == sequence)
             ?? throw new NotFoundException($"Event {sequence} in the public journey of {model.Epc}");
         if (!step.ProofPublic)

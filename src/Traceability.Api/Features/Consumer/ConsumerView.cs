@@ -17,7 +17,7 @@ public sealed record StepView(long Sequence, string Step, DateTimeOffset Time, P
 public enum Verification { Verified, Pending, NoEvents, Unavailable, Mismatch }
 
 /// <summary>Everything the consumer page and the consumer JSON show about one code.</summary>
-public sealed class ConsumerModel
+public sealed record ConsumerModel
 {
     public required string Gtin { get; init; }
     public required string Serial { get; init; }
@@ -34,7 +34,7 @@ public sealed class ConsumerModel
     public IReadOnlyList<StepView> Steps { get; init; } = [];
     public Verification Verification { get; init; }
     public AnchorView? LatestAnchor { get; init; }
-    public ScanSummary? Scans { get; set; }
+    public ScanSummary? Scans { get; init; }
 
     /// <summary>The label's lot (the /10/ part of the scanned Digital Link) is not the lot the code was issued or made in.</summary>
     public bool LotMismatch => PathLot is not null && Lot is not null && !string.Equals(PathLot, Lot, StringComparison.Ordinal);
@@ -222,5 +222,50 @@ public static class PublicEvents
         foreach (var p in ilmd.EnumerateObject())
             if (p.Name is "cbvmda:lotNumber" or "lotNumber" && p.Value.ValueKind == JsonValueKind.String) return p.Value.GetString();
         return null;
+    }
+}
+
+/// <summary>
+/// The consumer view of a code without its scans, kept in memory while nothing it depends on has changed: the ledger's
+/// last event sequence, the number of confirmed anchors, whether the code is issued, and the unit's state row (one
+/// indexed query checks all four). Master data (product and place names) may be up to <see cref="MaxAge"/> old.
+/// The per-request part (the scan, its counts and alerts) is never cached.
+/// </summary>
+public sealed class ConsumerViewCache(ChainVerifier verifier)
+{
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
+    private const int Capacity = 20_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Version, long LoadedAt, ConsumerModel Model)> _views = new(StringComparer.Ordinal);
+
+    public async Task<ConsumerModel> GetAsync(TraceDbContext db, string gtin14, string serial, string? pathLot, CancellationToken ct)
+    {
+        var epc = DigitalLinks.Canonical(gtin14, serial);
+        var version = await VersionAsync(db, epc, ct);
+        var key = epc + "\n" + pathLot;
+        var now = Environment.TickCount64;
+        if (_views.TryGetValue(key, out var hit) && hit.Version == version && now - hit.LoadedAt < MaxAge.TotalMilliseconds) return hit.Model;
+        var model = await ConsumerViews.LoadAsync(db, verifier, gtin14, serial, pathLot, ct);
+        // Only settled views are kept: a chain that did not answer is asked again on the next request.
+        if (model.Verification != Verification.Unavailable)
+        {
+            if (_views.Count >= Capacity) _views.Clear();
+            _views[key] = (version, now, model);
+        }
+        return model;
+    }
+
+    private static async Task<string> VersionAsync(TraceDbContext db, string epc, CancellationToken ct)
+    {
+        var conn = db.Database.GetDbConnection();
+        if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText =
+            "SELECT (SELECT MAX(sequence) FROM events), (SELECT COUNT(*) FROM anchors WHERE status = 'confirmed'), " +
+            "(SELECT COUNT(*) FROM codes WHERE epc = @e), " +
+            "(SELECT status || '|' || COALESCE(shipped_to_member_id, '') || '|' || updated_at FROM units WHERE epc = @e)";
+        SchemaMigrator.AddParameter(cmd, "@e", epc);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return string.Join('|', Enumerable.Range(0, 4).Select(i => r.IsDBNull(i) ? "" : Convert.ToString(r.GetValue(i), CultureInfo.InvariantCulture)));
     }
 }

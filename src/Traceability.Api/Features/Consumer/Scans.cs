@@ -90,14 +90,20 @@ public sealed record ScanSummary(long Count, DateTimeOffset? First, int CitiesIn
 public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvider time, ILogger<ScanRecorder> log)
 {
     public const int CityLimit = 3;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _flagged = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _write = new(1, 1);
 
     public async Task<ScanSummary> RecordAsync(TraceDbContext db, string epc, HttpContext http, string? region, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var conn = db.Database.GetDbConnection();
         if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
-        await using (var insert = Command(conn, "INSERT INTO scans (epc, at, ip_hash, region_code, ua_family) VALUES (@e, @a, @i, @r, @u)"))
+        // One scan write at a time per process: SQLite has one writer, and many connections waiting on its lock back off
+        // and retry (slowly); queueing here in memory keeps the latency of a burst of scans flat.
+        await _write.WaitAsync(ct);
+        try
         {
+            await using var insert = Command(conn, "INSERT INTO scans (epc, at, ip_hash, region_code, ua_family) VALUES (@e, @a, @i, @r, @u)");
             SchemaMigrator.AddParameter(insert, "@e", epc);
             SchemaMigrator.AddParameter(insert, "@a", DbTime.Format(now));
             SchemaMigrator.AddParameter(insert, "@i", salt.HashAddress(http.Connection.RemoteIpAddress));
@@ -105,9 +111,14 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
             SchemaMigrator.AddParameter(insert, "@u", UserAgents.Family(http.Request.Headers.UserAgent.ToString()));
             await insert.ExecuteNonQueryAsync(ct);
         }
+        finally
+        {
+            _write.Release();
+        }
 
         long count;
         DateTimeOffset? first;
+        var cities = new HashSet<string>(StringComparer.Ordinal);
         await using (var stats = Command(conn, "SELECT COUNT(*), MIN(at) FROM scans WHERE epc = @e"))
         {
             SchemaMigrator.AddParameter(stats, "@e", epc);
@@ -116,8 +127,6 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
             count = r.GetInt64(0);
             first = r.IsDBNull(1) ? null : DbTime.Parse(r.GetString(1));
         }
-
-        var cities = new HashSet<string>(StringComparer.Ordinal);
         await using (var recent = Command(conn, "SELECT DISTINCT region_code FROM scans WHERE epc = @e AND at >= @since AND region_code IS NOT NULL"))
         {
             SchemaMigrator.AddParameter(recent, "@e", epc);
@@ -142,7 +151,7 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
             : m.Scans is { TooMany: true } ? "scan-limit"
             : m.Scans is { TooManyCities: true } ? "cities"
             : null;
-        if (reason is null) return;
+        if (reason is null || _flagged.ContainsKey(m.Epc)) return;
         var detail = new
         {
             reason,
@@ -155,6 +164,9 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
         };
         if (await AlertWriter.RaiseAsync(db, AlertTypes.Counterfeit, m.Epc, m.Gtin, m.Lot, detail, time.GetUtcNow(), $"counterfeit:{m.Epc}", ct))
             log.LogWarning("Counterfeit suspected for {Epc}: {Reason}", m.Epc, reason);
+        // Raised now or before (the dedupe key holds across restarts and instances): no need to write again from here.
+        if (_flagged.Count > 100_000) _flagged.Clear();
+        _flagged[m.Epc] = 0;
     }
 
     /// <summary>A scan that names its region: is it outside the territory of the dealer the unit was shipped to?</summary>

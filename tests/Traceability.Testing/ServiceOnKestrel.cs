@@ -3,10 +3,10 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Traceability.Browser.Tests;
+namespace Traceability.Testing;
 
 /// <summary>
-/// The built service (Traceability.Api.dll) run as its own process on real Kestrel (a browser cannot reach the in-memory
+/// The built service (Traceability.Api.dll) run as its own process on real Kestrel (a browser or a load generator cannot use the in-memory
 /// TestServer), with its own data folder, anchoring to a fresh AnchorRegistry on a real Hardhat node.
 /// </summary>
 public sealed class ServiceOnKestrel : IAsyncDisposable
