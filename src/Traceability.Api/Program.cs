@@ -10,6 +10,8 @@ using Traceability.Api.Features.Consumer;
 using Traceability.Api.Features.Events;
 using Traceability.Api.Features.Members;
 using Traceability.Api.Features.Platform;
+using Traceability.Api.Features.Recall;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Chain;
 using Traceability.Api.Infrastructure.Configuration;
@@ -42,6 +44,11 @@ builder.Services.AddSingleton<AnchorPendingEvents>();
 builder.Services.AddSingleton<ApiKeyService>();
 builder.Services.AddSingleton<CaptureWriteLock>();
 builder.Services.AddScoped<CaptureEpcisDocument>();
+builder.Services.AddScoped<ICaptureStep, CustodyStep>();
+builder.Services.AddScoped<ItemHistory>();
+builder.Services.AddScoped<BatchTrace>();
+builder.Services.AddScoped<RecallLot>();
+builder.Services.AddScoped<RecallExport>();
 builder.Services.AddConsumer(options);
 // Capture steps run in registration order: the diversion rule reads units, so it comes after the tracing projection's steps.
 builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();
@@ -97,6 +104,8 @@ app.MapAnchorsApi();
 app.MapAlertsApi();
 app.MapCodesApi();
 app.MapConsumerApi();
+app.MapTracingApi();
+app.MapRecallsApi();
 
 app.Run();
 

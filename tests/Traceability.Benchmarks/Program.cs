@@ -11,6 +11,7 @@ var suites = new Dictionary<string, Func<Action<string>, IReadOnlyList<Figure>>>
 {
     ["ledger"] = LedgerBenchmarks.Run,
     ["consumer"] = ConsumerBenchmarks.Run,
+    ["trace"] = TraceBenchmarks.Run,
 };
 
 if (args.Length != 1 || !suites.TryGetValue(args[0], out var suite))

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Anchoring;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
@@ -16,7 +17,8 @@ namespace Traceability.Api.Features.Events;
 public static class EventsApi
 {
     public sealed record AnchorRef(long Sequence, long ChainId, string Contract, string? TxHash, long? BlockNumber, string Status);
-    public sealed record EventResponse(long Sequence, string EventId, string EventHash, DateTimeOffset RecordTime, string SubmitterId, JsonNode Event, AnchorRef? Anchor);
+    /// <summary><see cref="SubmitterId"/> and the commercial fields of <see cref="Event"/> are left out when <see cref="View"/> is "redacted".</summary>
+    public sealed record EventResponse(long Sequence, string EventId, string EventHash, DateTimeOffset RecordTime, string? SubmitterId, JsonNode Event, AnchorRef? Anchor, string View);
     public sealed record LeafRef(IReadOnlyList<string> Encoding, IReadOnlyList<string> Value);
     public sealed record ProofBundle(JsonNode Event, string EventHash, long Sequence, LeafRef Leaf, IReadOnlyList<string>? Proof, string? Root, AnchorRef? Anchor);
 
@@ -30,14 +32,16 @@ public static class EventsApi
 
     private static async Task<Ok<EventResponse>> GetAsync(long sequence, HttpContext http, TraceDbContext db, CancellationToken ct)
     {
-        var (e, anchor) = await LoadAsync(sequence, http, db, ct);
-        return TypedResults.Ok(new EventResponse(e.Sequence, e.EventId ?? e.EventHash, e.EventHash, e.RecordTime, e.SubmitterId,
-            JsonNode.Parse(e.Json)!, anchor is null ? null : Ref(anchor)));
+        var (e, anchor, view) = await LoadAsync(sequence, http, db, ct);
+        return TypedResults.Ok(new EventResponse(e.Sequence, e.EventId ?? e.EventHash, e.EventHash, e.RecordTime, view == EventView.Full ? e.SubmitterId : null,
+            VisibilityPolicy.Shape(JsonNode.Parse(e.Json)!, view)!, anchor is null ? null : Ref(anchor), view.ToString().ToLowerInvariant()));
     }
 
     private static async Task<Ok<ProofBundle>> ProofAsync(long sequence, HttpContext http, TraceDbContext db, AnchorTrees trees, CancellationToken ct)
     {
-        var (e, anchor) = await LoadAsync(sequence, http, db, ct);
+        // The bundle must carry the event as captured (the verifier recomputes its hash): only for those who see it in full.
+        var (e, anchor, view) = await LoadAsync(sequence, http, db, ct);
+        if (view != EventView.Full) throw new ForbiddenException($"Event {sequence} is shown to you without the fields of other parties; its proof bundle needs the whole event.");
         var leaf = new LeafRef(AnchorsApi.LeafEncoding,
             [e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), "0x" + Convert.ToHexStringLower(EventHash.Digest(e.EventHash))]);
         if (anchor is null)
@@ -49,33 +53,15 @@ public static class EventsApi
 
     private static AnchorRef Ref(Anchor a) => new(a.Sequence, a.ChainId, a.Contract, a.TxHash, a.BlockNumber, a.Status.ToString().ToLowerInvariant());
 
-    private static async Task<(TraceEvent Event, Anchor? Anchor)> LoadAsync(long sequence, HttpContext http, TraceDbContext db, CancellationToken ct)
+    private static async Task<(TraceEvent Event, Anchor? Anchor, EventView View)> LoadAsync(long sequence, HttpContext http, TraceDbContext db, CancellationToken ct)
     {
         var e = await db.Events.AsNoTracking().FirstOrDefaultAsync(x => x.Sequence == sequence, ct) ?? throw new NotFoundException($"Event {sequence}");
         var caller = http.Caller();
-        if (!caller.SeesEverything && !await Visibility.CanSeeEventAsync(db, caller, e, ct)) throw new NotFoundException($"Event {sequence}");
+        var view = await VisibilityPolicy.ForEventAsync(db, caller, sequence, ct);
+        if (view == EventView.None) throw new NotFoundException($"Event {sequence}");
         var anchor = await db.Anchors.AsNoTracking()
             .Where(a => a.FirstEventSequence <= sequence && a.LastEventSequence >= sequence && a.Status != AnchorStatus.Failed)
             .FirstOrDefaultAsync(ct);
-        return (e, anchor);
-    }
-}
-
-/// <summary>
-/// Who may see an event (the tracing issue refines this): regulators and the admin see everything; a member sees the
-/// events it submitted, those at its own locations, and those naming products it owns.
-/// </summary>
-public static class Visibility
-{
-    public static async Task<bool> CanSeeEventAsync(TraceDbContext db, Caller caller, TraceEvent e, CancellationToken ct)
-    {
-        if (caller.SeesEverything || e.SubmitterId == caller.MemberId) return true;
-        var ownLocations = db.Locations.Where(l => l.MemberId == caller.MemberId).Select(l => l.Id);
-        if (await ownLocations.AnyAsync(l => l == e.BizLocation || l == e.ReadPoint, ct)) return true;
-        if (caller.Role != MemberRole.Manufacturer) return false;
-        var gtins = await db.Products.Where(p => p.OwnerMemberId == caller.MemberId).Select(p => p.Gtin).ToListAsync(ct);
-        if (gtins.Count == 0) return false;
-        var epcs = await db.EventEpcs.Where(x => x.Sequence == e.Sequence).Select(x => x.Epc).ToListAsync(ct);
-        return epcs.Any(epc => gtins.Any(g => epc.Contains("/01/" + g, StringComparison.Ordinal)));
+        return (e, anchor, view);
     }
 }

@@ -21,6 +21,9 @@ public sealed class RequestValidationException(string title, IReadOnlyList<Field
 
 public sealed class NotFoundException(string what) : Exception($"{what} was not found.");
 
+/// <summary>The caller is known but may not see or do this (e.g. a manufacturer asking about another's lot): 403.</summary>
+public sealed class ForbiddenException(string message) : Exception(message);
+
 public sealed class ConflictException(string message) : Exception(message);
 
 public sealed class PayloadTooLargeException(string message) : Exception(message);
@@ -39,6 +42,7 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             RequestValidationException { Unprocessable: true } v => (StatusCodes.Status422UnprocessableEntity, v.Type, v.Message),
             RequestValidationException v => (StatusCodes.Status400BadRequest, v.Type, v.Message),
             NotFoundException => (StatusCodes.Status404NotFound, "not-found", "Not found"),
+            ForbiddenException => (StatusCodes.Status403Forbidden, "forbidden", "Forbidden"),
             ConflictException => (StatusCodes.Status409Conflict, "conflict", "Conflict"),
             PayloadTooLargeException => (StatusCodes.Status413PayloadTooLarge, "too-large", "Payload too large"),
             UnsupportedMediaTypeException => (StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type"),

@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Traceability.Api.Domain;
+using Traceability.Api.Features.Capture;
+using Traceability.Api.Features.Tracing;
+using Traceability.Api.Infrastructure.Auth;
+using Traceability.Api.Infrastructure.Errors;
+using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Ledger.Epcis;
+
+namespace Traceability.Api.Features.Recall;
+
+/// <summary>
+/// POST /api/v1/recalls {gtin, lot, reason}: records the recall on the ledger as EPCIS ObjectEvents (OBSERVE, bizStep
+/// holding, disposition recalled) naming every unit of the lot, captured through the same handler as any document, so
+/// they are hashed, checked, and later anchored. The capture pipeline marks the units recalled, raises the recall
+/// alerts and writes the recall record in the same transaction (<see cref="CustodyStep"/>).
+/// </summary>
+public sealed class RecallLot(TraceDbContext db, CaptureEpcisDocument capture, TimeProvider time)
+{
+    /// <summary>EPCs per recall event; a lot of 100,000 units is recorded as 10 events in one capture.</summary>
+    public const int EpcsPerEvent = 10_000;
+
+    public sealed record RecallRequest(string? Gtin, string? Lot, string? Reason);
+    public sealed record RecallResponse(string Id, string Gtin, string Lot, string Reason, string RequestedBy, DateTimeOffset CreatedAt, int Units,
+        IReadOnlyList<BatchTrace.HolderCount> ByHolder, long FirstEventSequence, long LastEventSequence);
+
+    public async Task<RecallResponse> HandleAsync(RecallRequest request, Caller caller, CancellationToken ct)
+    {
+        var gtin = BatchTrace.Gtin14(request.Gtin);
+        var errors = new List<FieldError>();
+        if (string.IsNullOrWhiteSpace(request.Lot)) errors.Add(new("lot", "lot is required."));
+        if (string.IsNullOrWhiteSpace(request.Reason)) errors.Add(new("reason", "reason is required."));
+        if (errors.Count > 0) throw new RequestValidationException("Invalid recall", errors);
+        var lot = request.Lot!;
+        var conn = await Sql.OpenAsync(db, ct);
+        await BatchTrace.RequireOwnerAsync(conn, caller, gtin, ct);
+
+        var epcs = await Sql.ListAsync(conn, null,
+            "SELECT epc FROM units WHERE gtin = @g AND lot = @l AND commissioned_sequence IS NOT NULL AND status <> 'destroyed' ORDER BY epc",
+            r => r.GetString(0), ct, ("@g", gtin), ("@l", lot));
+        if (epcs.Count == 0) throw new NotFoundException($"Lot {lot} of GTIN {gtin} (no unit that is not destroyed)");
+
+        var id = "rc_" + Guid.NewGuid().ToString("N")[..16];
+        var now = time.GetUtcNow();
+        var events = epcs.Chunk(EpcsPerEvent).Select(chunk => (JsonNode)new JsonObject
+        {
+            ["type"] = "ObjectEvent",
+            ["eventTime"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+            ["eventTimeZoneOffset"] = "+00:00",
+            ["epcList"] = new JsonArray(chunk.Select(e => (JsonNode)e).ToArray()),
+            ["action"] = "OBSERVE",
+            ["bizStep"] = "holding",
+            ["disposition"] = "recalled",
+            ["trace:recallId"] = id,
+            ["trace:reason"] = request.Reason!.Trim(),
+        }).ToArray();
+        var document = new JsonObject
+        {
+            ["@context"] = new JsonArray(Traceability.Ledger.Epcis.CbvVocabulary.StandardContext, new JsonObject { ["trace"] = CustodyStep.RecallNamespace }),
+            ["type"] = "EPCISDocument",
+            ["schemaVersion"] = "2.0",
+            ["creationDate"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+            ["epcisBody"] = new JsonObject { ["eventList"] = new JsonArray(events) },
+        };
+        await capture.HandleAsync(EpcisParser.ParseJson(document.ToJsonString()), caller, ct);
+        return await GetAsync(id, caller, ct);
+    }
+
+    public async Task<RecallResponse> GetAsync(string id, Caller caller, CancellationToken ct)
+    {
+        var conn = await Sql.OpenAsync(db, ct);
+        var row = (await Sql.ListAsync(conn, null,
+            "SELECT id, gtin, lot, reason, requested_by, created_at, units, first_event_sequence, last_event_sequence FROM recalls WHERE id = @id",
+            r => (Id: r.GetString(0), Gtin: r.GetString(1), Lot: r.GetString(2), Reason: r.GetString(3), By: r.GetString(4), At: DbTime.Parse(r.GetString(5)),
+                Units: (int)r.GetInt64(6), First: r.GetInt64(7), Last: r.GetInt64(8)), ct, ("@id", id))).Cast<(string Id, string Gtin, string Lot, string Reason, string By,
+            DateTimeOffset At, int Units, long First, long Last)?>().FirstOrDefault() ?? throw new NotFoundException($"Recall {id}");
+        await BatchTrace.RequireOwnerAsync(conn, caller, row.Gtin, ct);
+        var byHolder = await BatchTrace.ByHolderAsync(conn, row.Gtin, row.Lot, ct, UnitStatus.Recalled);
+        return new RecallResponse(row.Id, row.Gtin, row.Lot, row.Reason, row.By, row.At, row.Units, byHolder, row.First, row.Last);
+    }
+}
+
+public static class RecallsApi
+{
+    public static RouteGroupBuilder MapRecallsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("api/v1/recalls").WithTags("Recall");
+        group.MapPost("", CreateAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Regulator)
+            .WithSummary("Recall a lot: records disposition recalled for every unit on the ledger; returns the holder breakdown")
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(422);
+        group.MapGet("{id}", GetAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Regulator)
+            .WithSummary("A recall and where its units are").ProducesProblem(403).ProducesProblem(404);
+        group.MapGet("{id}/export.csv", ExportAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Regulator)
+            .WithSummary("FSMA 204 sortable spreadsheet: the key data elements of every critical tracking event of the recalled lot; ?sort=eventTime|cte|location|quantity")
+            .Produces(200, contentType: "text/csv").ProducesProblem(403).ProducesProblem(404);
+        return group;
+    }
+
+    private static async Task<Created<RecallLot.RecallResponse>> CreateAsync(RecallLot.RecallRequest request, HttpContext http, RecallLot handler, CancellationToken ct)
+    {
+        var recall = await handler.HandleAsync(request, http.Caller(), ct);
+        return TypedResults.Created($"/api/v1/recalls/{recall.Id}", recall);
+    }
+
+    private static async Task<Ok<RecallLot.RecallResponse>> GetAsync(string id, HttpContext http, RecallLot handler, CancellationToken ct) =>
+        TypedResults.Ok(await handler.GetAsync(id, http.Caller(), ct));
+
+    private static async Task<FileContentHttpResult> ExportAsync(string id, HttpContext http, RecallLot handler, RecallExport export, CancellationToken ct, string? sort = null)
+    {
+        var recall = await handler.GetAsync(id, http.Caller(), ct);
+        var csv = await export.CsvAsync(recall.Gtin, recall.Lot, http.Caller(), sort, ct);
+        return TypedResults.File(csv, "text/csv; charset=utf-8", $"recall-{recall.Id}-{recall.Gtin}-{recall.Lot}.csv");
+    }
+}

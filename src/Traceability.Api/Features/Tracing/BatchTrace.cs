@@ -1,0 +1,109 @@
+using System.Data.Common;
+using Traceability.Api.Infrastructure.Auth;
+using Traceability.Api.Infrastructure.Errors;
+using Traceability.Api.Infrastructure.Persistence;
+
+namespace Traceability.Api.Features.Tracing;
+
+/// <summary>
+/// GET /api/v1/batches/trace?gtin=...&amp;lot=...: every unit commissioned in the lot with its current state, counts by
+/// holder (and region) and by status, the lot's quality hold and recalls, the input lots it was made from and the output
+/// lots made from it (through TransformationEvents, both ways, at any depth) with where those went.
+/// </summary>
+public sealed class BatchTrace(TraceDbContext db)
+{
+    private const int MaxDepth = 8;
+
+    public sealed record HolderCount(string? MemberId, string? RegionCode, int Count);
+    public sealed record TracedUnit(string Epc, string? Serial, string Status, string? HolderMemberId, string? LocationId, string? RegionCode,
+        string? ParentEpc, string? ShippedToMemberId, long LastEventSequence);
+    public sealed record LotRef(string Gtin, string Lot, long Sequence, int Depth);
+    public sealed record OutputLot(string Gtin, string Lot, long Sequence, int Depth, int Count, IReadOnlyList<HolderCount> ByHolder);
+    public sealed record HoldRef(long Sequence, string? Epc, string Disposition);
+    public sealed record RecallRef(string Id, DateTimeOffset CreatedAt, string Reason, int Units);
+    public sealed record TraceResponse(string Gtin, string Lot, ItemHistory.ProductRef? Product, int Count, IReadOnlyDictionary<string, int> ByStatus,
+        IReadOnlyList<HolderCount> ByHolder, HoldRef? Hold, IReadOnlyList<RecallRef> Recalls, IReadOnlyList<LotRef> InputLots, IReadOnlyList<OutputLot> OutputLots,
+        IReadOnlyList<TracedUnit> Units);
+
+    /// <summary>The GTIN as the units table keys it (14 digits), or a 400.</summary>
+    public static string Gtin14(string? gtin, string field = "gtin")
+    {
+        if (gtin is null || !(gtin.Length is 8 or 12 or 13 or 14) || !gtin.All(char.IsAsciiDigit) || !Members.MembersApi.Gs1CheckDigitValid(gtin.PadLeft(14, '0')))
+            throw RequestValidationException.ForField(field, "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit.");
+        return gtin.PadLeft(14, '0');
+    }
+
+    /// <summary>403 unless the caller is a regulator, the admin, or the manufacturer that owns the GTIN.</summary>
+    public static async Task RequireOwnerAsync(DbConnection conn, Caller caller, string gtin, CancellationToken ct)
+    {
+        if (!await VisibilityPolicy.OwnsProductAsync(conn, caller, gtin, ct))
+            throw new ForbiddenException($"Only the manufacturer that owns GTIN {gtin}, a regulator or the admin may do this.");
+    }
+
+    public async Task<TraceResponse> HandleAsync(string? gtinParameter, string? lot, Caller caller, CancellationToken ct)
+    {
+        var gtin = Gtin14(gtinParameter);
+        if (string.IsNullOrWhiteSpace(lot)) throw RequestValidationException.ForField("lot", "lot is required.");
+        var conn = await Sql.OpenAsync(db, ct);
+        await RequireOwnerAsync(conn, caller, gtin, ct);
+
+        var units = await Sql.ListAsync(conn, null,
+            "SELECT epc, serial, status, holder_member_id, location_id, region_code, parent_epc, shipped_to_member_id, last_event_sequence FROM units " +
+            "WHERE gtin = @g AND lot = @l AND commissioned_sequence IS NOT NULL ORDER BY epc",
+            r => new TracedUnit(r.GetString(0), r.Str(1), r.GetString(2), r.Str(3), r.Str(4), r.Str(5), r.Str(6), r.Str(7), r.GetInt64(8)), ct, ("@g", gtin), ("@l", lot));
+        if (units.Count == 0) throw new NotFoundException($"Lot {lot} of GTIN {gtin}");
+
+        var byStatus = units.GroupBy(u => u.Status).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
+        var hold = (await Sql.ListAsync(conn, null, "SELECT hold_sequence, hold_epc, disposition FROM lot_holds WHERE gtin = @g AND lot = @l AND released_sequence IS NULL",
+            r => new HoldRef(r.GetInt64(0), r.Str(1), r.GetString(2)), ct, ("@g", gtin), ("@l", lot))).FirstOrDefault();
+        var recalls = await Sql.ListAsync(conn, null, "SELECT id, created_at, reason, units FROM recalls WHERE gtin = @g AND lot = @l ORDER BY created_at",
+            r => new RecallRef(r.GetString(0), DbTime.Parse(r.GetString(1)), r.GetString(2), (int)r.GetInt64(3)), ct, ("@g", gtin), ("@l", lot));
+
+        var inputs = await LineageAsync(conn, gtin, lot, backward: true, ct);
+        var outputs = new List<OutputLot>();
+        foreach (var o in await LineageAsync(conn, gtin, lot, backward: false, ct))
+        {
+            var holders = await ByHolderAsync(conn, o.Gtin, o.Lot, ct);
+            outputs.Add(new OutputLot(o.Gtin, o.Lot, o.Sequence, o.Depth, holders.Sum(h => h.Count), holders));
+        }
+        var product = (await Sql.ListAsync(conn, null, "SELECT name FROM products WHERE gtin = @g", r => r.GetString(0), ct, ("@g", gtin))).FirstOrDefault();
+        return new TraceResponse(gtin, lot, new ItemHistory.ProductRef(gtin, product), units.Count, byStatus, ByHolder(units), hold, recalls, inputs, outputs, units);
+    }
+
+    private static List<HolderCount> ByHolder(IEnumerable<TracedUnit> units) =>
+        units.GroupBy(u => (u.HolderMemberId, u.RegionCode)).Select(g => new HolderCount(g.Key.HolderMemberId, g.Key.RegionCode, g.Count()))
+            .OrderByDescending(h => h.Count).ThenBy(h => h.MemberId, StringComparer.Ordinal).ThenBy(h => h.RegionCode, StringComparer.Ordinal).ToList();
+
+    public static async Task<List<HolderCount>> ByHolderAsync(DbConnection conn, string gtin, string lot, CancellationToken ct, string? status = null)
+    {
+        var rows = await Sql.ListAsync(conn, null,
+            "SELECT holder_member_id, region_code, COUNT(*) FROM units WHERE gtin = @g AND lot = @l AND commissioned_sequence IS NOT NULL" +
+            (status is null ? "" : " AND status = @s") + " GROUP BY holder_member_id, region_code",
+            r => new HolderCount(r.Str(0), r.Str(1), (int)r.GetInt64(2)), ct, status is null ? [("@g", gtin), ("@l", lot)] : [("@g", gtin), ("@l", lot), ("@s", status)]);
+        return rows.OrderByDescending(h => h.Count).ThenBy(h => h.MemberId, StringComparer.Ordinal).ThenBy(h => h.RegionCode, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Lots this one was made from (backward) or that were made from it (forward), breadth first.</summary>
+    private static async Task<List<LotRef>> LineageAsync(DbConnection conn, string gtin, string lot, bool backward, CancellationToken ct)
+    {
+        var sql = backward
+            ? "SELECT input_gtin, input_lot, sequence FROM lot_lineage WHERE output_gtin = @g AND output_lot = @l"
+            : "SELECT output_gtin, output_lot, sequence FROM lot_lineage WHERE input_gtin = @g AND input_lot = @l";
+        var result = new List<LotRef>();
+        var seen = new HashSet<(string, string)> { (gtin, lot) };
+        var level = new List<(string, string)> { (gtin, lot) };
+        for (var depth = 1; level.Count > 0 && depth <= MaxDepth; depth++)
+        {
+            var next = new List<(string, string)>();
+            foreach (var (g, l) in level)
+            foreach (var (rg, rl, s) in await Sql.ListAsync(conn, null, sql, r => (r.GetString(0), r.GetString(1), r.GetInt64(2)), ct, ("@g", g), ("@l", l)))
+            {
+                if (!seen.Add((rg, rl))) continue;
+                result.Add(new LotRef(rg, rl, s, depth));
+                next.Add((rg, rl));
+            }
+            level = next;
+        }
+        return result;
+    }
+}
