@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using Microsoft.Playwright;
 using Traceability.Ledger.Epcis;
 
@@ -29,9 +28,9 @@ public sealed class ConsumerPageInBrowserTests(BrowserFixture fixture) : IAsyncL
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    private async Task<JsonNode> CommissionedCodeAsync()
+    private async Task<JsonNode> CommissionedCodeAsync(string lot = "LOT-2026-11")
     {
-        var r = await _maker.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = _gtin, lot = "LOT-2026-11", count = 1 });
+        var r = await _maker.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = _gtin, lot, count = 1 });
         r.EnsureSuccessStatusCode();
         var code = JsonNode.Parse(await r.Content.ReadAsStringAsync())!["codes"]![0]!;
         var doc = new JsonObject
@@ -45,6 +44,7 @@ public sealed class ConsumerPageInBrowserTests(BrowserFixture fixture) : IAsyncL
                     ["type"] = "ObjectEvent", ["eventTime"] = "2026-11-01T08:00:00.000+08:00", ["eventTimeZoneOffset"] = "+08:00",
                     ["epcList"] = new JsonArray((string)code["epc"]!), ["action"] = "ADD", ["bizStep"] = "commissioning", ["disposition"] = "active",
                     ["readPoint"] = new JsonObject { ["id"] = Factory }, ["bizLocation"] = new JsonObject { ["id"] = Factory },
+                    ["ilmd"] = new JsonObject { ["cbvmda:lotNumber"] = lot },
                 }),
             },
         };
@@ -129,9 +129,10 @@ public sealed class ConsumerPageInBrowserTests(BrowserFixture fixture) : IAsyncL
     [BrowserFact]
     public async Task ARecalledUnitShowsTheRecallBannerAboveEverything()
     {
-        var code = await CommissionedCodeAsync();
+        var code = await CommissionedCodeAsync("LOT-RECALLED");
         await AnchorAsync();
-        MarkRecalled((string)code["epc"]!);
+        var recall = await _maker.PostAsJsonAsync("/api/v1/recalls", new { gtin = _gtin, lot = "LOT-RECALLED", reason = "Listeria found in retained samples" });
+        recall.StatusCode.Should().Be(HttpStatusCode.Created, await recall.Content.ReadAsStringAsync());
         var page = await fixture.PhoneAsync();
         await page.GotoAsync((string)code["digitalLink"]!);
         var banner = page.Locator("#status-banner");
@@ -162,22 +163,5 @@ public sealed class ConsumerPageInBrowserTests(BrowserFixture fixture) : IAsyncL
         await en.GotoAsync(new Uri(fixture.Service.BaseUrl, $"/01/{_gtin}/21/NEVERISSUED77").ToString());
         (await en.Locator("#unknown-code").InnerTextAsync()).Should().Contain("may be counterfeit");
         await ScreenshotAsync(en, "unknown-code-en");
-    }
-
-    /// <summary>
-    /// Puts the unit in the recalled state. Until the tracing projection (POST /api/v1/recalls) is merged into this
-    /// branch, the test writes the state the projection would write, in the running service's database.
-    /// </summary>
-    private void MarkRecalled(string epcUrn)
-    {
-        using var conn = new SqliteConnection($"Data Source={fixture.Service.DatabasePath};Pooling=False;Default Timeout=30");
-        conn.Open();
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = "INSERT INTO units (epc, gtin, lot, serial, status, last_event_sequence, updated_at) VALUES ($e, $g, 'LOT-2026-11', $s, 'recalled', 0, '2026-11-03T00:00:00.000Z') " +
-                          "ON CONFLICT (epc) DO UPDATE SET status = 'recalled'";
-        cmd.Parameters.AddWithValue("$e", Gs1Identifiers.ToCanonicalDigitalLink(epcUrn));
-        cmd.Parameters.AddWithValue("$g", _gtin);
-        cmd.Parameters.AddWithValue("$s", epcUrn[(epcUrn.LastIndexOf('.') + 1)..]);
-        cmd.ExecuteNonQuery();
     }
 }

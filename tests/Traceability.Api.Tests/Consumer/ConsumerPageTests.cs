@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net;
 using System.Numerics;
 using System.Text.Json.Nodes;
@@ -172,10 +173,16 @@ public sealed class ConsumerPageTests(ChainFixture chain)
     {
         var setup = await ConsumerSetup.StartAsync(chain);
         await using var _ = setup.Service;
-        var recalled = await setup.CommissionedAsync();
-        var held = await setup.CommissionedAsync();
-        setup.SetUnit((string)recalled["epc"]!, "recalled");
-        setup.SetUnit((string)held["epc"]!, "on_hold");
+        var recalled = await setup.CommissionedAsync(lot: "LOT-RECALL");
+        var held = await setup.CommissionedAsync(lot: "LOT-HOLD");
+        var (_, before) = await setup.ScanJsonAsync(ConsumerSetup.PathOf(recalled));
+        before["warnings"]!.AsArray().Should().BeEmpty();
+
+        // The tracing feature's recall of the lot, and a failed inspection that puts the other lot on hold.
+        (await setup.Maker.PostAsJsonAsync("/api/v1/recalls", new { gtin = setup.Gtin, lot = "LOT-RECALL", reason = "Listeria found in retained samples" }))
+            .StatusCode.Should().Be(HttpStatusCode.Created);
+        var inspection = ConsumerSetup.Event((string)held["epc"]!, "inspecting", ConsumerSetup.Factory, DateTimeOffset.Parse("2026-11-02T08:00:00+08:00"), "non_conformant");
+        (await TraceService.CaptureAsync(setup.Maker, EpcisDocs.Document(inspection))).StatusCode.Should().Be(HttpStatusCode.Created);
 
         var (_, html) = await setup.ScanHtmlAsync(ConsumerSetup.PathOf(recalled));
         html.Should().Contain("id=\"status-banner\"").And.Contain("has been recalled");

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using Traceability.Api.Tests.Support;
 using Traceability.Ledger.Epcis;
 
@@ -69,11 +68,14 @@ public sealed class ConsumerSetup
     };
 
     /// <summary>Issues one code and commissions it at the factory (and, when asked, ships it with a purchase order); returns the code.</summary>
-    public async Task<JsonNode> CommissionedAsync(bool shipWithPurchaseOrder = false)
+    public async Task<JsonNode> CommissionedAsync(bool shipWithPurchaseOrder = false, string lot = Lot)
     {
-        var code = (await IssueAsync(1))[0]!;
+        var code = (await IssueAsync(1, lot))[0]!;
+        code["lot"] = lot;
         var epc = (string)code["epc"]!;
-        var events = new List<JsonObject> { Event(epc, "commissioning", Factory, DateTimeOffset.Parse("2026-11-01T08:00:00+08:00")) };
+        var commissioning = Event(epc, "commissioning", Factory, DateTimeOffset.Parse("2026-11-01T08:00:00+08:00"));
+        commissioning["ilmd"] = new JsonObject { ["cbvmda:lotNumber"] = (string?)code["lot"] ?? Lot };
+        var events = new List<JsonObject> { commissioning };
         if (shipWithPurchaseOrder)
         {
             var ship = Event(epc, "shipping", Factory, DateTimeOffset.Parse("2026-11-02T09:30:00+08:00"), "in_transit");
@@ -82,6 +84,28 @@ public sealed class ConsumerSetup
         }
         (await TraceService.CaptureAsync(Maker, EpcisDocs.Document([.. events]))).EnsureSuccessStatusCode();
         return code;
+    }
+
+    /// <summary>
+    /// A dealer with a warehouse in <paramref name="warehouseRegion"/>, to which the maker ships the codes (owning_party: the
+    /// warehouse) and where the dealer receives them: the tracing projection then records the dealer in units.shipped_to_member_id.
+    /// </summary>
+    public async Task<(HttpClient Dealer, string DealerId)> ShipToDealerAsync(string name, string[] territory, string warehouseRef, string warehouseRegion, params JsonNode[] codes)
+    {
+        var (dealer, dealerId) = await Service.MemberAsync("dealer", name, regions: territory);
+        var warehouse = $"urn:epc:id:sgln:0614141.{warehouseRef}.0";
+        (await dealer.PostAsJsonAsync("/api/v1/locations", new { id = warehouse, name = name + " warehouse", regionCode = warehouseRegion })).EnsureSuccessStatusCode();
+        var epcs = codes.Select(c => (string)c["epc"]!).ToArray();
+        var ship = Event(epcs[0], "shipping", Factory, DateTimeOffset.Parse("2026-11-02T09:30:00+08:00"), "in_transit");
+        ship["epcList"] = new JsonArray(epcs.Select(e => (JsonNode)e).ToArray());
+        ship.Remove("bizLocation");
+        ship["destinationList"] = new JsonArray(new JsonObject { ["type"] = "owning_party", ["destination"] = warehouse });
+        (await TraceService.CaptureAsync(Maker, EpcisDocs.Document(ship))).StatusCode.Should().Be(System.Net.HttpStatusCode.Created);
+        var receive = Event(epcs[0], "receiving", warehouse, DateTimeOffset.Parse("2026-11-03T10:00:00+08:00"), "in_progress");
+        receive["epcList"] = new JsonArray(epcs.Select(e => (JsonNode)e).ToArray());
+        var received = await TraceService.CaptureAsync(dealer, EpcisDocs.Document(receive));
+        received.StatusCode.Should().Be(System.Net.HttpStatusCode.Created, await received.Content.ReadAsStringAsync());
+        return (dealer, dealerId);
     }
 
     /// <summary>The path of the code's Digital Link (without the public host), e.g. /01/…/10/…/21/….</summary>
@@ -108,22 +132,4 @@ public sealed class ConsumerSetup
 
     public async Task<JsonArray> AlertsAsync(string type, HttpClient? client = null) =>
         (await TraceService.JsonAsync(await (client ?? Maker).GetAsync($"/api/v1/alerts?type={type}")))["items"]!.AsArray();
-
-    /// <summary>Writes a unit's current state directly, standing in for the tracing projection where a test needs a given state.</summary>
-    public void SetUnit(string epcUrn, string status, string? shippedTo = null)
-    {
-        using var conn = new SqliteConnection($"Data Source={Service.DatabasePath};Pooling=False");
-        conn.Open();
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = "INSERT INTO units (epc, gtin, lot, serial, status, shipped_to_member_id, last_event_sequence, updated_at) " +
-                          "VALUES ($e, $g, $l, $s, $st, $to, 0, '2026-11-03T00:00:00.000Z') " +
-                          "ON CONFLICT (epc) DO UPDATE SET status = excluded.status, shipped_to_member_id = excluded.shipped_to_member_id";
-        cmd.Parameters.AddWithValue("$e", Gs1Identifiers.ToCanonicalDigitalLink(epcUrn));
-        cmd.Parameters.AddWithValue("$g", Gtin);
-        cmd.Parameters.AddWithValue("$l", Lot);
-        cmd.Parameters.AddWithValue("$s", epcUrn[(epcUrn.LastIndexOf('.') + 1)..]);
-        cmd.Parameters.AddWithValue("$st", status);
-        cmd.Parameters.AddWithValue("$to", (object?)shippedTo ?? DBNull.Value);
-        cmd.ExecuteNonQuery();
-    }
 }

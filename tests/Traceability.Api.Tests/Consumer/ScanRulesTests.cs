@@ -83,9 +83,8 @@ public sealed class ScanRulesTests(ChainFixture chain)
     {
         var setup = await ConsumerSetup.StartAsync(chain);
         await using var _ = setup.Service;
-        var (_, dealerId) = await setup.Service.MemberAsync("dealer", "广州经销商 Guangzhou Dealer", regions: ["440100", "440300"]);
         var code = await setup.CommissionedAsync();
-        setup.SetUnit((string)code["epc"]!, "at_holder", shippedTo: dealerId);
+        var (_, dealerId) = await setup.ShipToDealerAsync("广州经销商 Guangzhou Dealer", ["440100", "440300"], "00970", "440104", code);
         var path = ConsumerSetup.PathOf(code);
 
         (await setup.ScanJsonAsync(path, "440104")).Body["warnings"]!.AsArray().Should().BeEmpty();   // Guangzhou: inside
@@ -113,26 +112,29 @@ public sealed class ScanRulesTests(ChainFixture chain)
     {
         var setup = await ConsumerSetup.StartAsync(chain);
         await using var _ = setup.Service;
-        var (dealer, dealerId) = await setup.Service.MemberAsync("dealer", "杭州经销商 Hangzhou Dealer", regions: ["330100"]);
         var inside = await setup.CommissionedAsync();
         var outside = await setup.CommissionedAsync();
-        setup.SetUnit((string)inside["epc"]!, "at_holder", shippedTo: dealerId);
-        setup.SetUnit((string)outside["epc"]!, "at_holder", shippedTo: dealerId);
-        const string hangzhouShop = "urn:epc:id:sgln:0614141.00999.0";
+        var (dealer, dealerId) = await setup.ShipToDealerAsync("杭州经销商 Hangzhou Dealer", ["330100"], "00990", "330106", inside, outside);
+        const string hangzhouShop = "urn:epc:id:sgln:0614141.00991.0", shenzhenShop = "urn:epc:id:sgln:0614141.00992.0";
         (await dealer.PostAsJsonAsync("/api/v1/locations", new { id = hangzhouShop, name = "西湖店", regionCode = "330106" })).EnsureSuccessStatusCode();
+        (await dealer.PostAsJsonAsync("/api/v1/locations", new { id = shenzhenShop, name = "福田店", regionCode = "440304" })).EnsureSuccessStatusCode();
 
         var at = DateTimeOffset.Parse("2026-11-05T10:00:00+08:00");
         var sales = EpcisDocs.Document(
             ConsumerSetup.Event((string)inside["epc"]!, "retail_selling", hangzhouShop, at, "retail_sold"),
-            ConsumerSetup.Event((string)outside["epc"]!, "retail_selling", ConsumerSetup.Store, at, "retail_sold"));
-        (await TraceService.CaptureAsync(dealer, sales)).StatusCode.Should().Be(HttpStatusCode.Created, "a diversion is reported, never refused");
+            ConsumerSetup.Event((string)outside["epc"]!, "retail_selling", shenzhenShop, at, "retail_sold"));
+        var captured = await TraceService.CaptureAsync(dealer, sales);
+        captured.StatusCode.Should().Be(HttpStatusCode.Created, "a diversion is reported, never refused: " + await captured.Content.ReadAsStringAsync());
 
         var alert = (await setup.AlertsAsync("diversion")).Should().ContainSingle().Subject!;
         ((string)alert["epc"]!).Should().EndWith((string)outside["serial"]!);
         ((string)alert["detail"]!["source"]!).Should().Be("sale");
-        ((string)alert["detail"]!["actualRegion"]!).Should().Be("440300");
+        ((string)alert["detail"]!["dealer"]!["id"]!).Should().Be(dealerId);
+        alert["detail"]!["expectedRegions"]!.AsArray().Select(r => (string)r!).Should().Equal("330100");
+        ((string)alert["detail"]!["actualRegion"]!).Should().Be("440304");
         ((long)alert["detail"]!["eventSequence"]!).Should().BePositive();
         ((string)alert["gtin"]!).Should().Be(setup.Gtin);
+        ((string)alert["lot"]!).Should().Be(ConsumerSetup.Lot);
     }
 
     [Fact]
@@ -164,9 +166,8 @@ public sealed class ScanRulesTests(ChainFixture chain)
     {
         var setup = await ConsumerSetup.StartAsync(chain, new Dictionary<string, string> { ["TRACE_SCAN_LIMIT"] = "10" });
         await using var _ = setup.Service;
-        var (_, dealerId) = await setup.Service.MemberAsync("dealer", "上海经销商 Shanghai Dealer", regions: ["310000"]);
         var code = await setup.CommissionedAsync();
-        setup.SetUnit((string)code["epc"]!, "at_holder", shippedTo: dealerId);
+        var (_, dealerId) = await setup.ShipToDealerAsync("上海经销商 Shanghai Dealer", ["310000"], "00980", "310104", code);
         (await setup.Service.AnchorAsync()).Status.Should().Be(200);
         var path = ConsumerSetup.PathOf(code);
 
