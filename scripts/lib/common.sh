@@ -20,6 +20,8 @@ apt_install() {
   say "installing Debian packages: ${missing[*]}"
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
+  # Some sandboxes leave /dev/null as 0644, which breaks apt's unprivileged download user: restore the usual mode.
+  [ -w /dev/null ] && [ "$(stat -c %a /dev/null)" != 666 ] && $sudo chmod 666 /dev/null
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }

@@ -6,6 +6,8 @@ using Traceability.Api.Features.Alerts;
 using Traceability.Api.Features.Anchoring;
 using Traceability.Api.Features.Audit;
 using Traceability.Api.Features.Capture;
+using Traceability.Api.Features.Codes;
+using Traceability.Api.Features.Consumer;
 using Traceability.Api.Features.Events;
 using Traceability.Api.Features.Members;
 using Traceability.Api.Features.Platform;
@@ -50,6 +52,9 @@ builder.Services.AddScoped<RecallLot>();
 builder.Services.AddScoped<RecallExport>();
 builder.Services.AddSingleton<AuditLedger>();
 builder.Services.AddScoped<AuditStatus>();
+builder.Services.AddConsumer(options);
+// Capture steps run in registration order: the diversion rule reads units, so it comes after the tracing projection's steps.
+builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();
 
 builder.Services.AddQuartz(q =>
 {
@@ -111,6 +116,7 @@ await using (var scope = app.Services.CreateAsyncScope())
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRateLimiter();
 app.UseSwagger();
 app.UseSwaggerUI(ui => ui.SwaggerEndpoint("/swagger/v1/swagger.json", "Traceability v1"));
 
@@ -120,6 +126,8 @@ app.MapCaptureApi();
 app.MapEventsApi();
 app.MapAnchorsApi();
 app.MapAlertsApi();
+app.MapCodesApi();
+app.MapConsumerApi();
 app.MapTracingApi();
 app.MapRecallsApi();
 app.MapAuditApi();

@@ -10,6 +10,7 @@ using Traceability.Benchmarks;
 var suites = new Dictionary<string, Func<Action<string>, IReadOnlyList<Figure>>>
 {
     ["ledger"] = LedgerBenchmarks.Run,
+    ["consumer"] = ConsumerBenchmarks.Run,
     ["trace"] = TraceBenchmarks.Run,
 };
 

@@ -48,14 +48,19 @@ public static class EventsApi
         // The bundle must carry the event as captured (the verifier recomputes its hash): only for those who see it in full.
         var (e, anchor, view) = await LoadAsync(sequence, http, db, ct);
         if (view != EventView.Full) throw new ForbiddenException($"Event {sequence} is shown to you without the fields of other parties; its proof bundle needs the whole event.");
+        return TypedResults.Ok(await BundleAsync(db, trees, audits, e, anchor, ct));
+    }
+
+    /// <summary>The proof bundle of a stored event (DESIGN.md "The proof bundle"), with the event's audit status.</summary>
+    public static async Task<ProofBundle> BundleAsync(TraceDbContext db, AnchorTrees trees, AuditStatus audits, TraceEvent e, Anchor? anchor, CancellationToken ct)
+    {
         var audit = await audits.ForEventAsync(e.Sequence, ct);
         var leaf = new LeafRef(AnchorsApi.LeafEncoding,
             [e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), "0x" + Convert.ToHexStringLower(EventHash.Digest(e.EventHash))]);
-        if (anchor is null)
-            return TypedResults.Ok(new ProofBundle(JsonNode.Parse(e.Json)!, e.EventHash, e.Sequence, leaf, null, null, null, audit));
+        if (anchor is null) return new ProofBundle(JsonNode.Parse(e.Json)!, e.EventHash, e.Sequence, leaf, null, null, null, audit);
         var tree = await trees.GetAsync(db, anchor, ct);
         var proof = tree.GetProof((ulong)e.Sequence).Select(p => "0x" + Convert.ToHexStringLower(p)).ToList();
-        return TypedResults.Ok(new ProofBundle(JsonNode.Parse(e.Json)!, e.EventHash, e.Sequence, leaf, proof, anchor.Root, Ref(anchor, audit), audit));
+        return new ProofBundle(JsonNode.Parse(e.Json)!, e.EventHash, e.Sequence, leaf, proof, anchor.Root, Ref(anchor, audit), audit);
     }
 
     /// <summary>The anchor as recorded, except that an anchor the latest audit found at fault shows as failed.</summary>

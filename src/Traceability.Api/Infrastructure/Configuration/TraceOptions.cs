@@ -54,6 +54,15 @@ public sealed class TraceOptions
     /// <summary>TRACE_PUBLIC_BASE_URL: the base of Digital Link URIs printed on labels (default http://localhost:5080).</summary>
     public string PublicBaseUrl { get; set; } = "http://localhost:5080";
 
+    /// <summary>TRACE_SCAN_LIMIT: scans of one code after which the consumer page warns of a possible counterfeit (default 5).</summary>
+    [Range(1, 1_000_000)] public int ScanLimit { get; set; } = 5;
+
+    /// <summary>TRACE_SCAN_SALT: the secret that scan IP addresses are hashed with (HMAC-SHA256); generated once into the data folder when empty.</summary>
+    public string? ScanSalt { get; set; }
+
+    /// <summary>TRACE_CONSUMER_RATE_LIMIT: consumer requests per client address per minute (default 60; 0 turns the limit off).</summary>
+    [Range(0, 10_000_000)] public int ConsumerRateLimit { get; set; } = 60;
+
     public string DatabasePathOrConnection => string.IsNullOrWhiteSpace(Database) ? Path.Combine(DataDir, "traceability.db") : Database!;
 
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(Database) &&
@@ -77,6 +86,9 @@ public sealed class TraceOptions
         o.CaptureMaxBytes = c["TRACE_CAPTURE_MAX_BYTES"] is { } b ? long.Parse(b, System.Globalization.CultureInfo.InvariantCulture) : o.CaptureMaxBytes;
         o.CaptureMaxEvents = Int(c, "TRACE_CAPTURE_MAX_EVENTS", o.CaptureMaxEvents);
         o.PublicBaseUrl = c["TRACE_PUBLIC_BASE_URL"] ?? o.PublicBaseUrl;
+        o.ScanLimit = Int(c, "TRACE_SCAN_LIMIT", o.ScanLimit);
+        o.ScanSalt = c["TRACE_SCAN_SALT"] ?? o.ScanSalt;
+        o.ConsumerRateLimit = Int(c, "TRACE_CONSUMER_RATE_LIMIT", o.ConsumerRateLimit);
     }
 
     private static int Int(IConfiguration c, string key, int fallback) =>

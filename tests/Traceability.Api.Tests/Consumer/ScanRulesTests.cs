@@ -1,0 +1,192 @@
+using System.Net;
+using System.Net.Http.Json;
+using Traceability.Api.Tests.Support;
+
+namespace Traceability.Api.Tests.Consumer;
+
+[Collection(ChainCollection.Name)]
+public sealed class ScanRulesTests(ChainFixture chain)
+{
+    [Fact]
+    public async Task CountsScansAndWarnsOfACounterfeitPastTheScanLimitRaisingOneAlert()
+    {
+        var setup = await ConsumerSetup.StartAsync(chain, new Dictionary<string, string> { ["TRACE_SCAN_LIMIT"] = "3" });
+        await using var _ = setup.Service;
+        var code = await setup.CommissionedAsync();
+        var path = ConsumerSetup.PathOf(code);
+
+        DateTimeOffset? first = null;
+        for (var i = 1; i <= 3; i++)
+        {
+            var (_, body) = await setup.ScanJsonAsync(path);
+            ((long)body["scans"]!["count"]!).Should().Be(i);
+            first ??= (DateTimeOffset)body["scans"]!["first"]!;
+            ((DateTimeOffset)body["scans"]!["first"]!).Should().Be(first!.Value);
+            body["warnings"]!.AsArray().Should().BeEmpty();
+        }
+        var (_, fourth) = await setup.ScanJsonAsync(path);
+        fourth["warnings"]!.AsArray().Select(w => (string)w!["type"]!).Should().Equal("counterfeit");
+        var (_, html) = await setup.ScanHtmlAsync(path);
+        html.Should().Contain("id=\"counterfeit-warning\"").And.Contain("scanned 5 times");
+        html.Should().Contain("id=\"scan-count\">5<");
+
+        var alerts = await setup.AlertsAsync("counterfeit");
+        alerts.Should().HaveCount(1, "one counterfeit alert per code, however often it is scanned");
+        ((string)alerts[0]!["detail"]!["reason"]!).Should().Be("scan-limit");
+        ((string)alerts[0]!["gtin"]!).Should().Be(setup.Gtin);
+        ((string)alerts[0]!["lot"]!).Should().Be(ConsumerSetup.Lot);
+
+        var rows = setup.Service.Scalar("SELECT COUNT(*) FROM scans WHERE ua_family = 'Other' AND length(ip_hash) = 64");
+        rows.Should().Be(5, "every scan is recorded with a hashed address and a browser family");
+    }
+
+    [Fact]
+    public async Task ScansFromThreeCitiesWithin24HoursWarnOfACounterfeit()
+    {
+        var setup = await ConsumerSetup.StartAsync(chain);
+        await using var _ = setup.Service;
+        var code = await setup.CommissionedAsync();
+        var path = ConsumerSetup.ShortPath(setup.Gtin, code);
+
+        (await setup.ScanJsonAsync(path, "310115")).Body["warnings"]!.AsArray().Should().BeEmpty();
+        (await setup.ScanJsonAsync(path, "310104")).Body["warnings"]!.AsArray().Should().BeEmpty("two counties of one city are one city");
+        (await setup.ScanJsonAsync(path, "440000")).Body["warnings"]!.AsArray().Should().BeEmpty("a province alone names no city");
+        (await setup.ScanJsonAsync(path, "440305")).Body["warnings"]!.AsArray().Should().BeEmpty("two cities");
+        var (_, third) = await setup.ScanJsonAsync(path, "110101");
+        third["warnings"]!.AsArray().Select(w => (string)w!["message"]!).Should().ContainSingle().Which.Should().Contain("3");
+        var alert = (await setup.AlertsAsync("counterfeit")).Should().ContainSingle().Subject!;
+        ((string)alert["detail"]!["reason"]!).Should().Be("cities");
+        ((int)alert["detail"]!["citiesIn24Hours"]!).Should().Be(3);
+    }
+
+    [Fact]
+    public async Task TheRateLimitAnswers429WithRetryAfterAndRefusedScansAreNotCounted()
+    {
+        var setup = await ConsumerSetup.StartAsync(chain, new Dictionary<string, string> { ["TRACE_CONSUMER_RATE_LIMIT"] = "4", ["TRACE_SCAN_LIMIT"] = "100" });
+        await using var _ = setup.Service;
+        var code = await setup.CommissionedAsync();
+        var path = ConsumerSetup.PathOf(code);
+        for (var i = 0; i < 4; i++) (await setup.ScanJsonAsync(path)).Status.Should().Be(200);
+
+        var refused = await setup.Anonymous.GetAsync(path);
+        refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+        refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds.Should().BeInRange(1, 60);
+        (await TraceService.JsonAsync(refused))["type"]!.ToString().Should().EndWith("too-many-requests");
+        (await setup.Anonymous.GetAsync($"{path}/proofs/1")).StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "proof downloads are consumer endpoints too");
+        setup.Service.Scalar("SELECT COUNT(*) FROM scans").Should().Be(4, "refused requests never reach the handler");
+
+        (await setup.Maker.GetAsync("/api/v1/alerts")).StatusCode.Should().Be(HttpStatusCode.OK, "member endpoints are not limited");
+    }
+
+    [Fact]
+    public async Task AScanOutsideTheDealersTerritoryRaisesADiversionAlertTheConsumerDoesNotSee()
+    {
+        var setup = await ConsumerSetup.StartAsync(chain);
+        await using var _ = setup.Service;
+        var code = await setup.CommissionedAsync();
+        var (_, dealerId) = await setup.ShipToDealerAsync("广州经销商 Guangzhou Dealer", ["440100", "440300"], "00970", "440104", code);
+        var path = ConsumerSetup.PathOf(code);
+
+        (await setup.ScanJsonAsync(path, "440104")).Body["warnings"]!.AsArray().Should().BeEmpty();   // Guangzhou: inside
+        (await setup.ScanJsonAsync(path, "440000")).Body["warnings"]!.AsArray().Should().BeEmpty();   // province only: not definitely outside
+        (await setup.AlertsAsync("diversion")).Should().BeEmpty();
+
+        var (_, outside) = await setup.ScanJsonAsync(path, "330106");                                 // Hangzhou
+        outside["warnings"]!.AsArray().Should().BeEmpty("the consumer is not told about diversion");
+        outside.ToJsonString().Should().NotContain("diversion").And.NotContain(dealerId);
+        var alert = (await setup.AlertsAsync("diversion")).Should().ContainSingle().Subject!;
+        ((string)alert["epc"]!).Should().Contain($"/01/{setup.Gtin}/21/{(string)code["serial"]!}");
+        var detail = alert["detail"]!;
+        ((string)detail["source"]!).Should().Be("scan");
+        ((string)detail["dealer"]!["id"]!).Should().Be(dealerId);
+        ((string)detail["dealer"]!["name"]!).Should().Be("广州经销商 Guangzhou Dealer");
+        detail["expectedRegions"]!.AsArray().Select(r => (string)r!).Should().Equal("440100", "440300");
+        ((string)detail["actualRegion"]!).Should().Be("330106");
+
+        await setup.ScanJsonAsync(path, "330106");
+        (await setup.AlertsAsync("diversion")).Should().HaveCount(1, "the same code, dealer and region alert once");
+    }
+
+    [Fact]
+    public async Task ASaleOutsideTheDealersTerritoryRaisesADiversionAlertInTheCapture()
+    {
+        var setup = await ConsumerSetup.StartAsync(chain);
+        await using var _ = setup.Service;
+        var inside = await setup.CommissionedAsync();
+        var outside = await setup.CommissionedAsync();
+        var (dealer, dealerId) = await setup.ShipToDealerAsync("杭州经销商 Hangzhou Dealer", ["330100"], "00990", "330106", inside, outside);
+        const string hangzhouShop = "urn:epc:id:sgln:0614141.00991.0", shenzhenShop = "urn:epc:id:sgln:0614141.00992.0";
+        (await dealer.PostAsJsonAsync("/api/v1/locations", new { id = hangzhouShop, name = "西湖店", regionCode = "330106" })).EnsureSuccessStatusCode();
+        (await dealer.PostAsJsonAsync("/api/v1/locations", new { id = shenzhenShop, name = "福田店", regionCode = "440304" })).EnsureSuccessStatusCode();
+
+        var at = DateTimeOffset.Parse("2026-11-05T10:00:00+08:00");
+        var sales = EpcisDocs.Document(
+            ConsumerSetup.Event((string)inside["epc"]!, "retail_selling", hangzhouShop, at, "retail_sold"),
+            ConsumerSetup.Event((string)outside["epc"]!, "retail_selling", shenzhenShop, at, "retail_sold"));
+        var captured = await TraceService.CaptureAsync(dealer, sales);
+        captured.StatusCode.Should().Be(HttpStatusCode.Created, "a diversion is reported, never refused: " + await captured.Content.ReadAsStringAsync());
+
+        var alert = (await setup.AlertsAsync("diversion")).Should().ContainSingle().Subject!;
+        ((string)alert["epc"]!).Should().EndWith((string)outside["serial"]!);
+        ((string)alert["detail"]!["source"]!).Should().Be("sale");
+        ((string)alert["detail"]!["dealer"]!["id"]!).Should().Be(dealerId);
+        alert["detail"]!["expectedRegions"]!.AsArray().Select(r => (string)r!).Should().Equal("330100");
+        ((string)alert["detail"]!["actualRegion"]!).Should().Be("440304");
+        ((long)alert["detail"]!["eventSequence"]!).Should().BePositive();
+        ((string)alert["gtin"]!).Should().Be(setup.Gtin);
+        ((string)alert["lot"]!).Should().Be(ConsumerSetup.Lot);
+    }
+
+    [Fact]
+    public async Task AlertsAreListedNewestFirstWithPagingToTheOwnerAndRegulatorsOnly()
+    {
+        var setup = await ConsumerSetup.StartAsync(chain);
+        await using var _ = setup.Service;
+        for (var i = 0; i < 3; i++) await setup.ScanJsonAsync($"/01/{setup.Gtin}/21/FAKE{i}");
+        var (regulator, _) = await setup.Service.MemberAsync("regulator");
+        var (otherMaker, _) = await setup.Service.MemberAsync("manufacturer", "Other");
+        var (dealer, _) = await setup.Service.MemberAsync("dealer");
+
+        var page = await TraceService.JsonAsync(await setup.Maker.GetAsync("/api/v1/alerts?type=counterfeit&offset=0&limit=2"));
+        ((int)page["total"]!).Should().Be(3);
+        page["items"]!.AsArray().Select(a => (string)a!["epc"]!).Should().Equal(
+            [$"https://id.gs1.org/01/{setup.Gtin}/21/FAKE2", $"https://id.gs1.org/01/{setup.Gtin}/21/FAKE1"]);
+        var next = await TraceService.JsonAsync(await setup.Maker.GetAsync("/api/v1/alerts?type=counterfeit&offset=2&limit=2"));
+        next["items"]!.AsArray().Should().ContainSingle();
+
+        ((int)(await TraceService.JsonAsync(await regulator.GetAsync("/api/v1/alerts")))["total"]!).Should().Be(3);
+        ((int)(await TraceService.JsonAsync(await otherMaker.GetAsync("/api/v1/alerts")))["total"]!).Should().Be(0);
+        (await dealer.GetAsync("/api/v1/alerts")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await setup.Anonymous.GetAsync("/api/v1/alerts")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+    }
+
+    /// <summary>The issue's "Checked by": one code scanned from several regions over HTTP, then the alerts read back.</summary>
+    [Fact]
+    public async Task ScenarioACodeScannedFromSeveralRegionsRaisesCounterfeitAndDiversionAlerts()
+    {
+        var setup = await ConsumerSetup.StartAsync(chain, new Dictionary<string, string> { ["TRACE_SCAN_LIMIT"] = "10" });
+        await using var _ = setup.Service;
+        var code = await setup.CommissionedAsync();
+        var (_, dealerId) = await setup.ShipToDealerAsync("上海经销商 Shanghai Dealer", ["310000"], "00980", "310104", code);
+        (await setup.Service.AnchorAsync()).Status.Should().Be(200);
+        var path = ConsumerSetup.PathOf(code);
+
+        var regions = new[] { "310115", "310101", "320500", "330100" };   // Shanghai ×2, Suzhou, Hangzhou
+        var responses = new List<System.Text.Json.Nodes.JsonNode>();
+        foreach (var region in regions) responses.Add((await setup.ScanJsonAsync(path, region)).Body);
+
+        responses.Take(2).Should().OnlyContain(r => r["warnings"]!.AsArray().Count == 0);
+        responses[2]["warnings"]!.AsArray().Should().BeEmpty("two cities so far");
+        responses[3]["warnings"]!.AsArray().Select(w => (string)w!["type"]!).Should().Equal("counterfeit");
+        responses.Should().OnlyContain(r => (bool)r["verified"]!, "the badge stays: the events are genuine, the label may be copied");
+        ((long)responses[3]["scans"]!["count"]!).Should().Be(4);
+
+        var counterfeit = (await setup.AlertsAsync("counterfeit")).Should().ContainSingle().Subject!;
+        ((string)counterfeit["detail"]!["reason"]!).Should().Be("cities");
+        var diversions = await setup.AlertsAsync("diversion");
+        diversions.Select(a => (string)a!["detail"]!["actualRegion"]!).Should().BeEquivalentTo(["320500", "330100"]);
+        diversions.Should().OnlyContain(a => (string)a!["detail"]!["dealer"]!["id"]! == dealerId);
+        var all = await TraceService.JsonAsync(await setup.Maker.GetAsync("/api/v1/alerts"));
+        ((int)all["total"]!).Should().Be(3);
+    }
+}
