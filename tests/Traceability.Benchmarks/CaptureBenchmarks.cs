@@ -64,16 +64,20 @@ public static class CaptureBenchmarks
             CheckFirstCapture(http, memberKey, bulk.Next(serials));
 
             // Warm-up (JIT tiers, connection pool, SQLite page cache).
-            Load(http, memberKey, () => bulk.Next(serials), senders: 2, TimeSpan.FromSeconds(3), out _);
+            Load(http, memberKey, () => bulk.Next(serials), senders: 2, TimeSpan.FromSeconds(6), out _);
 
             // (a) sustained capture of 1,000-event documents with 1, 2, 4 senders.
-            var perSenders = new List<(int Senders, double EventsPerSecond, LatencyStats Latency)>();
+            var perSenders = new List<(int Senders, double EventsPerSecond, LatencyStats Latency, double PerApiCpuSecond)>();
             foreach (var senders in new[] { 1, 2, 4 })
             {
+                var cpu0 = api.CpuSeconds();
                 var (requests, elapsed) = Load(http, memberKey, () => bulk.Next(serials), senders, TimeSpan.FromSeconds(seconds), out var latency);
+                var apiCpu = api.CpuSeconds() - cpu0;
                 var rate = requests * (double)EventsPerDocument / elapsed;
-                perSenders.Add((senders, rate, latency));
-                log($"  (a) {senders} sender(s): {requests} documents = {requests * EventsPerDocument:N0} events in {elapsed:F1} s: {rate:N0} events/s; per document p50 {latency.P50:F0} ms, p99 {latency.P99:F0} ms");
+                var perCpu = requests * (double)EventsPerDocument / apiCpu;
+                perSenders.Add((senders, rate, latency, perCpu));
+                log($"  (a) {senders} sender(s): {requests} documents = {requests * EventsPerDocument:N0} events in {elapsed:F1} s: {rate:N0} events/s; per document p50 {latency.P50:F0} ms, p99 {latency.P99:F0} ms; " +
+                    $"API CPU {apiCpu:F1} s = {perCpu:N0} events per API CPU-second; load average {Machine.LoadAverage()}");
             }
 
             var best = perSenders.MaxBy(p => p.EventsPerSecond);
@@ -81,6 +85,8 @@ public static class CaptureBenchmarks
                 $"best of 1/2/4 senders ({string.Join(", ", perSenders.Select(p => $"{p.Senders}: {p.EventsPerSecond.ToString("N0", CultureInfo.InvariantCulture)}"))} events/s), {seconds} s each, " +
                 $"ObjectEvents with a unique SGTIN each, Kestrel on 127.0.0.1, load generator in the bench process on the same cores",
                 $">= {TargetEventsPerSecond:N0} events/s", best.EventsPerSecond >= TargetEventsPerSecond));
+            figures.Add(new Figure("capture over HTTP, events per CPU-second of the API process", Math.Round(best.PerApiCpuSecond), "events/CPU-s",
+                $"the best run's events divided by the API's CPU time (utime + stime of /proc/<pid>/stat): less sensitive to other work on the machine; load average {Machine.LoadAverage()} on {Environment.ProcessorCount} cores"));
             figures.Add(new Figure("capture latency of a 1,000-event document (p50 / p99)", Math.Round(best.Latency.P50, 1), "ms",
                 $"p99 {best.Latency.P99:F1} ms, with {best.Senders} sender(s)"));
 
@@ -106,9 +112,11 @@ public static class CaptureBenchmarks
             // (c) the same rows straight into SQLite.
             var raw = RawInsert(migration, sample, log);
             var ratio = best.EventsPerSecond / raw.RowsPerSecond;
-            log($"  (c) raw insert of {sample.Count:N0} of the service's rows: {raw.RowsPerSecond:N0} rows/s ({raw.Detail}); HTTP / raw = {ratio:P0}");
+            var cpuRatio = best.PerApiCpuSecond / raw.RowsPerCpuSecond;
+            log($"  (c) raw insert of {sample.Count:N0} of the service's rows: {raw.RowsPerSecond:N0} rows/s, {raw.RowsPerCpuSecond:N0} per CPU-second ({raw.Detail}); HTTP / raw = {ratio:P0} (per CPU-second {cpuRatio:P0})");
             figures.Add(new Figure("raw SQLite insert of the same rows (the limit)", Math.Round(raw.RowsPerSecond), "rows/s", raw.Detail));
-            figures.Add(new Figure("capture over HTTP / raw insert", Math.Round(ratio, 3), "ratio", "1,000-event documents over HTTP vs the raw insert above"));
+            figures.Add(new Figure("raw SQLite insert of the same rows, per CPU-second", Math.Round(raw.RowsPerCpuSecond), "rows/CPU-s", "the same runs divided by this process's CPU time"));
+            figures.Add(new Figure("capture over HTTP / raw insert", Math.Round(ratio, 3), "ratio", $"1,000-event documents over HTTP vs the raw insert above, wall clock; per CPU-second: {cpuRatio.ToString("F3", CultureInfo.InvariantCulture)}"));
 
             figures.Add(new Figure("peak RSS of the API process", Math.Round(apiRss / 1024.0, 1), "MiB", "VmHWM of /proc/<pid>/status after (a) and (b)"));
             figures.Add(new Figure("peak RSS of the bench process", Math.Round(SelfPeakRssKiB() / 1024.0, 1), "MiB",
@@ -323,7 +331,7 @@ public static class CaptureBenchmarks
         return rows;
     }
 
-    private sealed record RawResult(double RowsPerSecond, string Detail);
+    private sealed record RawResult(double RowsPerSecond, double RowsPerCpuSecond, string Detail);
 
     /// <summary>
     /// The rows into a fresh SQLite file made by the service's migration script, WAL as the service sets it: two
@@ -335,6 +343,8 @@ public static class CaptureBenchmarks
         var schema = File.ReadAllText(migrationSql);
         var pragmas = ServicePragmas();
         var runs = new List<double>();
+        var cpuRuns = new List<double>();
+        using var self = Process.GetCurrentProcess();
         for (var run = 0; run < 3; run++)
         {
             var dir = Directory.CreateTempSubdirectory("trace-bench-raw-").FullName;
@@ -345,6 +355,8 @@ public static class CaptureBenchmarks
                 Exec(conn, pragmas);
                 Exec(conn, schema);
                 GC.Collect();
+                self.Refresh();
+                var cpu0 = self.TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
                 for (var start = 0; start < rows.Count; start += 1000)
                 {
@@ -378,6 +390,8 @@ public static class CaptureBenchmarks
                     tx.Commit();
                 }
                 runs.Add(clock.Elapsed.TotalSeconds);
+                self.Refresh();
+                cpuRuns.Add((self.TotalProcessorTime - cpu0).TotalSeconds);
             }
             finally
             {
@@ -389,14 +403,19 @@ public static class CaptureBenchmarks
         var best = runs.Min();
         var bytes = rows.Sum(r => ((string)r.Values[11]!).Length);
         var epcRows = rows.Sum(r => r.Epcs.Length);
-        log($"  (c) runs: {string.Join(", ", runs.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s");
-        return new RawResult(rows.Count / best,
+        log($"  (c) runs: {string.Join(", ", runs.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s wall, {string.Join(", ", cpuRuns.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s CPU");
+        return new RawResult(rows.Count / best, rows.Count / cpuRuns.Min(),
             $"{rows.Count:N0} events rows (json {bytes / rows.Count} chars avg) + {epcRows:N0} event_epcs rows, read back from the service's database; " +
             $"Microsoft.Data.Sqlite, prepared INSERTs, one transaction per 1,000 events, {pragmas.Replace("PRAGMA ", "", StringComparison.Ordinal).Trim()}, fresh file from the migration script, one thread, best of 3");
     }
 
-    /// <summary>The pragmas the service sets on its connections (kept in step with SchemaMigrator / the capture path).</summary>
-    private static string ServicePragmas() => Environment.GetEnvironmentVariable("BENCH_RAW_PRAGMAS") ?? "PRAGMA journal_mode=WAL;";
+    /// <summary>
+    /// The pragmas the service runs on its connections: journal_mode=WAL (SchemaMigrator) and the per-connection
+    /// settings of src/Traceability.Api/Infrastructure/Persistence/SqliteConnectionSettings.cs; keep them in step.
+    /// BENCH_RAW_PRAGMAS overrides them (e.g. to see what synchronous=FULL costs).
+    /// </summary>
+    private static string ServicePragmas() =>
+        Environment.GetEnvironmentVariable("BENCH_RAW_PRAGMAS") ?? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;";
 
     private static void Exec(SqliteConnection conn, string sql)
     {
@@ -499,6 +518,14 @@ public static class CaptureBenchmarks
         }
 
         public long PeakRssKiB() => ReadVmHwm($"/proc/{_process.Id}/status");
+
+        /// <summary>utime + stime of the process, in seconds (/proc/&lt;pid&gt;/stat, clock ticks of 1/100 s).</summary>
+        public double CpuSeconds()
+        {
+            var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
 
         public void Stop()
         {

@@ -18,6 +18,9 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
     public DbSet<EventEpc> EventEpcs => Set<EventEpc>();
     public DbSet<Anchor> Anchors => Set<Anchor>();
 
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
+        optionsBuilder.AddInterceptors(SqliteConnectionSettings.Instance);
+
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {
         // Times are stored as ISO 8601 UTC text with milliseconds in both providers: sortable, readable, one format.
