@@ -63,8 +63,8 @@ public static class CaptureBenchmarks
             // First document checked in full: 201, one receipt per event, sequences 1..1000 in order.
             CheckFirstCapture(http, memberKey, bulk.Next(serials));
 
-            // Warm-up (JIT tiers, connection pool, SQLite page cache).
-            Load(http, memberKey, () => bulk.Next(serials), senders: 2, TimeSpan.FromSeconds(6), out _);
+            // Warm-up (JIT tiers, connection pool, SQLite page cache), 12 s.
+            Load(http, memberKey, () => bulk.Next(serials), senders: 2, TimeSpan.FromSeconds(12), out _); // long: on a busy 2-core machine the tiered JIT is still compiling for many seconds
 
             // (a) sustained capture of 1,000-event documents with 1, 2, 4 senders.
             var perSenders = new List<(int Senders, double EventsPerSecond, LatencyStats Latency, double PerApiCpuSecond)>();
