@@ -17,7 +17,8 @@ namespace Traceability.Benchmarks;
 /// </summary>
 /// <remarks>
 /// Settings (environment): BENCH_CAPTURE_SECONDS (seconds per sender count in (a), default 10),
-/// BENCH_SINGLE_SECONDS (seconds of (b), default 10), BENCH_RAW_ROWS (rows of (c), default 50,000).
+/// BENCH_SINGLE_SECONDS (seconds of (b), default 10), BENCH_RAW_ROWS (rows of (c), default 50,000), BENCH_API_DLL
+/// (another build of the service to load instead of src/Traceability.Api/bin/Release).
 /// The API process is killed at the end, on failure and on Ctrl-C.
 /// </remarks>
 public static class CaptureBenchmarks
@@ -30,7 +31,9 @@ public static class CaptureBenchmarks
     public static IReadOnlyList<Figure> Run(Action<string> log)
     {
         var root = RepoRoot();
-        var dll = Path.Combine(root, "src", "Traceability.Api", "bin", "Release", "net10.0", "Traceability.Api.dll");
+        // BENCH_API_DLL: another build of the service (e.g. an older commit, for a before/after on the same machine state)
+        var dll = Environment.GetEnvironmentVariable("BENCH_API_DLL") is { Length: > 0 } other ? Path.GetFullPath(other)
+            : Path.Combine(root, "src", "Traceability.Api", "bin", "Release", "net10.0", "Traceability.Api.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build it first (scripts/bench capture does: dotnet build -c Release src/Traceability.Api)");
         var migration = Path.Combine(root, "src", "Traceability.Api", "Infrastructure", "Persistence", "Migrations", "Sqlite", "0001_initial.sql");
 
