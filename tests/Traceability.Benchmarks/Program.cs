@@ -12,6 +12,8 @@ var suites = new Dictionary<string, Func<Action<string>, IReadOnlyList<Figure>>>
     ["ledger"] = LedgerBenchmarks.Run,
     ["consumer"] = ConsumerBenchmarks.Run,
     ["trace"] = TraceBenchmarks.Run,
+    ["capture"] = CaptureBenchmarks.Run,
+    ["event-hash"] = EventHashBenchmark.Run, // the event-hash figures of `ledger` alone (quicker to iterate on)
 };
 
 if (args.Length != 1 || !suites.TryGetValue(args[0], out var suite))

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,6 +11,8 @@ namespace Traceability.Api.Features.Capture;
 
 public static class CaptureApi
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
     public sealed record CaptureResponse(IReadOnlyList<CaptureReceipt> Receipts);
 
     public static RouteGroupBuilder MapCaptureApi(this IEndpointRouteBuilder app)
@@ -38,22 +41,34 @@ public static class CaptureApi
             throw new PayloadTooLargeException($"The document is {http.Request.ContentLength} bytes; at most {limit} are accepted (TRACE_CAPTURE_MAX_BYTES).");
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = limit + 1;
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > limit)
-                throw new PayloadTooLargeException($"The document is larger than {limit} bytes (TRACE_CAPTURE_MAX_BYTES).");
-            buffer.Write(chunk, 0, read);
-        }
+        // One pooled buffer of the announced length (grown only when the length is not announced), decoded once.
+        var length = 0;
+        var buffer = ArrayPool<byte>.Shared.Rent(http.Request.ContentLength is { } announced and > 0 ? (int)announced + 1 : 64 * 1024);
         try
         {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            int read;
+            while ((read = await http.Request.Body.ReadAsync(buffer.AsMemory(length), ct)) > 0)
+            {
+                length += read;
+                if (length > limit)
+                    throw new PayloadTooLargeException($"The document is larger than {limit} bytes (TRACE_CAPTURE_MAX_BYTES).");
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, 2L * buffer.Length));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+            }
+            return StrictUtf8.GetString(buffer, 0, length);
         }
         catch (DecoderFallbackException)
         {
             throw RequestValidationException.ForField("body", "The document is not valid UTF-8.");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

@@ -85,7 +85,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
 
         using var _ = await writeLock.AcquireAsync(ct);
         var conn = db.Database.GetDbConnection();
-        if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
+        if (conn.State != System.Data.ConnectionState.Open) await db.Database.OpenConnectionAsync(ct); // through EF: SqliteConnectionSettings applies
         await using var tx = await conn.BeginTransactionAsync(ct);
         if (db.Database.IsNpgsql()) await ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(7245001)", ct); // one appender across instances
 
@@ -94,11 +94,13 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
         recordTime = DbTime.Parse(recordTimeText);
         var next = await ScalarLongAsync(conn, tx, "SELECT COALESCE(MAX(sequence), 0) FROM events", ct) + 1;
 
-        await using var find = Command(conn, tx, "SELECT sequence, event_id, record_time FROM events WHERE event_hash = @h", "@h");
+        // Insert first; an event captured before (same hash) inserts nothing, and only then is its first receipt read.
+        // One statement per new event instead of a lookup and an insert; the sequence is used only when a row went in.
         await using var insert = Command(conn, tx,
             "INSERT INTO events (sequence, event_hash, event_id, event_type, event_time, record_time, biz_step, disposition, read_point, biz_location, submitter_id, json) " +
-            "VALUES (@s, @h, @id, @t, @et, @rt, @bs, @d, @rp, @bl, @sub, @j)",
+            "VALUES (@s, @h, @id, @t, @et, @rt, @bs, @d, @rp, @bl, @sub, @j) ON CONFLICT (event_hash) DO NOTHING",
             "@s", "@h", "@id", "@t", "@et", "@rt", "@bs", "@d", "@rp", "@bl", "@sub", "@j");
+        DbCommand? find = null;
         await using var index = Command(conn, tx,
             db.Database.IsNpgsql()
                 ? "INSERT INTO event_epcs (epc, sequence, role) VALUES (@e, @s, @r) ON CONFLICT DO NOTHING"
@@ -107,48 +109,56 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
 
         var pipeline = steps.ToArray();
         var context = new CaptureContext(db, conn, tx, caller, recordTime);
-        var receipts = new CaptureReceipt[validated.Count];
-        var inThisDocument = new Dictionary<string, CaptureReceipt>(StringComparer.Ordinal);
-        foreach (var v in validated)
+        try
         {
-            if (inThisDocument.TryGetValue(v.EventHash, out var same)) { receipts[v.Index] = same; continue; }
-
-            find.Parameters[0].Value = v.EventHash;
-            await using (var r = await find.ExecuteReaderAsync(ct))
+            var receipts = new CaptureReceipt[validated.Count];
+            var inThisDocument = new Dictionary<string, CaptureReceipt>(StringComparer.Ordinal);
+            foreach (var v in validated)
             {
-                if (await r.ReadAsync(ct))
+                if (inThisDocument.TryGetValue(v.EventHash, out var same)) { receipts[v.Index] = same; continue; }
+
+                var e = v.Event;
+                var sequence = next;
+                var eventId = e.EventId ?? v.EventHash;
+                Set(insert, sequence, v.EventHash, eventId, e.Type, DbTime.Format(e.EventTime), recordTimeText,
+                    e.BizStep, e.Disposition, e.ReadPoint, e.BizLocation, caller.MemberId, v.Json);
+                if (await insert.ExecuteNonQueryAsync(ct) == 0)
                 {
+                    // captured before: its first receipt, and the sequence number stays free (no gap)
+                    find ??= Command(conn, tx, "SELECT sequence, event_id, record_time FROM events WHERE event_hash = @h", "@h");
+                    find.Parameters[0].Value = v.EventHash;
+                    await using var r = await find.ExecuteReaderAsync(ct);
+                    if (!await r.ReadAsync(ct)) throw new InvalidOperationException($"event {v.EventHash} was neither inserted nor found");
                     var first = new CaptureReceipt(r.IsDBNull(1) ? v.EventHash : r.GetString(1), v.EventHash, r.GetInt64(0), DbTime.Parse(r.GetString(2)));
                     receipts[v.Index] = inThisDocument[v.EventHash] = first;
                     continue;
                 }
-            }
 
-            var e = v.Event;
-            var sequence = next++;
-            var eventId = e.EventId ?? v.EventHash;
-            Set(insert, sequence, v.EventHash, eventId, e.Type, DbTime.Format(e.EventTime), recordTimeText,
-                e.BizStep, e.Disposition, e.ReadPoint, e.BizLocation, caller.MemberId, v.Json);
-            await insert.ExecuteNonQueryAsync(ct);
-            foreach (var (epc, role) in v.Identifiers)
+                next++;
+                foreach (var (epc, role) in v.Identifiers)
+                {
+                    Set(index, epc, sequence, role);
+                    await index.ExecuteNonQueryAsync(ct);
+                }
+                receipts[v.Index] = inThisDocument[v.EventHash] = new CaptureReceipt(eventId, v.EventHash, sequence, recordTime);
+                foreach (var step in pipeline) await step.ApplyAsync(context, new AppendedEvent(sequence, v), ct);
+            }
+            foreach (var step in pipeline) await step.CompleteAsync(context, ct);
+
+            if (context.Violations.Count > 0)
             {
-                Set(index, epc, sequence, role);
-                await index.ExecuteNonQueryAsync(ct);
+                await tx.RollbackAsync(ct);
+                var bad = context.Violations.Select(e => e.Index).Distinct().Count();
+                throw new RequestValidationException($"{bad} of {validated.Count} events break a rule; nothing was stored",
+                    context.Violations.OrderBy(e => e.Index).ToList(), unprocessable: true) { Type = "rule-violation" };
             }
-            receipts[v.Index] = inThisDocument[v.EventHash] = new CaptureReceipt(eventId, v.EventHash, sequence, recordTime);
-            foreach (var step in pipeline) await step.ApplyAsync(context, new AppendedEvent(sequence, v), ct);
+            await tx.CommitAsync(ct);
+            return receipts;
         }
-        foreach (var step in pipeline) await step.CompleteAsync(context, ct);
-
-        if (context.Violations.Count > 0)
+        finally
         {
-            await tx.RollbackAsync(ct);
-            var bad = context.Violations.Select(e => e.Index).Distinct().Count();
-            throw new RequestValidationException($"{bad} of {validated.Count} events break a rule; nothing was stored",
-                context.Violations.OrderBy(e => e.Index).ToList(), unprocessable: true) { Type = "rule-violation" };
+            if (find is not null) await find.DisposeAsync();
         }
-        await tx.CommitAsync(ct);
-        return receipts;
     }
 
     private static DbCommand Command(DbConnection conn, DbTransaction tx, string sql, params string[] parameters)

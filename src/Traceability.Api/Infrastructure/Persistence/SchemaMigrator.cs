@@ -15,11 +15,12 @@ public static class SchemaMigrator
     {
         var provider = db.Database.IsNpgsql() ? "Postgres" : "Sqlite";
         var conn = db.Database.GetDbConnection();
-        if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
+        if (conn.State != System.Data.ConnectionState.Open) await db.Database.OpenConnectionAsync(ct); // through EF: SqliteConnectionSettings applies
 
         if (provider == "Sqlite")
         {
-            // WAL lets readers work while the capture path writes; NORMAL sync is durable at each WAL checkpoint.
+            // WAL lets readers work while the capture path writes (a property of the file: set once here). The
+            // per-connection settings (synchronous=NORMAL, cache size) are in SqliteConnectionSettings.
             await ExecAsync(conn, null, "PRAGMA journal_mode=WAL;", ct);
         }
 

@@ -22,6 +22,9 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
     public DbSet<AuditRun> AuditRuns => Set<AuditRun>();
     public DbSet<AuditFinding> AuditFindings => Set<AuditFinding>();
 
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
+        optionsBuilder.AddInterceptors(SqliteConnectionSettings.Instance);
+
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {
         // Times are stored as ISO 8601 UTC text with milliseconds in both providers: sortable, readable, one format.

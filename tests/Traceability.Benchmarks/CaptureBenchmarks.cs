@@ -1,0 +1,565 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Traceability.Benchmarks;
+
+/// <summary>
+/// The capture figures: the service (Release build) on real Kestrel in its own process, loaded over HTTP from this
+/// process. (a) 1,000-event documents, 1, 2 and 4 senders, events/s; (b) single-event documents, 16 in flight,
+/// requests/s and latency; (c) the same rows inserted straight into a SQLite file (prepared commands, one transaction
+/// per 1,000 rows), the limit the HTTP figure is compared with. Peak RSS (VmHWM) of both processes.
+/// </summary>
+/// <remarks>
+/// Settings (environment): BENCH_CAPTURE_SECONDS (seconds per sender count in (a), default 10),
+/// BENCH_SINGLE_SECONDS (seconds of (b), default 10), BENCH_RAW_ROWS (rows of (c), default 50,000), BENCH_API_DLL
+/// (another build of the service to load instead of src/Traceability.Api/bin/Release).
+/// The API process is killed at the end, on failure and on Ctrl-C.
+/// </remarks>
+public static class CaptureBenchmarks
+{
+    public const double TargetEventsPerSecond = 20_000;
+    public const int EventsPerDocument = 1_000;
+    private const int SingleInFlight = 16;
+    private const string AdminKey = "bench-admin-key-0123456789";
+
+    public static IReadOnlyList<Figure> Run(Action<string> log)
+    {
+        var root = RepoRoot();
+        // BENCH_API_DLL: another build of the service (e.g. an older commit, for a before/after on the same machine state)
+        var dll = Environment.GetEnvironmentVariable("BENCH_API_DLL") is { Length: > 0 } other ? Path.GetFullPath(other)
+            : Path.Combine(root, "src", "Traceability.Api", "bin", "Release", "net10.0", "Traceability.Api.dll");
+        if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build it first (scripts/bench capture does: dotnet build -c Release src/Traceability.Api)");
+        var migration = Path.Combine(root, "src", "Traceability.Api", "Infrastructure", "Persistence", "Migrations", "Sqlite", "0001_initial.sql");
+
+        var seconds = Setting("BENCH_CAPTURE_SECONDS", 10);
+        var singleSeconds = Setting("BENCH_SINGLE_SECONDS", 10);
+        var rawRows = Setting("BENCH_RAW_ROWS", 50_000);
+
+        var dataDir = Directory.CreateTempSubdirectory("trace-bench-capture-").FullName;
+        using var api = ApiProcess.Start(dll, dataDir, log);
+        var figures = new List<Figure>();
+        try
+        {
+            using var http = new HttpClient(new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = 64,
+                PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+                AutomaticDecompression = DecompressionMethods.None,
+                UseProxy = false,
+            })
+            { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+            api.WaitUntilAnswering(http, TimeSpan.FromSeconds(60));
+            var memberKey = CreateManufacturer(http);
+            log($"  API pid {api.Pid} at {api.BaseAddress}, data {dataDir}; manufacturer created");
+
+            var serials = new SerialCounter();
+            var bulk = new DocumentTemplate(EventsPerDocument);
+            var single = new DocumentTemplate(1);
+            log($"  a {EventsPerDocument}-event document is {bulk.Length:N0} bytes ({bulk.Length / EventsPerDocument} bytes/event); a single-event one {single.Length:N0} bytes");
+
+            // First document checked in full: 201, one receipt per event, sequences 1..1000 in order.
+            CheckFirstCapture(http, memberKey, bulk.Next(serials));
+
+            // Warm-up (JIT tiers, connection pool, SQLite page cache), 12 s.
+            Load(http, memberKey, () => bulk.Next(serials), senders: 2, TimeSpan.FromSeconds(12), out _); // long: on a busy 2-core machine the tiered JIT is still compiling for many seconds
+
+            // (a) sustained capture of 1,000-event documents with 1, 2, 4 senders.
+            var perSenders = new List<(int Senders, double EventsPerSecond, LatencyStats Latency, double PerApiCpuSecond)>();
+            foreach (var senders in new[] { 1, 2, 4 })
+            {
+                var cpu0 = api.CpuSeconds();
+                var (requests, elapsed) = Load(http, memberKey, () => bulk.Next(serials), senders, TimeSpan.FromSeconds(seconds), out var latency);
+                var apiCpu = api.CpuSeconds() - cpu0;
+                var rate = requests * (double)EventsPerDocument / elapsed;
+                var perCpu = requests * (double)EventsPerDocument / apiCpu;
+                perSenders.Add((senders, rate, latency, perCpu));
+                log($"  (a) {senders} sender(s): {requests} documents = {requests * EventsPerDocument:N0} events in {elapsed:F1} s: {rate:N0} events/s; per document p50 {latency.P50:F0} ms, p99 {latency.P99:F0} ms; " +
+                    $"API CPU {apiCpu:F1} s = {perCpu:N0} events per API CPU-second; load average {Machine.LoadAverage()}");
+            }
+
+            var best = perSenders.MaxBy(p => p.EventsPerSecond);
+            figures.Add(new Figure("capture over HTTP, 1,000-event documents", Math.Round(best.EventsPerSecond), "events/s",
+                $"best of 1/2/4 senders ({string.Join(", ", perSenders.Select(p => $"{p.Senders}: {p.EventsPerSecond.ToString("N0", CultureInfo.InvariantCulture)}"))} events/s), {seconds} s each, " +
+                $"ObjectEvents with a unique SGTIN each, Kestrel on 127.0.0.1, load generator in the bench process on the same cores",
+                $">= {TargetEventsPerSecond:N0} events/s", best.EventsPerSecond >= TargetEventsPerSecond));
+            figures.Add(new Figure("capture over HTTP, events per CPU-second of the API process", Math.Round(best.PerApiCpuSecond), "events/CPU-s",
+                $"the best run's events divided by the API's CPU time (utime + stime of /proc/<pid>/stat): less sensitive to other work on the machine; load average {Machine.LoadAverage()} on {Environment.ProcessorCount} cores"));
+            figures.Add(new Figure("capture latency of a 1,000-event document (p50 / p99)", Math.Round(best.Latency.P50, 1), "ms",
+                $"p99 {best.Latency.P99:F1} ms, with {best.Senders} sender(s)"));
+
+            // (b) single-event documents, 16 in flight.
+            Load(http, memberKey, () => single.Next(serials), SingleInFlight, TimeSpan.FromSeconds(2), out _);
+            var (singles, singleElapsed) = Load(http, memberKey, () => single.Next(serials), SingleInFlight, TimeSpan.FromSeconds(singleSeconds), out var singleLatency);
+            var rps = singles / singleElapsed;
+            log($"  (b) single-event documents, {SingleInFlight} in flight: {singles:N0} in {singleElapsed:F1} s: {rps:N0} requests/s; p50 {singleLatency.P50:F2} ms, p99 {singleLatency.P99:F2} ms, max {singleLatency.Max:F1} ms");
+            figures.Add(new Figure("capture over HTTP, single-event documents", Math.Round(rps), "requests/s", $"{SingleInFlight} in flight, {singleSeconds} s"));
+            figures.Add(new Figure("single-event capture latency p50", Math.Round(singleLatency.P50, 2), "ms", $"{SingleInFlight} in flight"));
+            figures.Add(new Figure("single-event capture latency p99", Math.Round(singleLatency.P99, 2), "ms", $"{SingleInFlight} in flight; max {singleLatency.Max:F1} ms"));
+
+            // Everything sent was stored once: the service's row count equals the serials handed out.
+            var dbPath = Path.Combine(dataDir, "traceability.db");
+            var stored = CountEvents(dbPath);
+            if (stored != serials.Issued) throw new InvalidOperationException($"the service stored {stored} events, {serials.Issued} were sent");
+            log($"  the service holds {stored:N0} events (every event sent, none twice); database {new FileInfo(dbPath).Length / 1048576.0:F0} MiB + WAL");
+
+            var apiRss = api.PeakRssKiB();
+            var sample = SampleRows(dbPath, rawRows);
+            api.Stop();
+
+            // (c) the same rows straight into SQLite.
+            var raw = RawInsert(migration, sample, log);
+            var ratio = best.EventsPerSecond / raw.RowsPerSecond;
+            var cpuRatio = best.PerApiCpuSecond / raw.RowsPerCpuSecond;
+            log($"  (c) raw insert of {sample.Count:N0} of the service's rows: {raw.RowsPerSecond:N0} rows/s, {raw.RowsPerCpuSecond:N0} per CPU-second ({raw.Detail}); HTTP / raw = {ratio:P0} (per CPU-second {cpuRatio:P0})");
+            figures.Add(new Figure("raw SQLite insert of the same rows (the limit)", Math.Round(raw.RowsPerSecond), "rows/s", raw.Detail));
+            figures.Add(new Figure("raw SQLite insert of the same rows, per CPU-second", Math.Round(raw.RowsPerCpuSecond), "rows/CPU-s", "the same runs divided by this process's CPU time"));
+            figures.Add(new Figure("capture over HTTP / raw insert", Math.Round(ratio, 3), "ratio", $"1,000-event documents over HTTP vs the raw insert above, wall clock; per CPU-second: {cpuRatio.ToString("F3", CultureInfo.InvariantCulture)}"));
+
+            figures.Add(new Figure("peak RSS of the API process", Math.Round(apiRss / 1024.0, 1), "MiB", "VmHWM of /proc/<pid>/status after (a) and (b)"));
+            figures.Add(new Figure("peak RSS of the bench process", Math.Round(SelfPeakRssKiB() / 1024.0, 1), "MiB",
+                $"VmHWM: load generator, and the {sample.Count:N0} sampled rows held in memory for (c)"));
+            return figures;
+        }
+        finally
+        {
+            api.Stop();
+            try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    // ---- the load generator -------------------------------------------------------------------------------------
+
+    private static (long Requests, double Seconds) Load(HttpClient http, string key, Func<byte[]> next, int senders, TimeSpan duration, out LatencyStats latency)
+    {
+        var stop = DateTime.UtcNow + duration;
+        var samples = new List<double>[senders];
+        var clock = Stopwatch.StartNew();
+        var tasks = Enumerable.Range(0, senders).Select(s => Task.Run(async () =>
+        {
+            var mine = samples[s] = new List<double>(4096);
+            var buffer = new byte[64 * 1024];
+            while (DateTime.UtcNow < stop)
+            {
+                var body = next();
+                var started = Stopwatch.GetTimestamp();
+                using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/capture") { Content = new ByteArrayContent(body) };
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
+                request.Headers.Add("X-Api-Key", key);
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                await using var stream = await response.Content.ReadAsStreamAsync();
+                if (response.StatusCode != HttpStatusCode.Created)
+                {
+                    var problem = await new StreamReader(stream).ReadToEndAsync();
+                    throw new InvalidOperationException($"capture answered {(int)response.StatusCode}: {problem[..Math.Min(problem.Length, 2000)]}");
+                }
+                while (await stream.ReadAsync(buffer) > 0) { }
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        })).ToArray();
+        Task.WaitAll(tasks);
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var all = samples.SelectMany(x => x).ToList();
+        latency = LatencyStats.Of(all);
+        return (all.Count, elapsed);
+    }
+
+    private static void CheckFirstCapture(HttpClient http, string key, byte[] body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/capture") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
+        request.Headers.Add("X-Api-Key", key);
+        using var response = http.Send(request);
+        var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"capture answered {(int)response.StatusCode}: {text[..Math.Min(text.Length, 2000)]}");
+        using var json = JsonDocument.Parse(text);
+        var receipts = json.RootElement.GetProperty("receipts");
+        if (receipts.GetArrayLength() != EventsPerDocument) throw new InvalidOperationException($"{receipts.GetArrayLength()} receipts for {EventsPerDocument} events");
+        var expected = 1L;
+        foreach (var r in receipts.EnumerateArray())
+        {
+            if (r.GetProperty("sequence").GetInt64() != expected++) throw new InvalidOperationException("receipts are not numbered 1..1000 in order: " + r);
+        }
+    }
+
+    private static string CreateManufacturer(HttpClient http)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/members")
+        {
+            Content = new StringContent("""{"name":"Bench Manufacturer","role":"manufacturer","gln":"6901234000016"}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Api-Key", AdminKey);
+        using var response = http.Send(request);
+        var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST /api/v1/members answered {(int)response.StatusCode}: {text}");
+        using var json = JsonDocument.Parse(text);
+        return json.RootElement.GetProperty("apiKey").GetString()!;
+    }
+
+    internal sealed record LatencyStats(double P50, double P99, double Max)
+    {
+        public static LatencyStats Of(List<double> ms)
+        {
+            if (ms.Count == 0) return new(0, 0, 0);
+            ms.Sort();
+            double At(double q) => ms[Math.Min(ms.Count - 1, (int)Math.Ceiling(q * ms.Count) - 1)];
+            return new(At(0.50), At(0.99), ms[^1]);
+        }
+    }
+
+    /// <summary>Unique serial numbers (and eventID suffixes) for every event sent.</summary>
+    private sealed class SerialCounter
+    {
+        private long _next;
+        public long Issued => Interlocked.Read(ref _next);
+        public long Take(int count) => Interlocked.Add(ref _next, count) - count + 1;
+    }
+
+    /// <summary>
+    /// An EPCIS 2.0 JSON-LD document of N commissioning ObjectEvents, rendered once with fixed-width placeholders; each
+    /// <see cref="Next"/> copies it and writes fresh serial numbers into the SGTINs and eventIDs (cheap enough that the
+    /// load generator does not compete with the service for the CPU).
+    /// </summary>
+    private sealed class DocumentTemplate
+    {
+        private const string Placeholder = "############"; // 12 digits
+        private readonly byte[] _template;
+        private readonly int[][] _slots; // per event: the offsets of its placeholders
+
+        public DocumentTemplate(int events)
+        {
+            var sb = new StringBuilder();
+            sb.Append("""{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2025-03-01T08:00:00.000Z","epcisBody":{"eventList":[""");
+            for (var i = 0; i < events; i++)
+            {
+                if (i > 0) sb.Append(',');
+                var t = TimeSpan.FromMilliseconds(i * 250L);
+                sb.Append(CultureInfo.InvariantCulture,
+                    $$$"""{"type":"ObjectEvent","eventID":"urn:uuid:6f1c3b2a-5d4e-4f60-8a7b-{{{Placeholder}}}","eventTime":"2025-03-01T{{{8 + t.Hours:00}}}:{{{t.Minutes:00}}}:{{{t.Seconds:00}}}.{{{t.Milliseconds:000}}}+08:00","eventTimeZoneOffset":"+08:00","epcList":["urn:epc:id:sgtin:6901234.012345.{{{Placeholder}}}"],"action":"ADD","bizStep":"commissioning","disposition":"active","readPoint":{"id":"urn:epc:id:sgln:6901234.00001.0"},"bizLocation":{"id":"urn:epc:id:sgln:6901234.00001.0"},"bizTransactionList":[{"type":"po","bizTransaction":"urn:epcglobal:cbv:bt:6901234000016:PO-2025-0042"}],"ilmd":{"cbvmda:lotNumber":"LOT-2025-03-A","cbvmda:itemExpirationDate":"2027-03-01"}}""");
+            }
+            sb.Append("]}}");
+            _template = Encoding.UTF8.GetBytes(sb.ToString());
+            var offsets = new List<int>();
+            var marker = Encoding.ASCII.GetBytes(Placeholder);
+            var at = 0;
+            while (true)
+            {
+                var k = _template.AsSpan(at).IndexOf(marker);
+                if (k < 0) break;
+                offsets.Add(at + k);
+                at += k + marker.Length;
+            }
+
+            if (offsets.Count != 2 * events) throw new InvalidOperationException("template placeholders");
+            _slots = Enumerable.Range(0, events).Select(i => new[] { offsets[2 * i], offsets[2 * i + 1] }).ToArray();
+        }
+
+        public int Length => _template.Length;
+
+        public byte[] Next(SerialCounter serials)
+        {
+            var first = serials.Take(_slots.Length);
+            var body = (byte[])_template.Clone();
+            for (var i = 0; i < _slots.Length; i++)
+            {
+                var serial = first + i;
+                foreach (var at in _slots[i]) WriteDigits(body.AsSpan(at, Placeholder.Length), serial);
+            }
+
+            return body;
+        }
+
+        private static void WriteDigits(Span<byte> into, long value)
+        {
+            for (var i = into.Length - 1; i >= 0; i--)
+            {
+                into[i] = (byte)('0' + (int)(value % 10));
+                value /= 10;
+            }
+        }
+    }
+
+    // ---- (c) the raw insert -------------------------------------------------------------------------------------
+
+    private sealed record EventRow(object?[] Values, (string Epc, string Role)[] Epcs);
+
+    private const string EventColumns = "sequence, event_hash, event_id, event_type, event_time, record_time, biz_step, disposition, read_point, biz_location, submitter_id, json";
+
+    private static long CountEvents(string dbPath)
+    {
+        using var conn = new SqliteConnection($"Data Source={dbPath};Mode=ReadOnly;Pooling=False");
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM events";
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The first <paramref name="count"/> rows the service wrote (events and their event_epcs rows), as written.</summary>
+    private static List<EventRow> SampleRows(string dbPath, int count)
+    {
+        using var conn = new SqliteConnection($"Data Source={dbPath};Mode=ReadOnly;Pooling=False");
+        conn.Open();
+        var epcs = new Dictionary<long, List<(string, string)>>();
+        using (var cmd = conn.CreateCommand())
+        {
+            cmd.CommandText = "SELECT sequence, epc, role FROM event_epcs WHERE sequence <= @n";
+            cmd.Parameters.AddWithValue("@n", count);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                if (!epcs.TryGetValue(r.GetInt64(0), out var list)) epcs[r.GetInt64(0)] = list = [];
+                list.Add((r.GetString(1), r.GetString(2)));
+            }
+        }
+
+        var rows = new List<EventRow>(count);
+        using (var cmd = conn.CreateCommand())
+        {
+            cmd.CommandText = $"SELECT {EventColumns} FROM events WHERE sequence <= @n ORDER BY sequence";
+            cmd.Parameters.AddWithValue("@n", count);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                var values = new object?[r.FieldCount];
+                r.GetValues(values!);
+                rows.Add(new EventRow(values, epcs.TryGetValue(r.GetInt64(0), out var list) ? [.. list] : []));
+            }
+        }
+
+        return rows;
+    }
+
+    private sealed record RawResult(double RowsPerSecond, double RowsPerCpuSecond, string Detail);
+
+    /// <summary>
+    /// The rows into a fresh SQLite file made by the service's migration script, WAL as the service sets it: two
+    /// prepared commands (events, event_epcs: the statements the service runs), one transaction per 1,000 events.
+    /// Best of 3, a new file each time.
+    /// </summary>
+    private static RawResult RawInsert(string migrationSql, List<EventRow> rows, Action<string> log)
+    {
+        var schema = File.ReadAllText(migrationSql);
+        var pragmas = ServicePragmas();
+        var runs = new List<double>();
+        var cpuRuns = new List<double>();
+        using var self = Process.GetCurrentProcess();
+        for (var run = 0; run < 3; run++)
+        {
+            var dir = Directory.CreateTempSubdirectory("trace-bench-raw-").FullName;
+            try
+            {
+                using var conn = new SqliteConnection($"Data Source={Path.Combine(dir, "raw.db")};Pooling=False");
+                conn.Open();
+                Exec(conn, pragmas);
+                Exec(conn, schema);
+                GC.Collect();
+                self.Refresh();
+                var cpu0 = self.TotalProcessorTime;
+                var clock = Stopwatch.StartNew();
+                for (var start = 0; start < rows.Count; start += 1000)
+                {
+                    using var tx = conn.BeginTransaction();
+                    using var insert = conn.CreateCommand();
+                    insert.Transaction = tx;
+                    insert.CommandText = $"INSERT INTO events ({EventColumns}) VALUES (@s, @h, @id, @t, @et, @rt, @bs, @d, @rp, @bl, @sub, @j)";
+                    var ps = new[] { "@s", "@h", "@id", "@t", "@et", "@rt", "@bs", "@d", "@rp", "@bl", "@sub", "@j" }.Select(n => insert.Parameters.Add(n, SqliteType.Text)).ToArray();
+                    ps[0].SqliteType = SqliteType.Integer;
+                    insert.Prepare();
+                    using var index = conn.CreateCommand();
+                    index.Transaction = tx;
+                    index.CommandText = "INSERT OR IGNORE INTO event_epcs (epc, sequence, role) VALUES (@e, @s, @r)";
+                    var pe = index.Parameters.Add("@e", SqliteType.Text);
+                    var pseq = index.Parameters.Add("@s", SqliteType.Integer);
+                    var pr = index.Parameters.Add("@r", SqliteType.Text);
+                    index.Prepare();
+                    for (var i = start; i < Math.Min(rows.Count, start + 1000); i++)
+                    {
+                        var row = rows[i];
+                        for (var c = 0; c < ps.Length; c++) ps[c].Value = row.Values[c] ?? DBNull.Value;
+                        insert.ExecuteNonQuery();
+                        foreach (var (epc, role) in row.Epcs)
+                        {
+                            pe.Value = epc;
+                            pseq.Value = row.Values[0];
+                            pr.Value = role;
+                            index.ExecuteNonQuery();
+                        }
+                    }
+                    tx.Commit();
+                }
+                runs.Add(clock.Elapsed.TotalSeconds);
+                self.Refresh();
+                cpuRuns.Add((self.TotalProcessorTime - cpu0).TotalSeconds);
+            }
+            finally
+            {
+                SqliteConnection.ClearAllPools();
+                try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            }
+        }
+
+        var best = runs.Min();
+        var bytes = rows.Sum(r => ((string)r.Values[11]!).Length);
+        var epcRows = rows.Sum(r => r.Epcs.Length);
+        log($"  (c) runs: {string.Join(", ", runs.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s wall, {string.Join(", ", cpuRuns.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s CPU");
+        return new RawResult(rows.Count / best, rows.Count / cpuRuns.Min(),
+            $"{rows.Count:N0} events rows (json {bytes / rows.Count} chars avg) + {epcRows:N0} event_epcs rows, read back from the service's database; " +
+            $"Microsoft.Data.Sqlite, prepared INSERTs, one transaction per 1,000 events, {pragmas.Replace("PRAGMA ", "", StringComparison.Ordinal).Trim()}, fresh file from the migration script, one thread, best of 3");
+    }
+
+    /// <summary>
+    /// The pragmas the service runs on its connections: journal_mode=WAL (SchemaMigrator) and the per-connection
+    /// settings of src/Traceability.Api/Infrastructure/Persistence/SqliteConnectionSettings.cs; keep them in step.
+    /// BENCH_RAW_PRAGMAS overrides them (e.g. to see what synchronous=FULL costs).
+    /// </summary>
+    private static string ServicePragmas() =>
+        Environment.GetEnvironmentVariable("BENCH_RAW_PRAGMAS") ?? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;";
+
+    private static void Exec(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    // ---- processes ----------------------------------------------------------------------------------------------
+
+    private static long SelfPeakRssKiB() => ReadVmHwm("/proc/self/status");
+
+    internal static long ReadVmHwm(string statusPath)
+    {
+        if (!File.Exists(statusPath)) return -1;
+        var line = File.ReadLines(statusPath).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? -1 : long.Parse(line.Split(':', 2)[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    }
+
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
+
+    private static string RepoRoot()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Traceability.sln"))) return dir.FullName;
+        }
+
+        throw new InvalidOperationException("the repository root (Traceability.sln) was not found above the current folder");
+    }
+
+    /// <summary>The service as a child process on a free port; killed on <see cref="Stop"/>, Dispose, process exit and Ctrl-C.</summary>
+    private sealed class ApiProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly StreamWriter _log;
+        private int _stopped;
+
+        private ApiProcess(Process process, Uri baseAddress, StreamWriter log)
+        {
+            _process = process;
+            BaseAddress = baseAddress;
+            _log = log;
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
+            Console.CancelKeyPress += (_, _) => Stop();
+        }
+
+        public Uri BaseAddress { get; }
+        public int Pid => _process.Id;
+
+        public static ApiProcess Start(string dll, string dataDir, Action<string> log)
+        {
+            var port = FreePort();
+            var start = new ProcessStartInfo("dotnet")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = Path.GetDirectoryName(dll)!,
+            };
+            foreach (var a in new[] { dll, "--urls", $"http://127.0.0.1:{port}" }) start.ArgumentList.Add(a);
+            start.Environment["TRACE_DATA_DIR"] = dataDir;
+            start.Environment["TRACE_ADMIN_KEY"] = AdminKey;
+            start.Environment["TRACE_ANCHOR_SCHEDULE"] = "false";
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+            start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+            foreach (var name in new[] { "TRACE_DB", "TRACE_CHAIN_RPC", "TRACE_CONTRACT", "TRACE_CHAIN_KEY" }) start.Environment.Remove(name);
+
+            var logPath = Path.Combine(dataDir, "api.log");
+            var writer = new StreamWriter(logPath) { AutoFlush = true };
+            var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            log($"  started the API: dotnet {Path.GetFileName(dll)} --urls http://127.0.0.1:{port} (log {logPath})");
+            return new ApiProcess(process, new Uri($"http://127.0.0.1:{port}/"), writer);
+        }
+
+        public void WaitUntilAnswering(HttpClient http, TimeSpan timeout)
+        {
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < timeout)
+            {
+                if (_process.HasExited) throw new InvalidOperationException($"the API exited with code {_process.ExitCode} before answering; see its log");
+                try
+                {
+                    using var response = http.Send(new HttpRequestMessage(HttpMethod.Get, "health"));
+                    return; // 200, or 503 (degraded: no chain configured), both mean it answers
+                }
+                catch (HttpRequestException)
+                {
+                    Thread.Sleep(100);
+                }
+            }
+
+            throw new TimeoutException($"the API did not answer /health within {timeout.TotalSeconds} s");
+        }
+
+        public long PeakRssKiB() => ReadVmHwm($"/proc/{_process.Id}/status");
+
+        /// <summary>utime + stime of the process, in seconds (/proc/&lt;pid&gt;/stat, clock ticks of 1/100 s).</summary>
+        public double CpuSeconds()
+        {
+            var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+
+        public void Stop()
+        {
+            if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
+            try
+            {
+                if (!_process.HasExited)
+                {
+                    _process.Kill(entireProcessTree: true);
+                    _process.WaitForExit(10_000);
+                }
+            }
+            catch (InvalidOperationException) { }
+            catch (System.ComponentModel.Win32Exception) { }
+            lock (_log) _log.Flush();
+        }
+
+        public void Dispose()
+        {
+            Stop();
+            _process.Dispose();
+            lock (_log) _log.Dispose();
+        }
+
+        private static int FreePort()
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            return port;
+        }
+    }
+}
