@@ -85,6 +85,35 @@ describe("scripts/run", function () {
     provider.destroy();
   });
 
+  it("runs the README's tour as written", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const block = readme.split("<!-- tour:begin -->")[1].split("<!-- tour:end -->")[0]
+      .replace(/^```bash\n/m, "").replace(/^```\s*$/m, "");
+    const script = block
+      .replace("API=http://127.0.0.1:5080", `API=http://127.0.0.1:${apiPort}`)
+      .replace("ADMIN=$(cat data/admin-key)", `ADMIN=$(cat ${path.join(dataDir, "admin-key")})`);
+    expect(script).to.include(`127.0.0.1:${apiPort}`);
+    const bundle = path.join(ROOT, "bundle.json");
+    const result = await new Promise((resolve) => {
+      const bash = spawn("bash", ["-c", `set -euo pipefail\n${script}`], {
+        cwd: ROOT,
+        env: { ...process.env, TRACE_CHAIN_RPC: `http://127.0.0.1:${chainPort}` },
+      });
+      let out = "";
+      bash.stdout.on("data", (d) => (out += d));
+      bash.stderr.on("data", (d) => (out += d));
+      bash.on("close", (code) => resolve({ code, out }));
+    });
+    fs.rmSync(bundle, { force: true });
+    expect(result.code, result.out).to.equal(0);
+    expect(result.out).to.match(/"receipts":\[\{"eventId":"ni:\/\/\/sha-256;[0-9a-f]{64}\?ver=CBV2\.0"/);
+    expect(result.out, result.out).to.match(/VERIFIED event 1 \(ni:/);
+    expect(result.out).to.include('"verified": true');
+    expect(result.out).to.include("L1,UHT milk 1 L,10614141073464,1,each,Initial Packing,commissioning");
+    expect(result.out).to.include('"type": "recall"');
+    expect(result.out).to.include('"status": "ok"');
+  });
+
   it("stops the API and the devnet on Ctrl-C", async () => {
     child.kill("SIGINT");
     await waitUntil(async () => child.exitCode !== null || child.signalCode !== null, 60_000, "scripts/run to exit");
