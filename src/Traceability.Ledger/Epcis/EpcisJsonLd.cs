@@ -32,7 +32,7 @@ public static class EpcisJsonLd
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, Options))
         {
-            if (e.SourceJson is not null) WriteFromJson(w, e);
+            if (e.Source is not null) WriteFromJson(w, e);
             else WriteFromTree(w, e);
         }
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
@@ -42,17 +42,12 @@ public static class EpcisJsonLd
 
     private static void WriteFromJson(Utf8JsonWriter w, EpcisEvent e)
     {
-        using var doc = JsonDocument.Parse(e.SourceJson!);
         w.WriteStartObject();
         w.WritePropertyName("@context");
-        if (e.Context.Json is not null)
-        {
-            using var context = JsonDocument.Parse(e.Context.Json);
-            context.RootElement.WriteTo(w);
-        }
+        if (e.Context.Json is not null) w.WriteRawValue(e.Context.WrittenJson ??= Compact(e.Context.Json), skipInputValidation: true);
         else WriteStandardContext(w, new Dictionary<string, string>());
         var hasIgnore = false;
-        foreach (var p in doc.RootElement.EnumerateObject())
+        foreach (var p in e.Source!.Element.EnumerateObject())
         {
             if (p.Name == "@context") continue;
             if (e.IgnoreFieldsJson is { } ig && p.Name == ig.Key) hasIgnore = true;
@@ -66,6 +61,15 @@ public static class EpcisJsonLd
             value.RootElement.WriteTo(w);
         }
         w.WriteEndObject();
+    }
+
+    /// <summary>A JSON value as this writer writes it (the same bytes as <c>JsonElement.WriteTo</c> here).</summary>
+    private static byte[] Compact(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(json.Length);
+        using (var w = new Utf8JsonWriter(buffer, Options)) doc.RootElement.WriteTo(w);
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static void WriteStandardContext(Utf8JsonWriter w, Dictionary<string, string> prefixes)

@@ -93,6 +93,9 @@ public sealed class EpcisContext
 
     /// <summary>The @context value exactly as the JSON document wrote it (null for XML).</summary>
     internal string? Json { get; }
+
+    /// <summary>The @context as WriteEvent writes it (UTF-8, compact), made once per document rather than once per event.</summary>
+    internal byte[]? WrittenJson { get; set; }
 }
 
 public sealed record QuantityElement(string EpcClass, string? Quantity, string? Uom)
@@ -282,8 +285,6 @@ public sealed class EpcisEvent
     /// <summary>Where the event's JSON text comes from (null for XML input).</summary>
     internal JsonEventSource? Source { get; init; }
 
-    /// <summary>The event object exactly as the JSON document gave it (null for XML input).</summary>
-    internal string? SourceJson => Source?.Text;
 
     /// <summary>The document's repository "ignoreFields" declaration as JSON (key, value) when it had one.</summary>
     internal (string Key, string ValueJson)? IgnoreFieldsJson { get; init; }
@@ -442,38 +443,11 @@ public sealed class EpcisEvent
 }
 
 /// <summary>
-/// The JSON text of an event, cut out of its document only when asked for (WriteEvent): keeping a copy of every
-/// event at parse time would double what parsing allocates. All events of a document are cut out together.
+/// An event object as its JSON document gave it, for WriteEvent: a standalone copy of the parsed element
+/// (<see cref="System.Text.Json.JsonElement.Clone"/> copies the event's bytes and token table, it does not parse again),
+/// so the stored JSON is written without parsing the event a second time.
 /// </summary>
-internal sealed class JsonEventSource
+internal sealed class JsonEventSource(System.Text.Json.JsonElement element)
 {
-    private readonly DocumentEvents? document;
-    private readonly int index;
-    private readonly string? text;
-
-    public JsonEventSource(string text) => this.text = text;
-
-    public JsonEventSource(DocumentEvents document, int index)
-    {
-        this.document = document;
-        this.index = index;
-    }
-
-    public string Text => text ?? document!.Texts[index];
-
-    internal sealed class DocumentEvents(string json, Func<System.Text.Json.JsonElement, System.Text.Json.JsonElement> locate)
-    {
-        private string[]? texts;
-
-        public string[] Texts => texts ??= Cut();
-
-        private string[] Cut()
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(json);
-            var events = locate(doc.RootElement);
-            return events.ValueKind == System.Text.Json.JsonValueKind.Array
-                ? events.EnumerateArray().Select(e => e.GetRawText()).ToArray()
-                : [events.GetRawText()];
-        }
-    }
+    public System.Text.Json.JsonElement Element { get; } = element;
 }

@@ -64,20 +64,18 @@ public static class EpcisParser
         var ignore = FindIgnoreFields(scopes, ctx);
 
         var list = new List<EpcisEvent>();
-        var eventsPath = path;
-        var texts = new JsonEventSource.DocumentEvents(json, r => Locate(r, eventsPath));
         if (events.ValueKind == JsonValueKind.Array)
         {
             var i = 0;
             foreach (var ev in events.EnumerateArray())
             {
-                list.Add(ReadJsonEvent(ev, i, path, ctx, ignore, new JsonEventSource(texts, i)));
+                list.Add(ReadJsonEvent(ev, i, path, ctx, ignore, new JsonEventSource(ev.Clone())));
                 i++;
             }
         }
         else if (events.ValueKind == JsonValueKind.Object && path == "epcisBody.event")
         {
-            list.Add(ReadJsonEvent(events, 0, path, ctx, ignore, new JsonEventSource(texts, 0)));
+            list.Add(ReadJsonEvent(events, 0, path, ctx, ignore, new JsonEventSource(events.Clone())));
         }
         else
         {
@@ -108,14 +106,7 @@ public static class EpcisParser
         if (root.ValueKind != JsonValueKind.Object) throw new EpcisFormatException("an EPCIS event is a JSON object", 0);
         var ctx = JsonContext.From(root);
         var ignore = FindIgnoreFields([root], ctx);
-        return ReadJsonEvent(root, 0, "event", ctx, ignore, new JsonEventSource(eventJson));
-    }
-
-    private static JsonElement Locate(JsonElement root, string path)
-    {
-        var e = root;
-        foreach (var part in path.Split('.')) e = e.GetProperty(part);
-        return e;
+        return ReadJsonEvent(root, 0, "event", ctx, ignore, new JsonEventSource(root.Clone()));
     }
 
     private static JsonDocument ParseJsonDocument(string json)

@@ -108,7 +108,8 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
             "@e", "@s", "@r");
 
         var pipeline = steps.ToArray();
-        var context = new CaptureContext(db, conn, tx, caller, recordTime);
+        await using var context = new CaptureContext(db, conn, tx, caller, recordTime);
+        foreach (var step in pipeline) await step.BeginAsync(context, validated, ct);
         try
         {
             var receipts = new CaptureReceipt[validated.Count];

@@ -11,7 +11,10 @@ namespace Traceability.Api.Features.Capture;
 /// the rule and the EPC; when any step has added one, the whole document is refused with 422 and nothing is stored.
 /// </summary>
 public sealed class CaptureContext(TraceDbContext db, DbConnection connection, DbTransaction transaction, Caller caller, DateTimeOffset recordTime)
+    : IAsyncDisposable
 {
+    private readonly Dictionary<string, DbCommand> _prepared = new(StringComparer.Ordinal);
+
     public TraceDbContext Db { get; } = db;
     public DbConnection Connection { get; } = connection;
     public DbTransaction Transaction { get; } = transaction;
@@ -29,6 +32,42 @@ public sealed class CaptureContext(TraceDbContext db, DbConnection connection, D
         cmd.CommandText = sql;
         return cmd;
     }
+
+    /// <summary>
+    /// Runs a statement that is run for many events of one capture: prepared on its first use (SQLite parses and plans it
+    /// once) and reused until the capture ends. The parameters are bound by position, in the order of the first call.
+    /// </summary>
+    public async Task<int> ExecAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters) =>
+        await Bind(sql, parameters).ExecuteNonQueryAsync(ct);
+
+    /// <summary>Reads the rows of a query that is run for many events of one capture, prepared once as in <see cref="ExecAsync"/>.</summary>
+    public async Task<List<T>> ListAsync<T>(string sql, Func<DbDataReader, T> map, CancellationToken ct, params (string Name, object? Value)[] parameters)
+    {
+        await using var r = await Bind(sql, parameters).ExecuteReaderAsync(ct);
+        var list = new List<T>();
+        while (await r.ReadAsync(ct)) list.Add(map(r));
+        return list;
+    }
+
+    private DbCommand Bind(string sql, (string Name, object? Value)[] parameters)
+    {
+        if (!_prepared.TryGetValue(sql, out var cmd))
+        {
+            cmd = Command(sql);
+            foreach (var (name, value) in parameters) SchemaMigrator.AddParameter(cmd, name, value);
+            cmd.Prepare();
+            _prepared[sql] = cmd;
+            return cmd;
+        }
+        for (var i = 0; i < parameters.Length; i++) cmd.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
+        return cmd;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var cmd in _prepared.Values) await cmd.DisposeAsync();
+        _prepared.Clear();
+    }
 }
 
 /// <summary>A new event, appended in this capture, with its sequence number.</summary>
@@ -40,6 +79,9 @@ public sealed record AppendedEvent(long Sequence, ValidatedEvent Validated);
 /// </summary>
 public interface ICaptureStep
 {
+    /// <summary>Once before the first event, with every new or repeated event of the document (e.g. to load state in bulk).</summary>
+    ValueTask BeginAsync(CaptureContext context, IReadOnlyList<ValidatedEvent> events, CancellationToken ct) => ValueTask.CompletedTask;
+
     ValueTask ApplyAsync(CaptureContext context, AppendedEvent appended, CancellationToken ct);
 
     ValueTask CompleteAsync(CaptureContext context, CancellationToken ct) => ValueTask.CompletedTask;

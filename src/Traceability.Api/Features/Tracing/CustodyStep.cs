@@ -47,6 +47,8 @@ public sealed class CustodyStep : ICaptureStep
     private readonly Dictionary<string, string?> _owners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> _membersByGln = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RecallRecord> _recalls = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Gtin, string Lot), long?> _openHolds = [];
+    private readonly HashSet<string> _absent = new(StringComparer.Ordinal);
     private DbCommand? _upsert;
 
     private sealed record LocationInfo(string Id, string? MemberId, string RegionCode);
@@ -98,6 +100,20 @@ public sealed class CustodyStep : ICaptureStep
         CommissionedSequence = r.Long(11), LastEventSequence = r.GetInt64(12),
     };
 
+    /// <summary>
+    /// Loads, in one query per 500 EPCs, which EPCs of the document have no unit yet, so that the events (most of them
+    /// commissioning new codes) need not ask one by one. Only units are inserted here (by SaveAsync, which takes the EPC
+    /// out of the set), and captures are serialised, so the set stays exact for the length of the capture.
+    /// </summary>
+    public async ValueTask BeginAsync(CaptureContext context, IReadOnlyList<ValidatedEvent> events, CancellationToken ct)
+    {
+        _absent.Clear();
+        foreach (var v in events)
+            foreach (var (epc, _) in v.Identifiers) _absent.Add(epc);
+        foreach (var found in await Sql.ListInAsync(context.Connection, context.Transaction, "SELECT epc FROM units WHERE epc IN ({in})", _absent, r => r.GetString(0), ct))
+            _absent.Remove(found);
+    }
+
     public async ValueTask ApplyAsync(CaptureContext context, AppendedEvent appended, CancellationToken ct)
     {
         var run = new EventRun(this, context, appended);
@@ -119,6 +135,8 @@ public sealed class CustodyStep : ICaptureStep
             }
         }
         _recalls.Clear();
+        _openHolds.Clear();
+        _absent.Clear();
         if (_upsert is not null) await _upsert.DisposeAsync();
         _upsert = null;
     }
@@ -279,7 +297,7 @@ public sealed class CustodyStep : ICaptureStep
                     unit.Parent = parent;
                     _touched[child] = unit;
                 }
-                await Sql.ExecAsync(_conn, _tx,
+                await context.ExecAsync(
                     "INSERT INTO containment (child_epc, parent_epc, add_sequence, add_time) VALUES (@c, @p, @s, @t) ON CONFLICT DO NOTHING", ct,
                     ("@c", child), ("@p", parent), ("@s", _seq), ("@t", DbTime.Format(_e.EventTime)));
             }
@@ -470,21 +488,22 @@ public sealed class CustodyStep : ICaptureStep
             foreach (var (gtin, lot, epc) in lots)
             {
                 var open = await OpenHoldAsync(gtin, lot, ct);
+                step._openHolds.Remove((gtin, lot)); // opened or released below
                 if (disposition == "conformant")
                 {
                     if (open is null) continue;
-                    await Sql.ExecAsync(_conn, _tx, "UPDATE lot_holds SET released_sequence = @s WHERE gtin = @g AND lot = @l AND hold_sequence = @h", ct,
+                    await context.ExecAsync( "UPDATE lot_holds SET released_sequence = @s WHERE gtin = @g AND lot = @l AND hold_sequence = @h", ct,
                         ("@s", _seq), ("@g", gtin), ("@l", lot), ("@h", open));
-                    await Sql.ExecAsync(_conn, _tx,
+                    await context.ExecAsync(
                         "UPDATE units SET status = COALESCE(status_before_hold, 'at_holder'), status_before_hold = NULL WHERE gtin = @g AND lot = @l AND status = 'on_hold'", ct,
                         ("@g", gtin), ("@l", lot));
                     continue;
                 }
                 if (open is not null) continue; // the same hold episode
-                await Sql.ExecAsync(_conn, _tx,
+                await context.ExecAsync(
                     "INSERT INTO lot_holds (gtin, lot, hold_sequence, hold_epc, disposition) VALUES (@g, @l, @s, @e, @d)", ct,
                     ("@g", gtin), ("@l", lot), ("@s", _seq), ("@e", epc), ("@d", disposition));
-                var held = await Sql.ExecAsync(_conn, _tx,
+                var held = await context.ExecAsync(
                     "UPDATE units SET status_before_hold = status, status = 'on_hold' WHERE gtin = @g AND lot = @l " +
                     "AND status IN ('commissioned', 'packed', 'in_transit', 'at_holder')", ct, ("@g", gtin), ("@l", lot));
                 await AlertWriter.RaiseAsync(_conn, _tx, AlertTypes.Hold, epc, gtin, lot,
@@ -508,7 +527,7 @@ public sealed class CustodyStep : ICaptureStep
             foreach (var u in inputRows.Values) _touched[u.Epc] = u;
             foreach (var o in outputs)
             foreach (var i in inputs)
-                await Sql.ExecAsync(_conn, _tx, "INSERT INTO lineage (output_epc, input_epc, sequence) VALUES (@o, @i, @s) ON CONFLICT DO NOTHING", ct,
+                await context.ExecAsync( "INSERT INTO lineage (output_epc, input_epc, sequence) VALUES (@o, @i, @s) ON CONFLICT DO NOTHING", ct,
                     ("@o", o), ("@i", i), ("@s", _seq));
 
             var inputLots = inputRows.Values.Where(u => u.Gtin is not null && u.Lot is not null).Select(u => (u.Gtin!, u.Lot!))
@@ -517,7 +536,7 @@ public sealed class CustodyStep : ICaptureStep
                 .Concat(_e.OutputQuantityList.Select(q => Gs1Key.Parse(q.EpcClassDigitalLink)).Where(k => k.IsLgtin).Select(k => (k.Gtin!, k.Lot!))).Distinct().ToList();
             foreach (var (og, ol) in outputLots)
             foreach (var (ig, il) in inputLots)
-                await Sql.ExecAsync(_conn, _tx,
+                await context.ExecAsync(
                     "INSERT INTO lot_lineage (output_gtin, output_lot, input_gtin, input_lot, sequence) VALUES (@og, @ol, @ig, @il, @s) ON CONFLICT DO NOTHING", ct,
                     ("@og", og), ("@ol", ol), ("@ig", ig), ("@il", il), ("@s", _seq));
         }
@@ -574,9 +593,12 @@ public sealed class CustodyStep : ICaptureStep
             foreach (var epc in epcs)
             {
                 if (_touched.TryGetValue(epc, out var t)) result[epc] = t;
-                else missing.Add(epc);
+                else if (!step._absent.Contains(epc)) missing.Add(epc);
             }
-            foreach (var u in await Sql.ListInAsync(_conn, _tx, $"SELECT {UnitColumns} FROM units WHERE epc IN ({{in}})", missing, ReadUnit, ct)) result[u.Epc] = u;
+            var rows = missing.Count == 1
+                ? await context.ListAsync($"SELECT {UnitColumns} FROM units WHERE epc = @e", ReadUnit, ct, ("@e", missing[0]))
+                : await Sql.ListInAsync(_conn, _tx, $"SELECT {UnitColumns} FROM units WHERE epc IN ({{in}})", missing, ReadUnit, ct);
+            foreach (var u in rows) result[u.Epc] = u;
             return result;
         }
 
@@ -617,13 +639,18 @@ public sealed class CustodyStep : ICaptureStep
         }
 
         private async Task CloseContainmentAsync(string child, string parent, CancellationToken ct) =>
-            await Sql.ExecAsync(_conn, _tx,
+            await context.ExecAsync(
                 "UPDATE containment SET delete_sequence = @s, delete_time = @t WHERE child_epc = @c AND parent_epc = @p AND delete_sequence IS NULL", ct,
                 ("@s", _seq), ("@t", DbTime.Format(_e.EventTime)), ("@c", child), ("@p", parent));
 
-        private async Task<long?> OpenHoldAsync(string gtin, string lot, CancellationToken ct) =>
-            (await Sql.ListAsync(_conn, _tx, "SELECT hold_sequence FROM lot_holds WHERE gtin = @g AND lot = @l AND released_sequence IS NULL",
+        /// <summary>The open quality hold of a lot; remembered for the capture (holds are opened and released only by InspectAsync, which forgets them).</summary>
+        private async Task<long?> OpenHoldAsync(string gtin, string lot, CancellationToken ct)
+        {
+            if (step._openHolds.TryGetValue((gtin, lot), out var known)) return known;
+            var open = (await context.ListAsync("SELECT hold_sequence FROM lot_holds WHERE gtin = @g AND lot = @l AND released_sequence IS NULL",
                 r => r.GetInt64(0), ct, ("@g", gtin), ("@l", lot))).Cast<long?>().FirstOrDefault();
+            return step._openHolds[(gtin, lot)] = open;
+        }
 
         private async Task SaveAsync(CancellationToken ct)
         {
@@ -645,6 +672,7 @@ public sealed class CustodyStep : ICaptureStep
             var updated = DbTime.Format(context.RecordTime);
             foreach (var u in _touched.Values)
             {
+                step._absent.Remove(u.Epc);
                 u.LastEventSequence = _seq;
                 object?[] values = [u.Epc, u.Gtin, u.Lot, u.Serial, u.Status, u.StatusBeforeHold, u.Holder, u.Location, u.Region, u.Parent, u.ShippedTo,
                     u.CommissionedSequence, u.LastEventSequence, updated];
@@ -669,7 +697,7 @@ public sealed class CustodyStep : ICaptureStep
             foreach (var g in gtins) if (g.Length == 14 && await step.OwnerAsync(_conn, _tx, g, ct) is { Length: > 0 } o) owners.Add(o);
 
             foreach (var (member, kind) in parties.Select(p => (p, "party")).Concat(owners.Select(o => (o, "owner"))))
-                await Sql.ExecAsync(_conn, _tx, "INSERT INTO event_parties (sequence, member_id, kind) VALUES (@s, @m, @k) ON CONFLICT DO NOTHING", ct,
+                await context.ExecAsync( "INSERT INTO event_parties (sequence, member_id, kind) VALUES (@s, @m, @k) ON CONFLICT DO NOTHING", ct,
                     ("@s", _seq), ("@m", member), ("@k", kind));
         }
 
@@ -678,7 +706,7 @@ public sealed class CustodyStep : ICaptureStep
             var counts = _touched.Values.Where(u => u.IsItem && u.Lot is not null).GroupBy(u => (u.Gtin!, u.Lot!)).Select(g => (g.Key.Item1, g.Key.Item2, (long)g.Count()))
                 .Concat(_classQuantities).GroupBy(x => (x.Item1, x.Item2)).Select(g => (g.Key.Item1, g.Key.Item2, g.Sum(x => x.Item3)));
             foreach (var (gtin, lot, quantity) in counts)
-                await Sql.ExecAsync(_conn, _tx, "INSERT INTO event_lots (gtin, lot, sequence, quantity) VALUES (@g, @l, @s, @q) ON CONFLICT DO NOTHING", ct,
+                await context.ExecAsync( "INSERT INTO event_lots (gtin, lot, sequence, quantity) VALUES (@g, @l, @s, @q) ON CONFLICT DO NOTHING", ct,
                     ("@g", gtin), ("@l", lot), ("@s", _seq), ("@q", quantity));
         }
 
