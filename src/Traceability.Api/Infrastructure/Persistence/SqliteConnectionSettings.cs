@@ -16,13 +16,16 @@ namespace Traceability.Api.Infrastructure.Persistence;
 /// power cut use PostgreSQL (synchronous_commit=on).</item>
 /// <item><c>cache_size=-32768</c>: a 32 MiB page cache per connection instead of 2 MiB, so that the event_hash index of a
 /// large ledger stays in memory while capture inserts at random places in it.</item>
+/// <item><c>mmap_size=256 MiB</c> and <c>temp_store=MEMORY</c>: reads through a memory map instead of read() copies (the
+/// kernel's share of a capture was about a quarter of its CPU time); measured +7% events/s and +24% events per
+/// CPU-second with 1,000-event documents (scripts/bench capture).</item>
 /// </list>
 /// </summary>
 internal sealed class SqliteConnectionSettings : DbConnectionInterceptor
 {
     public static readonly SqliteConnectionSettings Instance = new();
 
-    public const string Pragmas = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;";
+    public const string Pragmas = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
