@@ -10,6 +10,7 @@ const { ethers } = require("ethers");
 const { StandardMerkleTree } = require("@openzeppelin/merkle-tree");
 const hre = require("hardhat");
 const { chainId: probeChainId } = require("../../chain-devnet/probe");
+const { freePort, waitUntil } = require("./support/processes");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const UP = path.join(ROOT, "chain-devnet", "up");
@@ -18,17 +19,6 @@ const HARDHAT = path.join(ROOT, "node_modules", ".bin", "hardhat");
 const ACCOUNT_0_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const ACCOUNT_0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 
-/** A port nobody listens on right now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs a script; resolves {code, stdout, stderr} whatever the exit status. */
 function run(script, env) {
@@ -54,13 +44,6 @@ function isAlive(pid) {
   }
 }
 
-async function waitUntil(condition, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const answers = (url) => probeChainId(url, 1000).then(() => true, () => false);
 

@@ -8,19 +8,10 @@ const net = require("net");
 const os = require("os");
 const path = require("path");
 const { ethers } = require("ethers");
+const { freePort, waitUntil } = require("./support/processes");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function portOpen(port) {
   return new Promise((resolve) => {
@@ -30,13 +21,6 @@ function portOpen(port) {
   });
 }
 
-async function waitUntil(condition, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe("scripts/run", function () {
   this.timeout(300_000);
