@@ -83,7 +83,18 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
 
         var validated = EpcisEventValidator.ValidateAll(document.Events);
 
-        using var _ = await writeLock.AcquireAsync(ct);
+        IReadOnlyList<CaptureReceipt> receipts;
+        using (await writeLock.AcquireAsync(ct)) receipts = await AppendAsync(validated, caller, ct);
+        // SQLite: copy the WAL into the database file here, after the lock, while the next capture appends (a passive
+        // checkpoint does not block writers), about every 1,000 appended events, so that the checkpoint that
+        // wal_autocheckpoint would run inside a commit, under the lock, rarely comes.
+        if (writeLock.CheckpointDue(validated.Count) && !db.Database.IsNpgsql())
+            await ExecAsync(db.Database.GetDbConnection(), null, "PRAGMA wal_checkpoint(PASSIVE)", ct);
+        return receipts;
+    }
+
+    private async Task<IReadOnlyList<CaptureReceipt>> AppendAsync(IReadOnlyList<ValidatedEvent> validated, Caller caller, CancellationToken ct)
+    {
         var conn = db.Database.GetDbConnection();
         if (conn.State != System.Data.ConnectionState.Open) await db.Database.OpenConnectionAsync(ct); // through EF: SqliteConnectionSettings applies
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -185,7 +196,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static async Task ExecAsync(DbConnection conn, DbTransaction tx, string sql, CancellationToken ct)
+    private static async Task ExecAsync(DbConnection conn, DbTransaction? tx, string sql, CancellationToken ct)
     {
         await using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
@@ -198,6 +209,15 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
 public sealed class CaptureWriteLock
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private int _sinceCheckpoint;
+
+    /// <summary>Counts the events of a capture; true (and the count starts again) once 1,000 have been counted since the last true.</summary>
+    public bool CheckpointDue(int events)
+    {
+        if (Interlocked.Add(ref _sinceCheckpoint, events) < 1000) return false;
+        Interlocked.Exchange(ref _sinceCheckpoint, 0);
+        return true;
+    }
 
     public async Task<IDisposable> AcquireAsync(CancellationToken ct)
     {

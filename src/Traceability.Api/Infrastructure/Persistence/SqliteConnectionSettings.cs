@@ -19,13 +19,19 @@ namespace Traceability.Api.Infrastructure.Persistence;
 /// <item><c>mmap_size=256 MiB</c> and <c>temp_store=MEMORY</c>: reads through a memory map instead of read() copies (the
 /// kernel's share of a capture was about a quarter of its CPU time); measured +7% events/s and +24% events per
 /// CPU-second with 1,000-event documents (scripts/bench capture).</item>
+/// <item><c>wal_autocheckpoint=16384</c>: checkpoint the WAL into the database file every 64 MiB instead of every 4 MiB
+/// (the default 1,000 pages). A checkpoint runs inside the committing capture, under the capture lock, and syncs the
+/// database file even at synchronous=NORMAL; with 1,000-event documents the default checkpointed about every second
+/// document. Measured (A/B, back-to-back, 1,000-event documents): best of 1/2/4 senders 14,315 and 15,397 events/s
+/// against 11,602 and 13,344 before, per-document p50 51-55 ms against 74-88 ms; the cost is p99 (about 195 ms against
+/// 92-124 ms: the capture that checkpoints copies 64 MiB) and up to 64 MiB more of -wal file on disk.</item>
 /// </list>
 /// </summary>
 internal sealed class SqliteConnectionSettings : DbConnectionInterceptor
 {
     public static readonly SqliteConnectionSettings Instance = new();
 
-    public const string Pragmas = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;";
+    public const string Pragmas = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=16384;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
