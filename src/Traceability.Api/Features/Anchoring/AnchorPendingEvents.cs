@@ -140,7 +140,7 @@ public sealed class AnchorPendingEvents(
         var anchor = new Anchor
         {
             Sequence = (await db.Anchors.MaxAsync(a => (long?)a.Sequence, ct) ?? 0) + 1,
-            Root = Hex(tree.Root),
+            Root = Hex.Encode(tree.Root),
             FirstEventSequence = first,
             LastEventSequence = last,
             Status = AnchorStatus.Pending,
@@ -179,7 +179,7 @@ public sealed class AnchorPendingEvents(
         try
         {
             anchor.Attempts++;
-            txHash = await registry.SendAnchorAsync(anchor.Sequence, FromHex(anchor.Root), anchor.FirstEventSequence, anchor.LastEventSequence, ct);
+            txHash = await registry.SendAnchorAsync(anchor.Sequence, Hex.Decode(anchor.Root), anchor.FirstEventSequence, anchor.LastEventSequence, ct);
         }
         catch (ContractRevertedException e)
         {
@@ -236,11 +236,11 @@ public sealed class AnchorPendingEvents(
     /// <summary>The chain already holds anchor N: confirm our row if it is the same batch, mark it failed if not.</summary>
     private async Task<bool> AdoptAsync(TraceDbContext db, Anchor anchor, AnchorRecord onChain, CancellationToken ct)
     {
-        if (!onChain.Root.AsSpan().SequenceEqual(FromHex(anchor.Root)) ||
+        if (!onChain.Root.AsSpan().SequenceEqual(Hex.Decode(anchor.Root)) ||
             onChain.FirstEventSequence != anchor.FirstEventSequence || onChain.LastEventSequence != anchor.LastEventSequence)
         {
             anchor.Status = AnchorStatus.Failed;
-            anchor.LastError = $"the chain holds a different anchor {anchor.Sequence}: root {Hex(onChain.Root)}, events {onChain.FirstEventSequence}..{onChain.LastEventSequence}";
+            anchor.LastError = $"the chain holds a different anchor {anchor.Sequence}: root {Hex.Encode(onChain.Root)}, events {onChain.FirstEventSequence}..{onChain.LastEventSequence}";
             await db.SaveChangesAsync(ct);
             log.LogCritical("{Error}", anchor.LastError);
             health.Down(anchor.LastError);
@@ -263,7 +263,4 @@ public sealed class AnchorPendingEvents(
         return true;
     }
 
-    internal static string Hex(byte[] bytes) => "0x" + Convert.ToHexStringLower(bytes);
-
-    internal static byte[] FromHex(string hex) => Convert.FromHexString(hex.StartsWith("0x", StringComparison.Ordinal) ? hex[2..] : hex);
 }

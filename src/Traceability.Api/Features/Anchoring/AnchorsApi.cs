@@ -4,6 +4,7 @@ using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Chain;
 using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Anchoring;
@@ -21,6 +22,10 @@ public static class AnchorsApi
     public sealed record AnchorPage(IReadOnlyList<AnchorResponse> Items, int Total, int Offset, int Limit);
     public sealed record LeavesResponse(IReadOnlyList<string> Encoding, IReadOnlyList<string[]> Values);
     public static readonly string[] LeafEncoding = ["uint256", "bytes32"];
+
+    /// <summary>An event's leaf as @openzeppelin/merkle-tree values: [sequence as a decimal string, 0x digest of its ni: hash].</summary>
+    public static string[] LeafValue(long sequence, string eventHash) =>
+        [sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), Hex.Encode(EventHash.Digest(eventHash))];
 
     public static RouteGroupBuilder MapAnchorsApi(this IEndpointRouteBuilder app)
     {
@@ -67,7 +72,7 @@ public static class AnchorsApi
         var rows = await db.Events.AsNoTracking()
             .Where(e => e.Sequence >= anchor.FirstEventSequence && e.Sequence <= anchor.LastEventSequence)
             .OrderBy(e => e.Sequence).Select(e => new { e.Sequence, e.EventHash }).ToListAsync(ct);
-        var values = rows.Select(r => new[] { r.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), "0x" + Convert.ToHexStringLower(EventHash.Digest(r.EventHash)) }).ToList();
+        var values = rows.Select(r => LeafValue(r.Sequence, r.EventHash)).ToList();
         return TypedResults.Ok(new LeavesResponse(LeafEncoding, values));
     }
 }

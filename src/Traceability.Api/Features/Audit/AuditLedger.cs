@@ -157,7 +157,7 @@ public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnec
                     findings.Add(anchor.Sequence, null, AuditKinds.Range,
                         $"the chain's range is {onChain.FirstEventSequence}..{onChain.LastEventSequence}, the database's {anchor.FirstEventSequence}..{anchor.LastEventSequence}", taint);
                 if (!Bytes(anchor.Root).AsSpan().SequenceEqual(onChain.Root))
-                    findings.Add(anchor.Sequence, null, AuditKinds.Root, $"the database holds root {anchor.Root}, the chain holds {Hex(onChain.Root)}", taint);
+                    findings.Add(anchor.Sequence, null, AuditKinds.Root, $"the database holds root {anchor.Root}, the chain holds {Hex.Encode(onChain.Root)}", taint);
             }
 
             var scan = await ScanAsync(conn, range.First, range.Last, anchor.Sequence, findings, progress, ct);
@@ -187,7 +187,7 @@ public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnec
         var rebuilt = StandardMerkleTree.Build(scan.Leaves).Root;
         if (rebuilt.AsSpan().SequenceEqual(reference)) return;
 
-        var detail = $"the events rebuild to root {Hex(rebuilt)}, {referenceName} {Hex(reference)}";
+        var detail = $"the events rebuild to root {Hex.Encode(rebuilt)}, {referenceName} {Hex.Encode(reference)}";
         if (scan.FirstMissing is null && scan.StoredDigests.Count > 0)
         {
             var stored = scan.Leaves.Select((l, i) => scan.StoredDigests.TryGetValue(i, out var d) ? new MerkleLeaf(l.Sequence, d) : l).ToList();
@@ -349,7 +349,6 @@ public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnec
         _ => e.Message,
     };
 
-    private static string Hex(byte[] bytes) => "0x" + Convert.ToHexStringLower(bytes);
 
     private static byte[] Bytes(string hex)
     {

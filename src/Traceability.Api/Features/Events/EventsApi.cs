@@ -9,6 +9,7 @@ using Traceability.Api.Features.Audit;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Chain;
 using Traceability.Ledger.Epcis;
 using Traceability.Ledger.Merkle;
 
@@ -55,11 +56,10 @@ public static class EventsApi
     public static async Task<ProofBundle> BundleAsync(TraceDbContext db, AnchorTrees trees, AuditStatus audits, TraceEvent e, Anchor? anchor, CancellationToken ct)
     {
         var audit = await audits.ForEventAsync(e.Sequence, ct);
-        var leaf = new LeafRef(AnchorsApi.LeafEncoding,
-            [e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), "0x" + Convert.ToHexStringLower(EventHash.Digest(e.EventHash))]);
+        var leaf = new LeafRef(AnchorsApi.LeafEncoding, AnchorsApi.LeafValue(e.Sequence, e.EventHash));
         if (anchor is null) return new ProofBundle(JsonNode.Parse(e.Json)!, e.EventHash, e.Sequence, leaf, null, null, null, audit);
         var tree = await trees.GetAsync(db, anchor, ct);
-        var proof = tree.GetProof((ulong)e.Sequence).Select(p => "0x" + Convert.ToHexStringLower(p)).ToList();
+        var proof = tree.GetProof((ulong)e.Sequence).Select(p => Hex.Encode(p)).ToList();
         return new ProofBundle(JsonNode.Parse(e.Json)!, e.EventHash, e.Sequence, leaf, proof, anchor.Root, Ref(anchor, audit), audit);
     }
 
