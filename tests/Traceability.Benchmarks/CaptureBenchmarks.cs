@@ -18,7 +18,8 @@ namespace Traceability.Benchmarks;
 /// <remarks>
 /// Settings (environment): BENCH_CAPTURE_SECONDS (seconds per sender count in (a), default 10),
 /// BENCH_SINGLE_SECONDS (seconds of (b), default 10), BENCH_RAW_ROWS (rows of (c), default 50,000), BENCH_API_DLL
-/// (another build of the service to load instead of src/Traceability.Api/bin/Release).
+/// (another build of the service to load instead of src/Traceability.Api/bin/Release), BENCH_KEEP_DATA=1 (keep the
+/// service's data folder, e.g. to look at the database).
 /// The API process is killed at the end, on failure and on Ctrl-C.
 /// </remarks>
 public static class CaptureBenchmarks
@@ -35,7 +36,7 @@ public static class CaptureBenchmarks
         var dll = Environment.GetEnvironmentVariable("BENCH_API_DLL") is { Length: > 0 } other ? Path.GetFullPath(other)
             : Path.Combine(root, "src", "Traceability.Api", "bin", "Release", "net10.0", "Traceability.Api.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build it first (scripts/bench capture does: dotnet build -c Release src/Traceability.Api)");
-        var migration = Path.Combine(root, "src", "Traceability.Api", "Infrastructure", "Persistence", "Migrations", "Sqlite", "0001_initial.sql");
+        var migrations = Path.Combine(root, "src", "Traceability.Api", "Infrastructure", "Persistence", "Migrations", "Sqlite");
 
         var seconds = Setting("BENCH_CAPTURE_SECONDS", 10);
         var singleSeconds = Setting("BENCH_SINGLE_SECONDS", 10);
@@ -113,7 +114,7 @@ public static class CaptureBenchmarks
             api.Stop();
 
             // (c) the same rows straight into SQLite.
-            var raw = RawInsert(migration, sample, log);
+            var raw = RawInsert(migrations, sample, log);
             var ratio = best.EventsPerSecond / raw.RowsPerSecond;
             var cpuRatio = best.PerApiCpuSecond / raw.RowsPerCpuSecond;
             log($"  (c) raw insert of {sample.Count:N0} of the service's rows: {raw.RowsPerSecond:N0} rows/s, {raw.RowsPerCpuSecond:N0} per CPU-second ({raw.Detail}); HTTP / raw = {ratio:P0} (per CPU-second {cpuRatio:P0})");
@@ -129,7 +130,8 @@ public static class CaptureBenchmarks
         finally
         {
             api.Stop();
-            try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            if (Environment.GetEnvironmentVariable("BENCH_KEEP_DATA") is "1") log($"  data kept in {dataDir} (BENCH_KEEP_DATA=1)");
+            else try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 
@@ -288,7 +290,7 @@ public static class CaptureBenchmarks
 
     private sealed record EventRow(object?[] Values, (string Epc, string Role)[] Epcs);
 
-    private const string EventColumns = "sequence, event_hash, event_id, event_type, event_time, record_time, biz_step, disposition, read_point, biz_location, submitter_id, json";
+    private const string EventColumns = "sequence, event_hash, event_id, event_type, event_time, record_time, biz_step, disposition, read_point, biz_location, submitter_id, json, hash_key";
 
     private static long CountEvents(string dbPath)
     {
@@ -337,13 +339,14 @@ public static class CaptureBenchmarks
     private sealed record RawResult(double RowsPerSecond, double RowsPerCpuSecond, string Detail);
 
     /// <summary>
-    /// The rows into a fresh SQLite file made by the service's migration script, WAL as the service sets it: two
+    /// The rows into a fresh SQLite file made by the service's migration scripts, WAL as the service sets it: two
     /// prepared commands (events, event_epcs: the statements the service runs), one transaction per 1,000 events.
     /// Best of 3, a new file each time.
     /// </summary>
-    private static RawResult RawInsert(string migrationSql, List<EventRow> rows, Action<string> log)
+    private static RawResult RawInsert(string migrationsDir, List<EventRow> rows, Action<string> log)
     {
-        var schema = File.ReadAllText(migrationSql);
+        // the service's schema: every SQLite migration script, in order
+        var schema = string.Join("\n", Directory.GetFiles(migrationsDir, "*.sql").Order(StringComparer.Ordinal).Select(File.ReadAllText));
         var pragmas = ServicePragmas();
         var runs = new List<double>();
         var cpuRuns = new List<double>();
@@ -366,9 +369,10 @@ public static class CaptureBenchmarks
                     using var tx = conn.BeginTransaction();
                     using var insert = conn.CreateCommand();
                     insert.Transaction = tx;
-                    insert.CommandText = $"INSERT INTO events ({EventColumns}) VALUES (@s, @h, @id, @t, @et, @rt, @bs, @d, @rp, @bl, @sub, @j)";
-                    var ps = new[] { "@s", "@h", "@id", "@t", "@et", "@rt", "@bs", "@d", "@rp", "@bl", "@sub", "@j" }.Select(n => insert.Parameters.Add(n, SqliteType.Text)).ToArray();
+                    insert.CommandText = $"INSERT INTO events ({EventColumns}) VALUES (@s, @h, @id, @t, @et, @rt, @bs, @d, @rp, @bl, @sub, @j, @k)";
+                    var ps = new[] { "@s", "@h", "@id", "@t", "@et", "@rt", "@bs", "@d", "@rp", "@bl", "@sub", "@j", "@k" }.Select(n => insert.Parameters.Add(n, SqliteType.Text)).ToArray();
                     ps[0].SqliteType = SqliteType.Integer;
+                    ps[12].SqliteType = SqliteType.Integer;
                     insert.Prepare();
                     using var index = conn.CreateCommand();
                     index.Transaction = tx;
@@ -409,7 +413,7 @@ public static class CaptureBenchmarks
         log($"  (c) runs: {string.Join(", ", runs.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s wall, {string.Join(", ", cpuRuns.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s CPU");
         return new RawResult(rows.Count / best, rows.Count / cpuRuns.Min(),
             $"{rows.Count:N0} events rows (json {bytes / rows.Count} chars avg) + {epcRows:N0} event_epcs rows, read back from the service's database; " +
-            $"Microsoft.Data.Sqlite, prepared INSERTs, one transaction per 1,000 events, {pragmas.Replace("PRAGMA ", "", StringComparison.Ordinal).Trim()}, fresh file from the migration script, one thread, best of 3");
+            $"Microsoft.Data.Sqlite, prepared INSERTs, one transaction per 1,000 events, {pragmas.Replace("PRAGMA ", "", StringComparison.Ordinal).Trim()}, fresh file from the service's migration scripts, one thread, best of 3");
     }
 
     /// <summary>

@@ -187,6 +187,7 @@ public static class TraceBenchmarks
         var clock = DateTimeOffset.Parse("2026-01-01T00:00:00Z", CultureInfo.InvariantCulture);
         string Time() => (clock = clock.AddSeconds(1)).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         var lotEvents = 0;
+        var hashes = new EventHashIndex(); // one map for the whole build, as the service keeps one
         async Task CaptureAsync(Caller caller, List<string> events)
         {
             foreach (var chunk in events.Chunk(1000))
@@ -194,7 +195,7 @@ public static class TraceBenchmarks
                 var doc = $"{{\"@context\":[\"{Traceability.Ledger.Epcis.CbvVocabulary.StandardContext}\"],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\"," +
                           $"\"creationDate\":\"2026-01-01T00:00:00Z\",\"epcisBody\":{{\"eventList\":[{string.Join(",", chunk)}]}}}}";
                 db.ChangeTracker.Clear();
-                await Capture(db).HandleAsync(EpcisParser.ParseJson(doc), caller, default);
+                await Capture(db, hashes).HandleAsync(EpcisParser.ParseJson(doc), caller, default);
                 lotEvents += chunk.Length;
             }
         }
@@ -267,9 +268,9 @@ public static class TraceBenchmarks
 
             await using var tx = await conn.BeginTransactionAsync();
             await using var insert = Sql.Command(conn, tx,
-                "INSERT INTO events (sequence, event_hash, event_id, event_type, event_time, record_time, biz_step, disposition, read_point, biz_location, submitter_id, json) " +
-                "VALUES (@s, @h, @h, @t, @et, @rt, @bs, @d, @rp, @bl, 'm_bench_maker', @j)",
-                ("@s", null), ("@h", null), ("@t", null), ("@et", null), ("@rt", recordTime), ("@bs", null), ("@d", null), ("@rp", null), ("@bl", null), ("@j", null));
+                "INSERT INTO events (sequence, event_hash, event_id, event_type, event_time, record_time, biz_step, disposition, read_point, biz_location, submitter_id, json, hash_key) " +
+                "VALUES (@s, @h, @h, @t, @et, @rt, @bs, @d, @rp, @bl, 'm_bench_maker', @j, @k)",
+                ("@s", null), ("@h", null), ("@t", null), ("@et", null), ("@rt", recordTime), ("@bs", null), ("@d", null), ("@rp", null), ("@bl", null), ("@j", null), ("@k", null));
             await using var index = Sql.Command(conn, tx, "INSERT INTO event_epcs (epc, sequence, role) VALUES (@e, @s, 'epc')", ("@e", null), ("@s", null));
             await using var party = Sql.Command(conn, tx, "INSERT INTO event_parties (sequence, member_id, kind) VALUES (@s, 'm_bench_maker', 'party'), (@s, 'm_bench_maker', 'owner')", ("@s", null));
             await using var unit = Sql.Command(conn, tx,
@@ -290,6 +291,7 @@ public static class TraceBenchmarks
                 insert.Parameters[7].Value = (object?)e.ReadPoint ?? DBNull.Value;
                 insert.Parameters[8].Value = (object?)e.BizLocation ?? DBNull.Value;
                 insert.Parameters[9].Value = v.Json;
+                insert.Parameters[10].Value = EventHashIndex.Key(v.EventHash);
                 await insert.ExecuteNonQueryAsync();
                 var epc = v.Identifiers[0].Epc;
                 index.Parameters[0].Value = epc;
@@ -324,8 +326,13 @@ public static class TraceBenchmarks
     private static TraceDbContext Open(string path) =>
         new(new DbContextOptionsBuilder<TraceDbContext>().UseSqlite($"Data Source={path};Pooling=True;Default Timeout=30").Options);
 
-    private static CaptureEpcisDocument Capture(TraceDbContext db) =>
-        new(db, new CaptureWriteLock(), new Traceability.Api.Infrastructure.Configuration.TraceOptions(), TimeProvider.System, [new CustodyStep()]);
+    private static CaptureEpcisDocument Capture(TraceDbContext db, EventHashIndex? hashes = null)
+    {
+        var options = new Traceability.Api.Infrastructure.Configuration.TraceOptions();
+        // the checkpointer is not started here: Build checkpoints the file itself when it is done
+        var checkpointer = new SqliteCheckpointer(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteCheckpointer>.Instance);
+        return new(db, new CaptureWriteLock(), hashes ?? new EventHashIndex(), checkpointer, options, TimeProvider.System, [new CustodyStep()]);
+    }
 
     private static async Task<Caller> CallerAsync(TraceDbContext db, string id)
     {

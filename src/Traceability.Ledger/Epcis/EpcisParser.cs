@@ -25,6 +25,21 @@ public static class EpcisParser
     {
         ArgumentNullException.ThrowIfNull(json);
         using var doc = ParseJsonDocument(json);
+        return ReadJsonDocument(doc);
+    }
+
+    /// <summary>
+    /// The document from its UTF-8 bytes, as received (no UTF-16 copy of a large body). The bytes are read only during
+    /// the call: the events keep copies of what they need.
+    /// </summary>
+    public static EpcisDocument ParseJson(ReadOnlyMemory<byte> utf8Json)
+    {
+        using var doc = ParseJsonDocument(utf8Json);
+        return ReadJsonDocument(doc);
+    }
+
+    private static EpcisDocument ReadJsonDocument(JsonDocument doc)
+    {
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new EpcisFormatException("an EPCIS document is a JSON object", field: null);
 
@@ -114,6 +129,18 @@ public static class EpcisParser
         try
         {
             return JsonDocument.Parse(json, JsonOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new EpcisFormatException($"invalid JSON: {ex.Message}", inner: ex);
+        }
+    }
+
+    private static JsonDocument ParseJsonDocument(ReadOnlyMemory<byte> utf8Json)
+    {
+        try
+        {
+            return JsonDocument.Parse(utf8Json, JsonOptions);
         }
         catch (JsonException ex)
         {

@@ -1,17 +1,18 @@
 using System.Buffers;
-using System.Text;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Capture;
 
 public static class CaptureApi
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
 
     public sealed record CaptureResponse(IReadOnlyList<CaptureReceipt> Receipts);
 
@@ -28,20 +29,34 @@ public static class CaptureApi
 
     private static async Task<Created<CaptureResponse>> CaptureAsync(HttpContext http, CaptureEpcisDocument handler, TraceOptions options, CancellationToken ct)
     {
-        var body = await ReadBodyAsync(http, options.CaptureMaxBytes, ct);
-        var document = CaptureEpcisDocument.Parse(body, http.Request.ContentType);
+        EpcisDocument document;
+        var (buffer, length) = await ReadBodyAsync(http, options.CaptureMaxBytes, ct);
+        try
+        {
+            var body = buffer.AsMemory(0, length);
+            if (body.Span.StartsWith(Utf8Bom)) body = body[Utf8Bom.Length..]; // a byte-order mark, as some editors write, is not content
+            document = CaptureEpcisDocument.Parse(body, http.Request.ContentType);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
         var receipts = await handler.HandleAsync(document, http.Caller(), ct);
         return TypedResults.Created((string?)null, new CaptureResponse(receipts));
     }
 
-    /// <summary>Reads the body as UTF-8, refusing (413) anything longer than <paramref name="limit"/> bytes before reading it all.</summary>
-    private static async Task<string> ReadBodyAsync(HttpContext http, long limit, CancellationToken ct)
+    /// <summary>
+    /// Reads the body into one pooled buffer of the announced length (grown only when the length is not announced; the
+    /// caller returns it to the pool), refusing (413) anything longer than <paramref name="limit"/> bytes before reading
+    /// it all, and (400) anything that is not UTF-8. The body is parsed from these bytes: a 1 MB document is not copied
+    /// into a 2 MB string.
+    /// </summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContext http, long limit, CancellationToken ct)
     {
         if (http.Request.ContentLength > limit)
             throw new PayloadTooLargeException($"The document is {http.Request.ContentLength} bytes; at most {limit} are accepted (TRACE_CAPTURE_MAX_BYTES).");
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = limit + 1;
 
-        // One pooled buffer of the announced length (grown only when the length is not announced), decoded once.
         var length = 0;
         var buffer = ArrayPool<byte>.Shared.Rent(http.Request.ContentLength is { } announced and > 0 ? (int)announced + 1 : 64 * 1024);
         try
@@ -60,15 +75,13 @@ public static class CaptureApi
                     buffer = larger;
                 }
             }
-            return StrictUtf8.GetString(buffer, 0, length);
+            if (!Utf8.IsValid(buffer.AsSpan(0, length))) throw RequestValidationException.ForField("body", "The document is not valid UTF-8.");
+            return (buffer, length);
         }
-        catch (DecoderFallbackException)
-        {
-            throw RequestValidationException.ForField("body", "The document is not valid UTF-8.");
-        }
-        finally
+        catch
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            throw;
         }
     }
 }

@@ -20,9 +20,10 @@ public sealed record ValidatedEvent(int Index, EpcisEvent Event, string EventHas
 /// with the next sequence numbers in one transaction. All or nothing: one bad event rejects the whole document and
 /// nothing is stored. An event captured before (same event hash) gets its first receipt back and is not stored twice.
 /// </summary>
-public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock writeLock, TraceOptions options, TimeProvider time, IEnumerable<ICaptureStep> steps)
+public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock writeLock, EventHashIndex hashIndex, SqliteCheckpointer checkpointer, TraceOptions options, TimeProvider time, IEnumerable<ICaptureStep> steps)
 {
-    public static EpcisDocument Parse(string body, string? contentType)
+    /// <summary>The document from the body's UTF-8 bytes (already checked to be valid UTF-8), by its media type.</summary>
+    public static EpcisDocument Parse(ReadOnlyMemory<byte> body, string? contentType)
     {
         var media = (contentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
         try
@@ -30,14 +31,14 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
             return media switch
             {
                 "application/json" or "application/ld+json" => EpcisParser.ParseJson(body),
-                "application/xml" or "text/xml" => EpcisParser.ParseXml(body),
+                "application/xml" or "text/xml" => EpcisParser.ParseXml(System.Text.Encoding.UTF8.GetString(body.Span)),
                 _ => throw new UnsupportedMediaTypeException(
                     $"Content-Type '{media}' is not supported: send application/json, application/ld+json or application/xml."),
             };
         }
         catch (EpcisFormatException e) when (e.EventIndex is not null && media is "application/json" or "application/ld+json")
         {
-            throw EveryBadEvent(body, e);
+            throw EveryBadEvent(System.Text.Encoding.UTF8.GetString(body.Span), e);
         }
         catch (EpcisFormatException e)
         {
@@ -85,11 +86,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
 
         IReadOnlyList<CaptureReceipt> receipts;
         using (await writeLock.AcquireAsync(ct)) receipts = await AppendAsync(validated, caller, ct);
-        // SQLite: copy the WAL into the database file here, after the lock, while the next capture appends (a passive
-        // checkpoint does not block writers), about every 1,000 appended events, so that the checkpoint that
-        // wal_autocheckpoint would run inside a commit, under the lock, rarely comes.
-        if (writeLock.CheckpointDue(validated.Count) && !db.Database.IsNpgsql())
-            await ExecAsync(db.Database.GetDbConnection(), null, "PRAGMA wal_checkpoint(PASSIVE)", ct);
+        checkpointer.Appended(validated.Count); // SQLite: the WAL is copied into the database file in the background
         return receipts;
     }
 
@@ -105,88 +102,83 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
         recordTime = DbTime.Parse(recordTimeText);
         var next = await ScalarLongAsync(conn, tx, "SELECT COALESCE(MAX(sequence), 0) FROM events", ct) + 1;
 
-        // Insert first; an event captured before (same hash) inserts nothing, and only then is its first receipt read.
-        // One statement per new event instead of a lookup and an insert; the sequence is used only when a row went in.
-        await using var insert = Command(conn, tx,
-            "INSERT INTO events (sequence, event_hash, event_id, event_type, event_time, record_time, biz_step, disposition, read_point, biz_location, submitter_id, json) " +
-            "VALUES (@s, @h, @id, @t, @et, @rt, @bs, @d, @rp, @bl, @sub, @j) ON CONFLICT (event_hash) DO NOTHING",
-            "@s", "@h", "@id", "@t", "@et", "@rt", "@bs", "@d", "@rp", "@bl", "@sub", "@j");
-        DbCommand? find = null;
-        await using var index = Command(conn, tx,
-            db.Database.IsNpgsql()
-                ? "INSERT INTO event_epcs (epc, sequence, role) VALUES (@e, @s, @r) ON CONFLICT DO NOTHING"
-                : "INSERT OR IGNORE INTO event_epcs (epc, sequence, role) VALUES (@e, @s, @r)",
-            "@e", "@s", "@r");
+        // SQLite: events captured before are found through the in-memory map of hashes (EventHashIndex); PostgreSQL:
+        // through its unique index, by inserting first (an event captured before inserts nothing) and reading only then.
+        var known = db.Database.IsNpgsql() ? null : hashIndex;
+        if (known is not null) await known.LoadAsync(conn, tx, ct);
+        var insertEvent = known is not null
+            ? "INSERT INTO events (sequence, event_hash, event_id, event_type, event_time, record_time, biz_step, disposition, read_point, biz_location, submitter_id, json, hash_key) " +
+              "VALUES (@s, @h, @id, @t, @et, @rt, @bs, @d, @rp, @bl, @sub, @j, @k)"
+            : "INSERT INTO events (sequence, event_hash, event_id, event_type, event_time, record_time, biz_step, disposition, read_point, biz_location, submitter_id, json) " +
+              "VALUES (@s, @h, @id, @t, @et, @rt, @bs, @d, @rp, @bl, @sub, @j) ON CONFLICT (event_hash) DO NOTHING";
+        var insertEpc = known is not null
+            ? "INSERT OR IGNORE INTO event_epcs (epc, sequence, role) VALUES (@e, @s, @r)"
+            : "INSERT INTO event_epcs (epc, sequence, role) VALUES (@e, @s, @r) ON CONFLICT DO NOTHING";
 
         var pipeline = steps.ToArray();
         await using var context = new CaptureContext(db, conn, tx, caller, recordTime);
         foreach (var step in pipeline) await step.BeginAsync(context, validated, ct);
-        try
+
+        var receipts = new CaptureReceipt[validated.Count];
+        var inThisDocument = new Dictionary<string, CaptureReceipt>(StringComparer.Ordinal);
+        var appended = new List<(string EventHash, long Sequence)>(validated.Count);
+        foreach (var v in validated)
         {
-            var receipts = new CaptureReceipt[validated.Count];
-            var inThisDocument = new Dictionary<string, CaptureReceipt>(StringComparer.Ordinal);
-            foreach (var v in validated)
+            if (inThisDocument.TryGetValue(v.EventHash, out var same)) { receipts[v.Index] = same; continue; }
+            if (known?.Candidate(v.EventHash) is { } candidate && await FirstReceiptAsync(context, v.EventHash, candidate, ct) is { } earlier)
             {
-                if (inThisDocument.TryGetValue(v.EventHash, out var same)) { receipts[v.Index] = same; continue; }
-
-                var e = v.Event;
-                var sequence = next;
-                var eventId = e.EventId ?? v.EventHash;
-                Set(insert, sequence, v.EventHash, eventId, e.Type, DbTime.Format(e.EventTime), recordTimeText,
-                    e.BizStep, e.Disposition, e.ReadPoint, e.BizLocation, caller.MemberId, v.Json);
-                if (await insert.ExecuteNonQueryAsync(ct) == 0)
-                {
-                    // captured before: its first receipt, and the sequence number stays free (no gap)
-                    find ??= Command(conn, tx, "SELECT sequence, event_id, record_time FROM events WHERE event_hash = @h", "@h");
-                    find.Parameters[0].Value = v.EventHash;
-                    await using var r = await find.ExecuteReaderAsync(ct);
-                    if (!await r.ReadAsync(ct)) throw new InvalidOperationException($"event {v.EventHash} was neither inserted nor found");
-                    var first = new CaptureReceipt(r.IsDBNull(1) ? v.EventHash : r.GetString(1), v.EventHash, r.GetInt64(0), DbTime.Parse(r.GetString(2)));
-                    receipts[v.Index] = inThisDocument[v.EventHash] = first;
-                    continue;
-                }
-
-                next++;
-                foreach (var (epc, role) in v.Identifiers)
-                {
-                    Set(index, epc, sequence, role);
-                    await index.ExecuteNonQueryAsync(ct);
-                }
-                receipts[v.Index] = inThisDocument[v.EventHash] = new CaptureReceipt(eventId, v.EventHash, sequence, recordTime);
-                foreach (var step in pipeline) await step.ApplyAsync(context, new AppendedEvent(sequence, v), ct);
+                receipts[v.Index] = inThisDocument[v.EventHash] = earlier; // captured before: its first receipt; no sequence used
+                continue;
             }
-            foreach (var step in pipeline) await step.CompleteAsync(context, ct);
 
-            if (context.Violations.Count > 0)
+            var e = v.Event;
+            var sequence = next;
+            var eventId = e.EventId ?? v.EventHash;
+            (string, object?)[] row = [("@s", sequence), ("@h", v.EventHash), ("@id", eventId), ("@t", e.Type), ("@et", DbTime.Format(e.EventTime)),
+                ("@rt", recordTimeText), ("@bs", e.BizStep), ("@d", e.Disposition), ("@rp", e.ReadPoint), ("@bl", e.BizLocation), ("@sub", caller.MemberId),
+                ("@j", v.Json)];
+            if (known is not null) row = [.. row, ("@k", EventHashIndex.Key(v.EventHash))];
+            if (await context.ExecAsync(insertEvent, ct, row) == 0)
             {
-                await tx.RollbackAsync(ct);
-                var bad = context.Violations.Select(e => e.Index).Distinct().Count();
-                throw new RequestValidationException($"{bad} of {validated.Count} events break a rule; nothing was stored",
-                    context.Violations.OrderBy(e => e.Index).ToList(), unprocessable: true) { Type = "rule-violation" };
+                receipts[v.Index] = inThisDocument[v.EventHash] = await FirstReceiptAsync(context, v.EventHash, null, ct)
+                    ?? throw new InvalidOperationException($"event {v.EventHash} was neither inserted nor found");
+                continue;
             }
-            await tx.CommitAsync(ct);
-            return receipts;
+
+            next++;
+            appended.Add((v.EventHash, sequence));
+            foreach (var (epc, role) in v.Identifiers) await context.ExecAsync(insertEpc, ct, ("@e", epc), ("@s", sequence), ("@r", role));
+            receipts[v.Index] = inThisDocument[v.EventHash] = new CaptureReceipt(eventId, v.EventHash, sequence, recordTime);
+            foreach (var step in pipeline) await step.ApplyAsync(context, new AppendedEvent(sequence, v), ct);
         }
-        finally
+        foreach (var step in pipeline) await step.CompleteAsync(context, ct);
+
+        if (context.Violations.Count > 0)
         {
-            if (find is not null) await find.DisposeAsync();
+            await tx.RollbackAsync(ct);
+            var bad = context.Violations.Select(e => e.Index).Distinct().Count();
+            throw new RequestValidationException($"{bad} of {validated.Count} events break a rule; nothing was stored",
+                context.Violations.OrderBy(e => e.Index).ToList(), unprocessable: true) { Type = "rule-violation" };
         }
+        await tx.CommitAsync(ct);
+        known?.Add(appended);
+        return receipts;
     }
 
-    private static DbCommand Command(DbConnection conn, DbTransaction tx, string sql, params string[] parameters)
+    /// <summary>
+    /// The receipt of the stored event with this hash: at <paramref name="sequence"/> (a candidate from the hash map,
+    /// null when its hash differs), or (without a sequence) looked up by hash.
+    /// </summary>
+    private static async Task<CaptureReceipt?> FirstReceiptAsync(CaptureContext context, string eventHash, long? sequence, CancellationToken ct)
     {
-        var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        foreach (var p in parameters) SchemaMigrator.AddParameter(cmd, p, null);
-        cmd.Prepare();
-        return cmd;
+        var rows = sequence is { } s
+            ? await context.ListAsync("SELECT sequence, event_id, record_time, event_hash FROM events WHERE sequence = @s", ReadReceipt, ct, ("@s", s))
+            : await context.ListAsync("SELECT sequence, event_id, record_time, event_hash FROM events WHERE event_hash = @h", ReadReceipt, ct, ("@h", eventHash));
+        return rows.FirstOrDefault(r => r.EventHash == eventHash);
     }
 
-    private static void Set(DbCommand cmd, params object?[] values)
-    {
-        for (var i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
-    }
+    private static CaptureReceipt ReadReceipt(DbDataReader r) =>
+        new(r.IsDBNull(1) ? r.GetString(3) : r.GetString(1), r.GetString(3), r.GetInt64(0), DbTime.Parse(r.GetString(2)));
 
     private static async Task<long> ScalarLongAsync(DbConnection conn, DbTransaction tx, string sql, CancellationToken ct)
     {
@@ -209,16 +201,6 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
 public sealed class CaptureWriteLock
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private int _sinceCheckpoint;
-
-    /// <summary>Counts the events of a capture; true (and the count starts again) once 1,000 have been counted since the last true.</summary>
-    public bool CheckpointDue(int events)
-    {
-        if (Interlocked.Add(ref _sinceCheckpoint, events) < 1000) return false;
-        Interlocked.Exchange(ref _sinceCheckpoint, 0);
-        return true;
-    }
-
     public async Task<IDisposable> AcquireAsync(CancellationToken ct)
     {
         await _gate.WaitAsync(ct);

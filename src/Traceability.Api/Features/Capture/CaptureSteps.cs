@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
@@ -14,6 +15,7 @@ public sealed class CaptureContext(TraceDbContext db, DbConnection connection, D
     : IAsyncDisposable
 {
     private readonly Dictionary<string, DbCommand> _prepared = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SqliteStatement> _statements = new(StringComparer.Ordinal);
 
     public TraceDbContext Db { get; } = db;
     public DbConnection Connection { get; } = connection;
@@ -34,11 +36,18 @@ public sealed class CaptureContext(TraceDbContext db, DbConnection connection, D
     }
 
     /// <summary>
-    /// Runs a statement that is run for many events of one capture: prepared on its first use (SQLite parses and plans it
-    /// once) and reused until the capture ends. The parameters are bound by position, in the order of the first call.
+    /// Runs a write that is run for many events of one capture: prepared on its first use (parsed and planned once) and
+    /// reused until the capture ends; on SQLite straight on its C API (<see cref="SqliteStatement"/>). The parameters are
+    /// bound by position, in the order of the first call. The number of rows changed.
     /// </summary>
-    public async Task<int> ExecAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters) =>
-        await Bind(sql, parameters).ExecuteNonQueryAsync(ct);
+    public async Task<int> ExecAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
+    {
+        if (Connection is not SqliteConnection sqlite) return await Bind(sql, parameters).ExecuteNonQueryAsync(ct);
+        if (!_statements.TryGetValue(sql, out var statement))
+            _statements[sql] = statement = new SqliteStatement(sqlite, sql, parameters.Select(p => p.Name).ToArray());
+        for (var i = 0; i < parameters.Length; i++) statement.Bind(i, parameters[i].Value);
+        return statement.Execute();
+    }
 
     /// <summary>Reads the rows of a query that is run for many events of one capture, prepared once as in <see cref="ExecAsync"/>.</summary>
     public async Task<List<T>> ListAsync<T>(string sql, Func<DbDataReader, T> map, CancellationToken ct, params (string Name, object? Value)[] parameters)
@@ -67,6 +76,8 @@ public sealed class CaptureContext(TraceDbContext db, DbConnection connection, D
     {
         foreach (var cmd in _prepared.Values) await cmd.DisposeAsync();
         _prepared.Clear();
+        foreach (var statement in _statements.Values) statement.Dispose();
+        _statements.Clear();
     }
 }
 

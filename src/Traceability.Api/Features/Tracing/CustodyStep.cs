@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Alerts;
 using Traceability.Api.Features.Capture;
@@ -49,7 +50,6 @@ public sealed class CustodyStep : ICaptureStep
     private readonly Dictionary<string, RecallRecord> _recalls = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Gtin, string Lot), long?> _openHolds = [];
     private readonly HashSet<string> _absent = new(StringComparer.Ordinal);
-    private DbCommand? _upsert;
 
     private sealed record LocationInfo(string Id, string? MemberId, string RegionCode);
 
@@ -93,6 +93,13 @@ public sealed class CustodyStep : ICaptureStep
     private const string UnitColumns =
         "epc, gtin, lot, serial, status, status_before_hold, holder_member_id, location_id, region_code, parent_epc, shipped_to_member_id, commissioned_sequence, last_event_sequence";
 
+    private const string UpsertUnit =
+        $"INSERT INTO units ({UnitColumns}, updated_at) VALUES (@e, @g, @l, @sr, @st, @sb, @h, @loc, @rg, @p, @to, @cs, @ls, @u) " +
+        "ON CONFLICT (epc) DO UPDATE SET gtin = excluded.gtin, lot = excluded.lot, serial = excluded.serial, status = excluded.status, " +
+        "status_before_hold = excluded.status_before_hold, holder_member_id = excluded.holder_member_id, location_id = excluded.location_id, " +
+        "region_code = excluded.region_code, parent_epc = excluded.parent_epc, shipped_to_member_id = excluded.shipped_to_member_id, " +
+        "commissioned_sequence = excluded.commissioned_sequence, last_event_sequence = excluded.last_event_sequence, updated_at = excluded.updated_at";
+
     private static UnitRow ReadUnit(DbDataReader r) => new()
     {
         Epc = r.GetString(0), Gtin = r.Str(1), Lot = r.Str(2), Serial = r.Str(3), Status = r.GetString(4), StatusBeforeHold = r.Str(5),
@@ -110,8 +117,12 @@ public sealed class CustodyStep : ICaptureStep
         _absent.Clear();
         foreach (var v in events)
             foreach (var (epc, _) in v.Identifiers) _absent.Add(epc);
-        foreach (var found in await Sql.ListInAsync(context.Connection, context.Transaction, "SELECT epc FROM units WHERE epc IN ({in})", _absent, r => r.GetString(0), ct))
-            _absent.Remove(found);
+        var found = context.Connection is SqliteConnection
+            // one statement and one parameter (a JSON array) instead of a statement per 500 bound parameters
+            ? await context.ListAsync("SELECT epc FROM units WHERE epc IN (SELECT value FROM json_each(@epcs))", r => r.GetString(0), ct,
+                ("@epcs", System.Text.Json.JsonSerializer.Serialize(_absent)))
+            : await Sql.ListInAsync(context.Connection, context.Transaction, "SELECT epc FROM units WHERE epc IN ({in})", _absent, r => r.GetString(0), ct);
+        foreach (var epc in found) _absent.Remove(epc);
     }
 
     public async ValueTask ApplyAsync(CaptureContext context, AppendedEvent appended, CancellationToken ct)
@@ -137,8 +148,6 @@ public sealed class CustodyStep : ICaptureStep
         _recalls.Clear();
         _openHolds.Clear();
         _absent.Clear();
-        if (_upsert is not null) await _upsert.DisposeAsync();
-        _upsert = null;
     }
 
     /// <summary>The work on one event: classify it, check the rules, then (when none is broken) apply it.</summary>
@@ -172,17 +181,26 @@ public sealed class CustodyStep : ICaptureStep
         {
             var bizStep = Short(_e.BizStep, "BizStep-");
             var disposition = Short(_e.Disposition, "Disp-");
-            var epcs = Ids(EpcRoles.Epc);
-            var parent = Ids(EpcRoles.Parent).FirstOrDefault();
-            var children = Ids(EpcRoles.Child);
-            foreach (var q in _e.QuantityList.Concat(_e.ChildQuantityList).Concat(_e.InputQuantityList).Concat(_e.OutputQuantityList))
+            // one pass over the identifiers (this runs for every event of every capture, under the capture lock)
+            var epcs = new List<string>();
+            var children = new List<string>();
+            string? parent = null;
+            foreach (var (epc, role) in appended.Validated.Identifiers)
             {
-                var key = Gs1Key.Parse(q.EpcClassDigitalLink);
-                if (key.Gtin is not null) _extraGtins.Add(key.Gtin);
-                if (key.IsLgtin && q.QuantityValue is { } n) _classQuantities.Add((key.Gtin!, key.Lot!, (long)Math.Ceiling(n)));
-            }
-            foreach (var epc in appended.Validated.Identifiers.Select(i => i.Epc))
+                if (role == EpcRoles.Epc) epcs.Add(epc);
+                else if (role == EpcRoles.Child) children.Add(epc);
+                else if (role == EpcRoles.Parent) parent ??= epc;
                 if (Gs1Key.GtinOf(epc) is { } g) _extraGtins.Add(g);
+            }
+            foreach (var list in (IReadOnlyList<QuantityElement>[])[_e.QuantityList, _e.ChildQuantityList, _e.InputQuantityList, _e.OutputQuantityList])
+            {
+                foreach (var q in list)
+                {
+                    var key = Gs1Key.Parse(q.EpcClassDigitalLink);
+                    if (key.Gtin is not null) _extraGtins.Add(key.Gtin);
+                    if (key.IsLgtin && q.QuantityValue is { } n) _classQuantities.Add((key.Gtin!, key.Lot!, (long)Math.Ceiling(n)));
+                }
+            }
 
             // Targets of an object-level step: the EPCs of an ObjectEvent or TransactionEvent, the parent and children of
             // an AggregationEvent OBSERVE.
@@ -655,29 +673,14 @@ public sealed class CustodyStep : ICaptureStep
         private async Task SaveAsync(CancellationToken ct)
         {
             if (_touched.Count == 0) return;
-            var cmd = step._upsert;
-            if (cmd is null)
-            {
-                cmd = Sql.Command(_conn, _tx,
-                    $"INSERT INTO units ({UnitColumns}, updated_at) VALUES (@e, @g, @l, @sr, @st, @sb, @h, @loc, @rg, @p, @to, @cs, @ls, @u) " +
-                    "ON CONFLICT (epc) DO UPDATE SET gtin = excluded.gtin, lot = excluded.lot, serial = excluded.serial, status = excluded.status, " +
-                    "status_before_hold = excluded.status_before_hold, holder_member_id = excluded.holder_member_id, location_id = excluded.location_id, " +
-                    "region_code = excluded.region_code, parent_epc = excluded.parent_epc, shipped_to_member_id = excluded.shipped_to_member_id, " +
-                    "commissioned_sequence = excluded.commissioned_sequence, last_event_sequence = excluded.last_event_sequence, updated_at = excluded.updated_at",
-                    ("@e", null), ("@g", null), ("@l", null), ("@sr", null), ("@st", null), ("@sb", null), ("@h", null), ("@loc", null), ("@rg", null),
-                    ("@p", null), ("@to", null), ("@cs", null), ("@ls", null), ("@u", null));
-                cmd.Prepare();
-                step._upsert = cmd;
-            }
             var updated = DbTime.Format(context.RecordTime);
             foreach (var u in _touched.Values)
             {
                 step._absent.Remove(u.Epc);
                 u.LastEventSequence = _seq;
-                object?[] values = [u.Epc, u.Gtin, u.Lot, u.Serial, u.Status, u.StatusBeforeHold, u.Holder, u.Location, u.Region, u.Parent, u.ShippedTo,
-                    u.CommissionedSequence, u.LastEventSequence, updated];
-                for (var i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
-                await cmd.ExecuteNonQueryAsync(ct);
+                await context.ExecAsync(UpsertUnit, ct, ("@e", u.Epc), ("@g", u.Gtin), ("@l", u.Lot), ("@sr", u.Serial), ("@st", u.Status),
+                    ("@sb", u.StatusBeforeHold), ("@h", u.Holder), ("@loc", u.Location), ("@rg", u.Region), ("@p", u.Parent), ("@to", u.ShippedTo),
+                    ("@cs", u.CommissionedSequence), ("@ls", u.LastEventSequence), ("@u", updated));
             }
         }
 
@@ -685,28 +688,38 @@ public sealed class CustodyStep : ICaptureStep
 
         private async Task RecordPartiesAsync(CancellationToken ct)
         {
-            var parties = new HashSet<string>(StringComparer.Ordinal) { _caller.MemberId };
-            foreach (var place in new[] { _e.BizLocationDigitalLink, _e.ReadPointDigitalLink })
-                if (await step.LocationAsync(_conn, _tx, place, ct) is { MemberId: { } m }) parties.Add(m);
-            foreach (var sd in _e.Sources.Concat(_e.Destinations))
-                if (await step.PartyAsync(_conn, _tx, sd.Value, ct) is { } m) parties.Add(m);
+            // Small lists rather than sets and LINQ: one to three members in almost every event.
+            var parties = new List<string>(4) { _caller.MemberId };
+            if (await step.LocationAsync(_conn, _tx, _e.BizLocationDigitalLink, ct) is { MemberId: { } atBiz } && !parties.Contains(atBiz)) parties.Add(atBiz);
+            if (await step.LocationAsync(_conn, _tx, _e.ReadPointDigitalLink, ct) is { MemberId: { } atRead } && !parties.Contains(atRead)) parties.Add(atRead);
+            foreach (var sd in _e.Sources)
+                if (await step.PartyAsync(_conn, _tx, sd.Value, ct) is { } m && !parties.Contains(m)) parties.Add(m);
+            foreach (var sd in _e.Destinations)
+                if (await step.PartyAsync(_conn, _tx, sd.Value, ct) is { } m && !parties.Contains(m)) parties.Add(m);
 
-            var gtins = new HashSet<string>(_extraGtins, StringComparer.Ordinal);
-            foreach (var u in _touched.Values) if (u.Gtin is not null) gtins.Add(u.Gtin);
-            var owners = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var g in gtins) if (g.Length == 14 && await step.OwnerAsync(_conn, _tx, g, ct) is { Length: > 0 } o) owners.Add(o);
+            var owners = new List<string>(2);
+            foreach (var g in _extraGtins) await AddOwnerAsync(g);
+            foreach (var u in _touched.Values)
+                if (u.Gtin is not null && !_extraGtins.Contains(u.Gtin)) await AddOwnerAsync(u.Gtin);
 
-            foreach (var (member, kind) in parties.Select(p => (p, "party")).Concat(owners.Select(o => (o, "owner"))))
-                await context.ExecAsync( "INSERT INTO event_parties (sequence, member_id, kind) VALUES (@s, @m, @k) ON CONFLICT DO NOTHING", ct,
-                    ("@s", _seq), ("@m", member), ("@k", kind));
+            const string insert = "INSERT INTO event_parties (sequence, member_id, kind) VALUES (@s, @m, @k) ON CONFLICT DO NOTHING";
+            foreach (var member in parties) await context.ExecAsync(insert, ct, ("@s", _seq), ("@m", member), ("@k", "party"));
+            foreach (var owner in owners) await context.ExecAsync(insert, ct, ("@s", _seq), ("@m", owner), ("@k", "owner"));
+
+            async Task AddOwnerAsync(string gtin)
+            {
+                if (gtin.Length == 14 && await step.OwnerAsync(_conn, _tx, gtin, ct) is { Length: > 0 } o && !owners.Contains(o)) owners.Add(o);
+            }
         }
 
         private async Task RecordLotsAsync(CancellationToken ct)
         {
-            var counts = _touched.Values.Where(u => u.IsItem && u.Lot is not null).GroupBy(u => (u.Gtin!, u.Lot!)).Select(g => (g.Key.Item1, g.Key.Item2, (long)g.Count()))
-                .Concat(_classQuantities).GroupBy(x => (x.Item1, x.Item2)).Select(g => (g.Key.Item1, g.Key.Item2, g.Sum(x => x.Item3)));
-            foreach (var (gtin, lot, quantity) in counts)
-                await context.ExecAsync( "INSERT INTO event_lots (gtin, lot, sequence, quantity) VALUES (@g, @l, @s, @q) ON CONFLICT DO NOTHING", ct,
+            var counts = new Dictionary<(string Gtin, string Lot), long>();
+            foreach (var u in _touched.Values)
+                if (u.IsItem && u.Lot is not null) counts[(u.Gtin!, u.Lot)] = counts.GetValueOrDefault((u.Gtin!, u.Lot)) + 1;
+            foreach (var (gtin, lot, quantity) in _classQuantities) counts[(gtin, lot)] = counts.GetValueOrDefault((gtin, lot)) + quantity;
+            foreach (var ((gtin, lot), quantity) in counts)
+                await context.ExecAsync("INSERT INTO event_lots (gtin, lot, sequence, quantity) VALUES (@g, @l, @s, @q) ON CONFLICT DO NOTHING", ct,
                     ("@g", gtin), ("@l", lot), ("@s", _seq), ("@q", quantity));
         }
 

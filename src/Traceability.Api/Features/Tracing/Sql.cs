@@ -83,5 +83,6 @@ public readonly record struct Gs1Key(string? Gtin, string? Serial, string? Lot)
     public bool IsLgtin => Gtin is not null && Lot is not null;
 
     /// <summary>The GTIN an EPC names, when it is an SGTIN or LGTIN Digital Link.</summary>
-    public static string? GtinOf(string canonical) => Parse(canonical).Gtin;
+    public static string? GtinOf(string canonical) =>
+        canonical.StartsWith(Prefix, StringComparison.Ordinal) && canonical.Length >= Prefix.Length + 14 ? canonical.Substring(Prefix.Length, 14) : null;
 }

@@ -10,21 +10,19 @@ namespace Traceability.Api.Infrastructure.Persistence;
 /// <list type="bullet">
 /// <item><c>synchronous=NORMAL</c>: with WAL, a commit appends to the WAL without an fsync; the WAL is fsynced at each
 /// checkpoint. The database cannot be corrupted by a crash; an application crash loses nothing; a power cut or OS
-/// crash may lose the last transactions committed since the last checkpoint (at most about 1,000 pages of WAL). That is
-/// the SQLite documentation's recommended setting for WAL, and the trade made here for capture throughput (an fsync per
-/// capture bounded single-event captures to the disk's fsync rate). Deployments that need every receipt to survive a
+/// crash may lose the transactions committed since the last checkpoint (about the last second, or the last 5,000
+/// events). That is the SQLite documentation's recommended setting for WAL, and the trade made here for capture
+/// throughput (an fsync per capture bounded single-event captures to the disk's fsync rate). Deployments that need every receipt to survive a
 /// power cut use PostgreSQL (synchronous_commit=on).</item>
-/// <item><c>cache_size=-32768</c>: a 32 MiB page cache per connection instead of 2 MiB, so that the event_hash index of a
-/// large ledger stays in memory while capture inserts at random places in it.</item>
+/// <item><c>cache_size=-32768</c>: a 32 MiB page cache per connection instead of 2 MiB, so that the indexes capture
+/// writes into stay in memory on a large ledger.</item>
 /// <item><c>mmap_size=256 MiB</c> and <c>temp_store=MEMORY</c>: reads through a memory map instead of read() copies (the
 /// kernel's share of a capture was about a quarter of its CPU time); measured +7% events/s and +24% events per
 /// CPU-second with 1,000-event documents (scripts/bench capture).</item>
-/// <item><c>wal_autocheckpoint=16384</c>: checkpoint the WAL into the database file every 64 MiB instead of every 4 MiB
-/// (the default 1,000 pages). A checkpoint runs inside the committing capture, under the capture lock, and syncs the
-/// database file even at synchronous=NORMAL; with 1,000-event documents the default checkpointed about every second
-/// document. Measured (A/B, back-to-back, 1,000-event documents): best of 1/2/4 senders 14,315 and 15,397 events/s
-/// against 11,602 and 13,344 before, per-document p50 51-55 ms against 74-88 ms; the cost is p99 (about 195 ms against
-/// 92-124 ms: the capture that checkpoints copies 64 MiB) and up to 64 MiB more of -wal file on disk.</item>
+/// <item><c>wal_autocheckpoint=16384</c>: a backstop only. The WAL is copied into the database file by
+/// <see cref="SqliteCheckpointer"/> in the background; should it fall behind by 64 MiB of WAL, the committing capture
+/// checkpoints (inside the capture lock, and syncing the database file even at synchronous=NORMAL). The default, every
+/// 1,000 pages, checkpointed about every second 1,000-event document, under the lock.</item>
 /// </list>
 /// </summary>
 internal sealed class SqliteConnectionSettings : DbConnectionInterceptor
