@@ -115,6 +115,14 @@ await using (var scope = app.Services.CreateAsyncScope())
     var db = scope.ServiceProvider.GetRequiredService<TraceDbContext>();
     var applied = await SchemaMigrator.MigrateAsync(db);
     if (applied > 0) app.Logger.LogInformation("Applied {Count} schema migration(s) to {Database}", applied, options.UsesPostgres ? "PostgreSQL" : options.DatabasePathOrConnection);
+    if (!options.UsesPostgres)
+    {
+        // SQLite: read the event hash map now rather than in the first capture
+        var conn = db.Database.GetDbConnection();
+        await using var tx = await conn.BeginTransactionAsync();
+        await app.Services.GetRequiredService<EventHashIndex>().LoadAsync(conn, tx, default);
+        await tx.CommitAsync();
+    }
 }
 
 app.UseExceptionHandler();

@@ -38,7 +38,7 @@ public static class TraceBenchmarks
     public const int CasesPerPallet = 20;
     public const int SalesPerDealer = 500;
     public const int EventsPerItem = 50;
-    private const string BuildVersion = "v1";
+    private const string BuildVersion = "v2"; // v2: events keyed by hash_key (SQLite migration 0006)
     private const string LotCode = "BENCH-LOT-1";
 
     private static readonly string LotGtin = Gtin("00001");
