@@ -156,4 +156,19 @@ public class EpcisParserTests
         doc.Events.Should().NotBeEmpty();
         doc.Events.Should().OnlyContain(e => e.EventTime != default && EventHash.Compute(e).StartsWith(EventHash.Prefix));
     }
+
+    [SharedTheory]
+    [MemberData(nameof(EpcisJsonLdRoundTripTests.ExampleFiles), MemberType = typeof(EpcisJsonLdRoundTripTests))]
+    public void ParsesTheUtf8BytesAsItParsesTheText(string file)
+    {
+        var bytes = File.ReadAllBytes(RepoPaths.SharedPath(file));
+        var fromText = EpcisParser.ParseJson(System.Text.Encoding.UTF8.GetString(bytes));
+        var buffer = new byte[bytes.Length + 16]; // the service parses a slice of a larger pooled buffer, then reuses it
+        bytes.CopyTo(buffer, 8);
+        var fromBytes = EpcisParser.ParseJson(buffer.AsMemory(8, bytes.Length));
+        Array.Fill(buffer, (byte)'x');
+
+        fromBytes.Events.Select(EventHash.Compute).Should().Equal(fromText.Events.Select(EventHash.Compute));
+        fromBytes.Events.Select(EpcisJsonLd.WriteEvent).Should().Equal(fromText.Events.Select(EpcisJsonLd.WriteEvent));
+    }
 }
