@@ -51,6 +51,26 @@ public sealed class CaptureStorageTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task StoresTextOutsideAsciiExactly()
+    {
+        await using var svc = await chain.StartServiceAsync();
+        var (maker, _) = await svc.MemberAsync("manufacturer");
+        const string lot = "批次-Ä-€-😀"; // CJK, Latin-1, three-byte and four-byte UTF-8
+        var e = EpcisDocs.Commissioning();
+        e["ilmd"] = new JsonObject { ["cbvmda:lotNumber"] = lot };
+        var response = await TraceService.CaptureAsync(maker, EpcisDocs.Document(e));
+        response.StatusCode.Should().Be(HttpStatusCode.Created);
+        var receipt = (await TraceService.JsonAsync(response))["receipts"]![0]!;
+
+        var stored = await TraceService.JsonAsync(await maker.GetAsync($"api/v1/events/{(long)receipt["sequence"]!}"));
+        ((string)stored["event"]!["ilmd"]!["cbvmda:lotNumber"]!).Should().Be(lot);
+        var json = svc.Text("SELECT json FROM events WHERE sequence = 1");
+        var rehashed = Traceability.Ledger.Epcis.EventHash.Compute(Traceability.Ledger.Epcis.EpcisParser.ParseEventJson(json));
+        rehashed.Should().Be((string)receipt["eventHash"]!, "the stored JSON hashes to the receipt's hash");
+        svc.Text("SELECT lot FROM units").Should().Be(lot);
+    }
+
+    [Fact]
     public async Task CopiesTheWriteAheadLogIntoTheDatabaseFileInTheBackground()
     {
         await using var svc = await chain.StartServiceAsync();

@@ -88,6 +88,15 @@ public sealed class TraceService : IAsyncDisposable
         return Convert.ToInt64(cmd.ExecuteScalar());
     }
 
+    public string Text(string sql)
+    {
+        using var conn = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return (string)cmd.ExecuteScalar()!;
+    }
+
     /// <summary>Runs SQL on the service's SQLite file directly, behind the service's back (the tamper tests' attacker).</summary>
     public int Execute(string sql, params (string Name, object Value)[] parameters)
     {

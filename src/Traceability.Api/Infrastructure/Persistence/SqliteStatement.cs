@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -8,8 +10,8 @@ namespace Traceability.Api.Infrastructure.Persistence;
 /// times: the rows a capture appends (events, their EPCs, units, parties, lots). Microsoft.Data.Sqlite binds every
 /// parameter by name and builds a data reader on each execution; at thousands of rows per capture that overhead and its
 /// allocations were a large share of the time spent under the capture lock. Here parameters are bound by position
-/// (resolved to SQLite's indexes once), strings as UTF-16 without an intermediate copy, and an execution allocates
-/// nothing. Errors surface as <see cref="SqliteException"/>, as they do through Microsoft.Data.Sqlite.
+/// (resolved to SQLite's indexes once), strings as UTF-8 encoded on the stack (or in a pooled buffer), and an execution
+/// allocates nothing. Errors surface as <see cref="SqliteException"/>, as they do through Microsoft.Data.Sqlite.
 /// </summary>
 /// <remarks>
 /// Runs on the connection's current transaction (SQLite has one per connection). Dispose before the connection closes.
@@ -44,7 +46,7 @@ public sealed class SqliteStatement : IDisposable
         var rc = value switch
         {
             null or DBNull => raw.sqlite3_bind_null(_stmt, slot),
-            string s => raw.sqlite3_bind_text16(_stmt, slot, s.AsSpan()),
+            string s => BindText(slot, s),
             long l => raw.sqlite3_bind_int64(_stmt, slot, l),
             int n => raw.sqlite3_bind_int64(_stmt, slot, n),
             bool b => raw.sqlite3_bind_int64(_stmt, slot, b ? 1 : 0),
@@ -53,6 +55,23 @@ public sealed class SqliteStatement : IDisposable
             _ => throw new ArgumentException($"No SQLite binding for a {value.GetType().Name}; pass a string, a number or null.", nameof(value)),
         };
         SqliteException.ThrowExceptionForRC(rc, _db);
+    }
+
+    /// <summary>Binds text as UTF-8 (the database's encoding), so that SQLite does not convert it from UTF-16 itself.</summary>
+    private int BindText(int slot, string s)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(s.Length);
+        byte[]? rented = null;
+        var buffer = max <= 1024 ? stackalloc byte[1024] : (rented = ArrayPool<byte>.Shared.Rent(max));
+        try
+        {
+            var n = Encoding.UTF8.GetBytes(s, buffer);
+            return raw.sqlite3_bind_text(_stmt, slot, buffer[..n]); // SQLite copies it (SQLITE_TRANSIENT)
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>Runs the statement with the values bound; the number of rows it changed (0 for an ignored conflict).</summary>
