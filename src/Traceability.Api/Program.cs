@@ -30,6 +30,17 @@ if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, 
 Directory.CreateDirectory(options.DataDir);
 
 builder.Services.AddSingleton(options);
+if (options.TrustedProxies.Count > 0)
+{
+    builder.Services.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(f =>
+    {
+        f.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto;
+        f.ForwardLimit = null; // walk X-Forwarded-For back through every trusted proxy to the first address that is not one
+        f.KnownProxies.Clear();
+        f.KnownIPNetworks.Clear();
+        foreach (var network in options.TrustedProxies) f.KnownIPNetworks.Add(network);
+    });
+}
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(AdminKey.LoadOrCreate(options.AdminKey, options.DataDir));
 builder.Services.AddDbContext<TraceDbContext>(db =>
@@ -125,6 +136,7 @@ await using (var scope = app.Services.CreateAsyncScope())
     }
 }
 
+if (options.TrustedProxies.Count > 0) app.UseForwardedHeaders(); // first: everything after sees the client's address
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRateLimiter();

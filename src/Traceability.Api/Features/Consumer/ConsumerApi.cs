@@ -64,7 +64,7 @@ public static class ConsumerApi
         return services;
     }
 
-    /// <summary>The client's address (behind a reverse proxy, configure forwarded headers so that this is the real client).</summary>
+    /// <summary>The client's address (behind a reverse proxy listed in TRACE_TRUSTED_PROXIES, the one its X-Forwarded-For names).</summary>
     private static string ClientKey(HttpContext http) =>
         http.Connection.RemoteIpAddress is { } ip ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString() : "unknown";
 

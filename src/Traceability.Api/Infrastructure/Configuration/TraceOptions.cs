@@ -63,6 +63,14 @@ public sealed class TraceOptions
     /// <summary>TRACE_CONSUMER_RATE_LIMIT: consumer requests per client address per minute (default 60; 0 turns the limit off).</summary>
     [Range(0, 10_000_000)] public int ConsumerRateLimit { get; set; } = 60;
 
+    /// <summary>
+    /// TRACE_TRUSTED_PROXIES: the reverse proxies in front of the service, as comma-separated addresses or CIDR networks
+    /// (e.g. "10.0.0.5, 172.16.0.0/12"). A request from one of them is taken to come from the client its
+    /// X-Forwarded-For names (and X-Forwarded-Proto its scheme): the consumer rate limit and the scans' address hash then
+    /// see the real client. Empty (the default): those headers are ignored, as anyone can send them.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; set; } = [];
+
     public string DatabasePathOrConnection => string.IsNullOrWhiteSpace(Database) ? Path.Combine(DataDir, "traceability.db") : Database!;
 
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(Database) &&
@@ -83,13 +91,33 @@ public sealed class TraceOptions
         o.AnchorSchedule = c["TRACE_ANCHOR_SCHEDULE"] is not { } s || !s.Equals("false", StringComparison.OrdinalIgnoreCase);
         o.AuditIntervalSeconds = Int(c, "TRACE_AUDIT_INTERVAL", o.AuditIntervalSeconds);
         o.AuditSchedule = c["TRACE_AUDIT_SCHEDULE"] is not { } a || !a.Equals("false", StringComparison.OrdinalIgnoreCase);
-        o.CaptureMaxBytes = c["TRACE_CAPTURE_MAX_BYTES"] is { } b ? long.Parse(b, System.Globalization.CultureInfo.InvariantCulture) : o.CaptureMaxBytes;
+        o.CaptureMaxBytes = Long(c, "TRACE_CAPTURE_MAX_BYTES", o.CaptureMaxBytes);
         o.CaptureMaxEvents = Int(c, "TRACE_CAPTURE_MAX_EVENTS", o.CaptureMaxEvents);
         o.PublicBaseUrl = c["TRACE_PUBLIC_BASE_URL"] ?? o.PublicBaseUrl;
         o.ScanLimit = Int(c, "TRACE_SCAN_LIMIT", o.ScanLimit);
         o.ScanSalt = c["TRACE_SCAN_SALT"] ?? o.ScanSalt;
         o.ConsumerRateLimit = Int(c, "TRACE_CONSUMER_RATE_LIMIT", o.ConsumerRateLimit);
+        if (c["TRACE_TRUSTED_PROXIES"] is { } proxies) o.TrustedProxies = Networks("TRACE_TRUSTED_PROXIES", proxies);
     }
+
+    /// <summary>Comma-separated addresses (a network of one) and CIDR networks.</summary>
+    private static List<System.Net.IPNetwork> Networks(string key, string value)
+    {
+        var list = new List<System.Net.IPNetwork>();
+        foreach (var entry in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (System.Net.IPNetwork.TryParse(entry, out var network)) list.Add(network);
+            else if (System.Net.IPAddress.TryParse(entry, out var address))
+                list.Add(new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            else throw new OptionsValidationException(key, typeof(TraceOptions), [$"{key}: '{entry}' is not an IP address or a CIDR network (such as 10.0.0.0/8)."]);
+        }
+        return list;
+    }
+
+    private static long Long(IConfiguration c, string key, long fallback) =>
+        c[key] is not { } v ? fallback
+        : long.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
+        : throw new OptionsValidationException(key, typeof(TraceOptions), [$"{key} must be an integer, got '{v}'."]);
 
     private static int Int(IConfiguration c, string key, int fallback) =>
         c[key] is not { } v ? fallback
