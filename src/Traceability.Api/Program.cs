@@ -56,6 +56,7 @@ builder.Services.AddSingleton<AnchorPendingEvents>();
 builder.Services.AddSingleton<ApiKeyService>();
 builder.Services.AddSingleton<CaptureWriteLock>();
 builder.Services.AddSingleton<EventHashIndex>();
+if (!options.UsesPostgres) builder.Services.AddSingleton(_ => SqliteOwnership.Acquire(options.DatabasePathOrConnection));
 builder.Services.AddSingleton<SqliteCheckpointer>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<SqliteCheckpointer>());
 builder.Services.AddScoped<CaptureEpcisDocument>();
@@ -121,6 +122,7 @@ builder.Services.AddSwaggerGen(s =>
 
 var app = builder.Build();
 
+if (!options.UsesPostgres) app.Services.GetRequiredService<SqliteOwnership>(); // before anything opens the file
 await using (var scope = app.Services.CreateAsyncScope())
 {
     var db = scope.ServiceProvider.GetRequiredService<TraceDbContext>();

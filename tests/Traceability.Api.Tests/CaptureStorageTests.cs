@@ -51,6 +51,25 @@ public sealed class CaptureStorageTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task ASecondServiceOnTheSameSqliteFileRefusesToStart()
+    {
+        var dir = Directory.CreateTempSubdirectory("trace-storage-").FullName;
+        var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
+        await using (var first = chain.Start(dir, registry))
+        {
+            var second = () => chain.Start(dir, registry);
+            second.Should().Throw<Exception>().Where(e => e.ToString().Contains("is in use by another Traceability service process"));
+            var (maker, _) = await first.MemberAsync("manufacturer"); // the first goes on
+            (await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(1))).StatusCode.Should().Be(HttpStatusCode.Created);
+        }
+
+        await using var again = chain.Start(dir, registry); // the lock went with the first service
+        var (maker2, _) = await again.MemberAsync("manufacturer");
+        (await TraceService.CaptureAsync(maker2, EpcisDocs.Commissioning(1))).StatusCode.Should().Be(HttpStatusCode.Created);
+        again.Scalar("SELECT COUNT(*) FROM events").Should().Be(2);
+    }
+
+    [Fact]
     public async Task StoresTextOutsideAsciiExactly()
     {
         await using var svc = await chain.StartServiceAsync();
