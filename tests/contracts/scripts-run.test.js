@@ -1,6 +1,8 @@
 // scripts/run end to end, as a new user runs it: it installs what it needs, starts the devnet, deploys, starts the
 // API, prints the URLs and the admin key; /health answers 200 and /api/v1/chain names a contract whose code is on
-// the chain; Ctrl-C (SIGINT) stops everything it started. Temporary data folder and free ports.
+// the chain; the README's tour (curl: capture, anchor, proof) runs as written and its proof bundle verifies with
+// @openzeppelin/merkle-tree against the root on the chain; Ctrl-C (SIGINT) stops everything it started. Temporary
+// data folder and free ports.
 const { expect } = require("chai");
 const { spawn } = require("child_process");
 const fs = require("fs");
@@ -8,6 +10,7 @@ const net = require("net");
 const os = require("os");
 const path = require("path");
 const { ethers } = require("ethers");
+const { StandardMerkleTree } = require("@openzeppelin/merkle-tree");
 const { freePort, waitUntil } = require("./support/processes");
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -88,8 +91,20 @@ describe("scripts/run", function () {
       bash.stderr.on("data", (d) => (out += d));
       bash.on("close", (code) => resolve({ code, out }));
     });
+    const proof = fs.existsSync(bundle) ? JSON.parse(fs.readFileSync(bundle, "utf8")) : null;
     fs.rmSync(bundle, { force: true });
     expect(result.code, result.out).to.equal(0);
+
+    // the bundle the tour fetched with curl verifies with @openzeppelin/merkle-tree, against the root on the chain
+    expect(proof, "bundle.json").to.not.equal(null);
+    expect(StandardMerkleTree.verify(proof.root, proof.leaf.encoding, proof.leaf.value, proof.proof)).to.equal(true);
+    const provider = new ethers.JsonRpcProvider(`http://127.0.0.1:${chainPort}`);
+    const registry = new ethers.Contract(proof.anchor.contract,
+      ["function getAnchor(uint256) view returns (bytes32, uint256, uint256, uint256, address)"], provider);
+    const [root, first, last] = await registry.getAnchor(proof.anchor.sequence);
+    provider.destroy();
+    expect(root).to.equal(proof.root);
+    expect(BigInt(proof.sequence) >= first && BigInt(proof.sequence) <= last).to.equal(true);
     expect(result.out).to.match(/"receipts":\[\{"eventId":"ni:\/\/\/sha-256;[0-9a-f]{64}\?ver=CBV2\.0"/);
     expect(result.out, result.out).to.match(/VERIFIED event 1 \(ni:/);
     expect(result.out).to.include('"verified": true');
