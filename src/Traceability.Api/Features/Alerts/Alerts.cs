@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Traceability.Api.Domain;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
@@ -37,8 +38,7 @@ public static class AlertWriter
     public static async Task<bool> RaiseAsync(TraceDbContext db, string type, string? epc, string? gtin, string? lot, object detail,
         DateTimeOffset at, string? dedupeKey, CancellationToken ct)
     {
-        var conn = db.Database.GetDbConnection();
-        if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
+        var conn = await Sql.OpenAsync(db, ct);
         return await RaiseAsync(conn, db.Database.CurrentTransaction?.GetDbTransaction(), type, epc, gtin, lot, detail, at, dedupeKey, ct);
     }
 }

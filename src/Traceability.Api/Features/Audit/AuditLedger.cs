@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Alerts;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Chain;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Chain;
@@ -100,8 +101,7 @@ public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnec
         run.Anchors = anchors.Count;
         run.Events = await db.Events.MaxAsync(e => (long?)e.Sequence, ct) ?? 0;
 
-        var conn = db.Database.GetDbConnection();
-        if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
+        var conn = await Sql.OpenAsync(db, ct);
         var progress = new Progress(run, anchors.Count, log);
 
         long expectedAnchor = 1, nextEvent = 1;

@@ -4,6 +4,7 @@ using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Ledger.Epcis;
 
@@ -92,15 +93,14 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
 
     private async Task<IReadOnlyList<CaptureReceipt>> AppendAsync(IReadOnlyList<ValidatedEvent> validated, Caller caller, CancellationToken ct)
     {
-        var conn = db.Database.GetDbConnection();
-        if (conn.State != System.Data.ConnectionState.Open) await db.Database.OpenConnectionAsync(ct); // through EF: SqliteConnectionSettings applies
+        var conn = await Sql.OpenAsync(db, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        if (db.Database.IsNpgsql()) await ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(7245001)", ct); // one appender across instances
+        if (db.Database.IsNpgsql()) await Sql.ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(7245001)", ct); // one appender across instances
 
         var recordTime = time.GetUtcNow();
         var recordTimeText = DbTime.Format(recordTime);
         recordTime = DbTime.Parse(recordTimeText);
-        var next = await ScalarLongAsync(conn, tx, "SELECT COALESCE(MAX(sequence), 0) FROM events", ct) + 1;
+        var next = await Sql.LongAsync(conn, tx, "SELECT COALESCE(MAX(sequence), 0) FROM events", ct) + 1;
 
         // SQLite: events captured before are found through the in-memory map of hashes (EventHashIndex); PostgreSQL:
         // through its unique index, by inserting first (an event captured before inserts nothing) and reading only then.
@@ -179,22 +179,6 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
 
     private static CaptureReceipt ReadReceipt(DbDataReader r) =>
         new(r.IsDBNull(1) ? r.GetString(3) : r.GetString(1), r.GetString(3), r.GetInt64(0), DbTime.Parse(r.GetString(2)));
-
-    private static async Task<long> ScalarLongAsync(DbConnection conn, DbTransaction tx, string sql, CancellationToken ct)
-    {
-        await using var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static async Task ExecAsync(DbConnection conn, DbTransaction? tx, string sql, CancellationToken ct)
-    {
-        await using var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
 }
 
 /// <summary>Serialises appends inside one process, so sequence numbers stay gap-free under concurrent captures.</summary>

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using Traceability.Api.Features.Tracing;
 using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Capture;
@@ -29,10 +30,16 @@ public sealed class EventHashIndex(ILogger<EventHashIndex>? log = null)
     public int Count => (_first?.Count ?? 0) + _sharingKey.Count;
 
     /// <summary>The first 8 bytes of the hash's digest, big-endian, as a signed integer (the <c>hash_key</c> column).</summary>
-    public static long Key(string eventHash)
+    public static long Key(string eventHash) =>
+        TryKey(eventHash, out var key) ? key : throw new FormatException($"'{eventHash}' is not an ni:///sha-256 event hash");
+
+    private static bool TryKey(string eventHash, out long key)
     {
-        var hex = eventHash.AsSpan(EventHash.Prefix.Length, 16);
-        return unchecked((long)ulong.Parse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture));
+        key = 0;
+        if (!eventHash.StartsWith(EventHash.Prefix, StringComparison.Ordinal) || eventHash.Length < EventHash.Prefix.Length + 16) return false;
+        if (!ulong.TryParse(eventHash.AsSpan(EventHash.Prefix.Length, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var bits)) return false;
+        key = unchecked((long)bits);
+        return true;
     }
 
     /// <summary>Reads the map from the ledger, once: at start-up, or under the capture lock inside a capture's transaction.</summary>
@@ -40,10 +47,11 @@ public sealed class EventHashIndex(ILogger<EventHashIndex>? log = null)
     {
         if (_first is not null) return;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var first = new Dictionary<long, long>(await CountAsync(conn, tx, ct));
+        var last = await Sql.LongAsync(conn, tx, "SELECT COALESCE(MAX(sequence), 0) FROM events", ct);
+        var first = new Dictionary<long, long>((int)Math.Min(int.MaxValue / 2, last));
         var unkeyed = new List<long>();
         var collided = new List<long>();
-        await using (var cmd = Command(conn, tx, "SELECT sequence, hash_key FROM events"))
+        await using (var cmd = Sql.Command(conn, tx, "SELECT sequence, hash_key FROM events"))
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))
@@ -56,14 +64,13 @@ public sealed class EventHashIndex(ILogger<EventHashIndex>? log = null)
 
         // Rows from before migration 0006: key them now, once.
         if (unkeyed.Count > 0) log?.LogInformation("Keying {Count} events stored before migration 0006 (once)", unkeyed.Count);
-        await using (var read = Command(conn, tx, "SELECT event_hash FROM events WHERE sequence = @s", "@s"))
-        await using (var write = Command(conn, tx, "UPDATE events SET hash_key = @k WHERE sequence = @s", "@k", "@s"))
+        await using (var read = Sql.Command(conn, tx, "SELECT event_hash FROM events WHERE sequence = @s", ("@s", null)))
+        await using (var write = Sql.Command(conn, tx, "UPDATE events SET hash_key = @k WHERE sequence = @s", ("@k", null), ("@s", null)))
         {
             foreach (var sequence in unkeyed)
             {
                 read.Parameters[0].Value = sequence;
-                if (await read.ExecuteScalarAsync(ct) is not string hash || !IsHash(hash)) continue; // not a hash: nothing can equal it
-                var key = Key(hash);
+                if (await read.ExecuteScalarAsync(ct) is not string hash || !TryKey(hash, out var key)) continue; // not a hash: nothing can equal it
                 write.Parameters[0].Value = key;
                 write.Parameters[1].Value = sequence;
                 await write.ExecuteNonQueryAsync(ct);
@@ -96,24 +103,5 @@ public sealed class EventHashIndex(ILogger<EventHashIndex>? log = null)
         if (_first is null) return; // loaded on the next capture, with these rows
         foreach (var (hash, sequence) in committed)
             if (!_first.TryAdd(Key(hash), sequence)) _sharingKey.TryAdd(hash, sequence);
-    }
-
-    private static bool IsHash(string hash) =>
-        hash.StartsWith(EventHash.Prefix, StringComparison.Ordinal) && hash.Length >= EventHash.Prefix.Length + 16
-        && ulong.TryParse(hash.AsSpan(EventHash.Prefix.Length, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _);
-
-    private static async Task<int> CountAsync(DbConnection conn, DbTransaction tx, CancellationToken ct)
-    {
-        await using var cmd = Command(conn, tx, "SELECT COALESCE(MAX(sequence), 0) FROM events");
-        return (int)Math.Min(int.MaxValue / 2, Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture));
-    }
-
-    private static DbCommand Command(DbConnection conn, DbTransaction tx, string sql, params string[] parameters)
-    {
-        var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        foreach (var name in parameters) Infrastructure.Persistence.SchemaMigrator.AddParameter(cmd, name, null);
-        return cmd;
     }
 }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
@@ -54,8 +55,7 @@ public static partial class CodesApi
         var lot = request.Lot!;
         var issuedAt = DbTime.Format(time.GetUtcNow());
         var codes = new List<IssuedCode>(count);
-        var conn = db.Database.GetDbConnection();
-        if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
+        var conn = await Sql.OpenAsync(db, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using var insert = conn.CreateCommand();
         insert.Transaction = tx;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Codes;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Persistence;
 
 namespace Traceability.Api.Features.Consumer;
@@ -256,8 +257,7 @@ public sealed class ConsumerViewCache(ChainVerifier verifier)
 
     private static async Task<string> VersionAsync(TraceDbContext db, string epc, CancellationToken ct)
     {
-        var conn = db.Database.GetDbConnection();
-        if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
+        var conn = await Sql.OpenAsync(db, ct);
         await using var cmd = conn.CreateCommand();
         cmd.CommandText =
             "SELECT (SELECT MAX(sequence) FROM events), (SELECT COUNT(*) FROM anchors WHERE status = 'confirmed'), " +

@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Alerts;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Persistence;
 
@@ -96,14 +97,13 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
     public async Task<ScanSummary> RecordAsync(TraceDbContext db, string epc, HttpContext http, string? region, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var conn = db.Database.GetDbConnection();
-        if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
+        var conn = await Sql.OpenAsync(db, ct);
         // One scan write at a time per process: SQLite has one writer, and many connections waiting on its lock back off
         // and retry (slowly); queueing here in memory keeps the latency of a burst of scans flat.
         await _write.WaitAsync(ct);
         try
         {
-            await using var insert = Command(conn, "INSERT INTO scans (epc, at, ip_hash, region_code, ua_family) VALUES (@e, @a, @i, @r, @u)");
+            await using var insert = Sql.Command(conn, null, "INSERT INTO scans (epc, at, ip_hash, region_code, ua_family) VALUES (@e, @a, @i, @r, @u)");
             SchemaMigrator.AddParameter(insert, "@e", epc);
             SchemaMigrator.AddParameter(insert, "@a", DbTime.Format(now));
             SchemaMigrator.AddParameter(insert, "@i", salt.HashAddress(http.Connection.RemoteIpAddress));
@@ -119,7 +119,7 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
         long count;
         DateTimeOffset? first;
         var cities = new HashSet<string>(StringComparer.Ordinal);
-        await using (var stats = Command(conn, "SELECT COUNT(*), MIN(at) FROM scans WHERE epc = @e"))
+        await using (var stats = Sql.Command(conn, null, "SELECT COUNT(*), MIN(at) FROM scans WHERE epc = @e"))
         {
             SchemaMigrator.AddParameter(stats, "@e", epc);
             await using var r = await stats.ExecuteReaderAsync(ct);
@@ -127,7 +127,7 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
             count = r.GetInt64(0);
             first = r.IsDBNull(1) ? null : DbTime.Parse(r.GetString(1));
         }
-        await using (var recent = Command(conn, "SELECT DISTINCT region_code FROM scans WHERE epc = @e AND at >= @since AND region_code IS NOT NULL"))
+        await using (var recent = Sql.Command(conn, null, "SELECT DISTINCT region_code FROM scans WHERE epc = @e AND at >= @since AND region_code IS NOT NULL"))
         {
             SchemaMigrator.AddParameter(recent, "@e", epc);
             SchemaMigrator.AddParameter(recent, "@since", DbTime.Format(now.AddHours(-24)));
@@ -178,12 +178,6 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
         await Diversion.RaiseAsync(db.Database.GetDbConnection(), null, unit.Epc, new Diversion.Dealer(dealer.Id, dealer.Name, dealer.RegionCodes), region, "scan", null, time.GetUtcNow(), ct);
     }
 
-    private static DbCommand Command(DbConnection conn, string sql)
-    {
-        var cmd = conn.CreateCommand();
-        cmd.CommandText = sql;
-        return cmd;
-    }
 }
 
 /// <summary>The diversion alert, raised by scans and by sale events alike: the dealer, the territory expected, the region seen.</summary>

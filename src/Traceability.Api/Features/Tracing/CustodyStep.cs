@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Microsoft.Data.Sqlite;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Alerts;
 using Traceability.Api.Features.Capture;
@@ -117,12 +116,8 @@ public sealed class CustodyStep : ICaptureStep
         _absent.Clear();
         foreach (var v in events)
             foreach (var (epc, _) in v.Identifiers) _absent.Add(epc);
-        var found = context.Connection is SqliteConnection
-            // one statement and one parameter (a JSON array) instead of a statement per 500 bound parameters
-            ? await context.ListAsync("SELECT epc FROM units WHERE epc IN (SELECT value FROM json_each(@epcs))", r => r.GetString(0), ct,
-                ("@epcs", System.Text.Json.JsonSerializer.Serialize(_absent)))
-            : await Sql.ListInAsync(context.Connection, context.Transaction, "SELECT epc FROM units WHERE epc IN ({in})", _absent, r => r.GetString(0), ct);
-        foreach (var epc in found) _absent.Remove(epc);
+        foreach (var epc in await Sql.ListInAsync(context.Connection, context.Transaction, "SELECT epc FROM units WHERE epc IN ({in})", _absent, r => r.GetString(0), ct))
+            _absent.Remove(epc);
     }
 
     public async ValueTask ApplyAsync(CaptureContext context, AppendedEvent appended, CancellationToken ct)

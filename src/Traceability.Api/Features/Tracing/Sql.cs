@@ -10,10 +10,14 @@ namespace Traceability.Api.Features.Tracing;
 /// </summary>
 public static class Sql
 {
+    /// <summary>
+    /// The context's connection, opened through EF Core when closed, so that SqliteConnectionSettings applies its
+    /// pragmas to it (a connection opened with DbConnection.OpenAsync would miss them).
+    /// </summary>
     public static async Task<DbConnection> OpenAsync(TraceDbContext db, CancellationToken ct)
     {
         var conn = db.Database.GetDbConnection();
-        if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
+        if (conn.State != System.Data.ConnectionState.Open) await db.Database.OpenConnectionAsync(ct);
         return conn;
     }
 
@@ -36,18 +40,39 @@ public static class Sql
         return list;
     }
 
+    /// <summary>The first column of the first row, as an integer.</summary>
+    public static async Task<long> LongAsync(DbConnection conn, DbTransaction? tx, string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
+    {
+        await using var cmd = Command(conn, tx, sql, parameters);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static async Task<int> ExecAsync(DbConnection conn, DbTransaction? tx, string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
     {
         await using var cmd = Command(conn, tx, sql, parameters);
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Runs <paramref name="sqlWithIn"/> (which holds the token <c>{in}</c>) for the keys in chunks of 500 parameters.</summary>
+    /// <summary>
+    /// Runs <paramref name="sqlWithIn"/> (which holds the token <c>{in}</c>, as in <c>x IN ({in})</c>) for the keys: on
+    /// SQLite in one statement with the keys as one JSON array parameter (<c>json_each</c>; SQLite looks each one up in
+    /// the index), elsewhere in chunks of 500 bound parameters. Nothing is run for no keys.
+    /// </summary>
     public static async Task<List<T>> ListInAsync<TKey, T>(DbConnection conn, DbTransaction? tx, string sqlWithIn, IEnumerable<TKey> keys, Func<DbDataReader, T> map,
         CancellationToken ct, params (string Name, object? Value)[] parameters) where TKey : notnull
     {
         var list = new List<T>();
-        foreach (var chunk in keys.Distinct().Chunk(500))
+        var distinct = keys.Distinct().ToArray();
+        if (distinct.Length == 0) return list;
+        if (conn is Microsoft.Data.Sqlite.SqliteConnection)
+        {
+            await using var cmd = Command(conn, tx, sqlWithIn.Replace("{in}", "SELECT value FROM json_each(@in_keys)", StringComparison.Ordinal), parameters);
+            SchemaMigrator.AddParameter(cmd, "@in_keys", System.Text.Json.JsonSerializer.Serialize(distinct));
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct)) list.Add(map(r));
+            return list;
+        }
+        foreach (var chunk in distinct.Chunk(500))
         {
             var names = chunk.Select((_, i) => "@k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             await using var cmd = Command(conn, tx, sqlWithIn.Replace("{in}", string.Join(",", names), StringComparison.Ordinal), parameters);

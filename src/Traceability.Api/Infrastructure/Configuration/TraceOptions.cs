@@ -85,18 +85,18 @@ public sealed class TraceOptions
         o.ChainRpc = c["TRACE_CHAIN_RPC"] ?? o.ChainRpc;
         o.Contract = c["TRACE_CONTRACT"] ?? o.Contract;
         o.ChainKey = c["TRACE_CHAIN_KEY"] ?? o.ChainKey;
-        o.AnchorIntervalSeconds = Int(c, "TRACE_ANCHOR_INTERVAL", o.AnchorIntervalSeconds);
-        o.AnchorMaxEvents = Int(c, "TRACE_ANCHOR_MAX_EVENTS", o.AnchorMaxEvents);
-        o.Confirmations = Int(c, "TRACE_CONFIRMATIONS", o.Confirmations);
-        o.AnchorSchedule = c["TRACE_ANCHOR_SCHEDULE"] is not { } s || !s.Equals("false", StringComparison.OrdinalIgnoreCase);
-        o.AuditIntervalSeconds = Int(c, "TRACE_AUDIT_INTERVAL", o.AuditIntervalSeconds);
-        o.AuditSchedule = c["TRACE_AUDIT_SCHEDULE"] is not { } a || !a.Equals("false", StringComparison.OrdinalIgnoreCase);
-        o.CaptureMaxBytes = Long(c, "TRACE_CAPTURE_MAX_BYTES", o.CaptureMaxBytes);
-        o.CaptureMaxEvents = Int(c, "TRACE_CAPTURE_MAX_EVENTS", o.CaptureMaxEvents);
+        o.AnchorIntervalSeconds = Integer(c, "TRACE_ANCHOR_INTERVAL", o.AnchorIntervalSeconds);
+        o.AnchorMaxEvents = Integer(c, "TRACE_ANCHOR_MAX_EVENTS", o.AnchorMaxEvents);
+        o.Confirmations = Integer(c, "TRACE_CONFIRMATIONS", o.Confirmations);
+        o.AnchorSchedule = NotFalse(c, "TRACE_ANCHOR_SCHEDULE");
+        o.AuditIntervalSeconds = Integer(c, "TRACE_AUDIT_INTERVAL", o.AuditIntervalSeconds);
+        o.AuditSchedule = NotFalse(c, "TRACE_AUDIT_SCHEDULE");
+        o.CaptureMaxBytes = Integer(c, "TRACE_CAPTURE_MAX_BYTES", o.CaptureMaxBytes);
+        o.CaptureMaxEvents = Integer(c, "TRACE_CAPTURE_MAX_EVENTS", o.CaptureMaxEvents);
         o.PublicBaseUrl = c["TRACE_PUBLIC_BASE_URL"] ?? o.PublicBaseUrl;
-        o.ScanLimit = Int(c, "TRACE_SCAN_LIMIT", o.ScanLimit);
+        o.ScanLimit = Integer(c, "TRACE_SCAN_LIMIT", o.ScanLimit);
         o.ScanSalt = c["TRACE_SCAN_SALT"] ?? o.ScanSalt;
-        o.ConsumerRateLimit = Int(c, "TRACE_CONSUMER_RATE_LIMIT", o.ConsumerRateLimit);
+        o.ConsumerRateLimit = Integer(c, "TRACE_CONSUMER_RATE_LIMIT", o.ConsumerRateLimit);
         if (c["TRACE_TRUSTED_PROXIES"] is { } proxies) o.TrustedProxies = Networks("TRACE_TRUSTED_PROXIES", proxies);
     }
 
@@ -114,13 +114,12 @@ public sealed class TraceOptions
         return list;
     }
 
-    private static long Long(IConfiguration c, string key, long fallback) =>
-        c[key] is not { } v ? fallback
-        : long.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
-        : throw new OptionsValidationException(key, typeof(TraceOptions), [$"{key} must be an integer, got '{v}'."]);
 
-    private static int Int(IConfiguration c, string key, int fallback) =>
+    /// <summary>On unless the value is "false".</summary>
+    private static bool NotFalse(IConfiguration c, string key) => c[key] is not { } v || !v.Equals("false", StringComparison.OrdinalIgnoreCase);
+
+    private static T Integer<T>(IConfiguration c, string key, T fallback) where T : System.Numerics.IBinaryInteger<T> =>
         c[key] is not { } v ? fallback
-        : int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
+        : T.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
         : throw new OptionsValidationException(key, typeof(TraceOptions), [$"{key} must be an integer, got '{v}'."]);
 }

@@ -49,11 +49,7 @@ public sealed class SqliteCheckpointer(TraceOptions options, ILogger<SqliteCheck
         try
         {
             await conn.OpenAsync(stoppingToken);
-            await using (var pragmas = conn.CreateCommand())
-            {
-                pragmas.CommandText = SqliteConnectionSettings.Pragmas;
-                await pragmas.ExecuteNonQueryAsync(stoppingToken);
-            }
+            await SqliteConnectionSettings.ApplyAsync(conn, stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 await _due.WaitAsync(stoppingToken);

@@ -1,6 +1,8 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using SQLitePCL;
 
 namespace Traceability.Api.Infrastructure.Persistence;
 
@@ -31,19 +33,29 @@ internal sealed class SqliteConnectionSettings : DbConnectionInterceptor
 
     public const string Pragmas = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=16384;";
 
+    // The physical connections (SQLite handles) that have the settings: a pooled connection keeps them, so they are run
+    // once per physical connection rather than at every logical open (every request).
+    private static readonly ConditionalWeakTable<sqlite3, object> Applied = new();
+
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
-        if (connection is not SqliteConnection) return;
+        if (connection is not SqliteConnection { Handle: { } handle } || Applied.TryGetValue(handle, out _)) return;
         using var cmd = connection.CreateCommand();
         cmd.CommandText = Pragmas;
         cmd.ExecuteNonQuery();
+        Applied.AddOrUpdate(handle, Applied);
     }
 
-    public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default) =>
+        ApplyAsync(connection, cancellationToken);
+
+    /// <summary>Applies the settings to an open connection, once per physical connection (also one EF Core did not open).</summary>
+    public static async Task ApplyAsync(DbConnection connection, CancellationToken ct)
     {
-        if (connection is not SqliteConnection) return;
+        if (connection is not SqliteConnection { Handle: { } handle } || Applied.TryGetValue(handle, out _)) return;
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = Pragmas;
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
+        await cmd.ExecuteNonQueryAsync(ct);
+        Applied.AddOrUpdate(handle, Applied);
     }
 }
