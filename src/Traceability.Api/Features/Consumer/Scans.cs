@@ -188,7 +188,7 @@ public static class Diversion
     public static async Task RaiseAsync(DbConnection conn, DbTransaction? tx, string epc, Dealer dealer, string region, string source,
         long? eventSequence, DateTimeOffset at, CancellationToken ct)
     {
-        var (gtin, _) = DigitalLinkParts(epc);
+        var gtin = Gs1Key.GtinOf(epc);
         if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
         var detail = new
         {
@@ -200,16 +200,6 @@ public static class Diversion
         };
         await AlertWriter.RaiseAsync(conn, tx, AlertTypes.Diversion, epc, gtin, await LotOfAsync(conn, tx, epc, ct), detail, at,
             $"diversion:{epc}:{dealer.Id}:{region}", ct);
-    }
-
-    /// <summary>The GTIN and serial of a canonical Digital Link https://id.gs1.org/01/{gtin}/21/{serial}, or nulls.</summary>
-    public static (string? Gtin, string? Serial) DigitalLinkParts(string epc)
-    {
-        var i = epc.IndexOf("/01/", StringComparison.Ordinal);
-        if (i < 0 || epc.Length < i + 18) return (null, null);
-        var gtin = epc.Substring(i + 4, 14);
-        var s = epc.IndexOf("/21/", i + 18, StringComparison.Ordinal);
-        return (gtin, s < 0 ? null : Uri.UnescapeDataString(epc[(s + 4)..]));
     }
 
     private static async Task<string?> LotOfAsync(DbConnection conn, DbTransaction? tx, string epc, CancellationToken ct)

@@ -25,7 +25,7 @@ public sealed class SqliteCheckpointer(TraceOptions options, ILogger<SqliteCheck
     private readonly SemaphoreSlim _due = new(0, 1);
     private int _pending;
 
-    /// <summary>Called after a capture committed <paramref name="events"/> new events.</summary>
+    /// <summary>Called after a capture with the number of events in its document (events captured before count too: a rough measure of the WAL written).</summary>
     public void Appended(int events)
     {
         if (events <= 0 || options.UsesPostgres) return;
