@@ -28,8 +28,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var ci = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-        if (!File.Exists(ChromiumPath) && !ci) return; // every BrowserFact is skipped
+        if (!File.Exists(ChromiumPath) && !RepoPaths.OnCi) return; // every BrowserFact is skipped
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException(
                 $"chromium not found at {ChromiumPath}: install Debian's package (apt-get install -y chromium; scripts/test does) or set TRACE_CHROMIUM.");
@@ -80,8 +79,7 @@ public sealed class BrowserFactAttribute : FactAttribute
 {
     public BrowserFactAttribute()
     {
-        var ci = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-        if (!File.Exists(BrowserFixture.ChromiumPath) && !ci)
+        if (!File.Exists(BrowserFixture.ChromiumPath) && !RepoPaths.OnCi)
             Skip = $"chromium not found at {BrowserFixture.ChromiumPath} (apt-get install -y chromium): skipped locally; CI=true makes this a failure";
     }
 }

@@ -37,7 +37,7 @@ public sealed class PostgresFactAttribute : FactAttribute
 {
     public PostgresFactAttribute()
     {
-        if (Postgres.ServerConnectionString is null && Environment.GetEnvironmentVariable("CI") != "true")
+        if (Postgres.ServerConnectionString is null && !RepoPaths.OnCi)
             Skip = "TRACE_TEST_POSTGRES not set (scripts/test starts PostgreSQL and sets it): skipped";
     }
 }
