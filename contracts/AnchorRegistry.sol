@@ -34,7 +34,7 @@ contract AnchorRegistry {
     /// @notice The most witnesses there may be at once, which bounds the cosigners listed per anchor.
     uint256 public constant MAX_WITNESSES = 64;
 
-    /// @notice The account that may authorise and deauthorise anchorers.
+    /// @notice The account that may authorise anchorers, register and revoke member addresses and set witnesses.
     address public immutable owner;
 
     /// @notice Accounts allowed to call `anchor`.
@@ -43,7 +43,7 @@ contract AnchorRegistry {
     mapping(uint256 => Anchor) private _anchors;
     uint256 private _anchorCount;
 
-    // Everything below was added after the anchoring state above, whose slots it leaves where they were.
+    // Declared after the anchoring state so that the slots anchor() reads and writes stay where they were.
 
     mapping(address => Membership) private _memberships;
 
