@@ -36,16 +36,6 @@ public static class AuditApi
         return group;
     }
 
-    /// <summary>Audit the whole ledger now.</summary>
-    public sealed record RunAudit : ICommand<AuditLedger.RunResult>
-    {
-        /// <summary>The auditor is a singleton (one run at a time per process); the scoped handler only hands it the run.</summary>
-        public sealed class Handler(AuditLedger auditor) : ICommandHandler<RunAudit, AuditLedger.RunResult>
-        {
-            public async ValueTask<AuditLedger.RunResult> Handle(RunAudit command, CancellationToken ct) => await auditor.RunAsync(AuditLedger.TriggerApi, ct);
-        }
-    }
-
     /// <summary>The latest finished audit run with its first findings.</summary>
     public sealed record GetLatestAudit : IQuery<AuditRunResponse>
     {
@@ -64,7 +54,7 @@ public static class AuditApi
 
     private static async Task<Results<Ok<AuditRunResponse>, ProblemHttpResult>> RunAsync(IMediator mediator, CancellationToken ct)
     {
-        var (run, findings) = await mediator.Send(new RunAudit(), ct);
+        var (run, findings) = await mediator.Send(new RunAudit(AuditLedger.TriggerApi), ct);
         var response = AuditRunResponse.From(run, findings, findings.Count);
         if (run.Status == AuditRunStatus.Error)
             return TypedResults.Problem(statusCode: 503, title: "The audit could not finish", detail: run.Summary,
