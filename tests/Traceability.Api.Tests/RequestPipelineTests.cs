@@ -96,7 +96,7 @@ public sealed class RequestPipelineTests(ChainFixture chain)
 
         public IReadOnlyList<Timing> Timings(string requestType) => _timings.Where(t => t.RequestType == requestType).ToList();
 
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName == typeof(RequestTiming).FullName ? _timings : null);
+        public ILogger CreateLogger(string categoryName) => new Logger(categoryName == RequestTiming.LogCategory ? _timings : null);
 
         public void Dispose() { }
 

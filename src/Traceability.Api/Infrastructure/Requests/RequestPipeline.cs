@@ -33,10 +33,15 @@ public sealed class ValidationBehavior<TMessage, TResponse> : IPipelineBehavior<
 /// The log line and the <c>trace.request.duration</c> histogram (meter "Traceability", tags <c>request.type</c> and
 /// <c>outcome</c>: ok, refused — a 4xx the caller caused — or error) shared by every request.
 /// </summary>
-public sealed class RequestTiming(IMeterFactory meters)
+public sealed class RequestTiming(IMeterFactory meters, ILoggerFactory logs)
 {
     public const string MeterName = "Traceability";
     public const string DurationInstrument = "trace.request.duration";
+
+    /// <summary>The log category of the request lines: <c>Logging__LogLevel__Traceability.Requests=Warning</c> keeps only the slow ones.</summary>
+    public const string LogCategory = "Traceability.Requests";
+
+    public ILogger Log { get; } = logs.CreateLogger(LogCategory);
 
     /// <summary>A request slower than this is logged as a warning: every use case answers well within it at its size limits.</summary>
     public static readonly TimeSpan SlowAfter = TimeSpan.FromSeconds(2);
@@ -52,7 +57,7 @@ public sealed class RequestTiming(IMeterFactory meters)
 }
 
 /// <summary>One log line per request with its type and elapsed time (a warning past <see cref="RequestTiming.SlowAfter"/>), and the duration histogram.</summary>
-public sealed class TimingBehavior<TMessage, TResponse>(RequestTiming timing, ILogger<RequestTiming> log) : IPipelineBehavior<TMessage, TResponse>
+public sealed class TimingBehavior<TMessage, TResponse>(RequestTiming timing) : IPipelineBehavior<TMessage, TResponse>
     where TMessage : notnull, IMessage
 {
     private static readonly string RequestType = RequestTiming.NameOf(typeof(TMessage));
@@ -77,9 +82,9 @@ public sealed class TimingBehavior<TMessage, TResponse>(RequestTiming timing, IL
             var elapsed = Stopwatch.GetElapsedTime(started);
             timing.Duration.Record(elapsed.TotalSeconds, new("request.type", RequestType), new("outcome", outcome));
             if (elapsed > RequestTiming.SlowAfter)
-                log.LogWarning("{RequestType} {Outcome} in {ElapsedMs:0.0} ms (slow: over {SlowMs} ms)", RequestType, outcome, elapsed.TotalMilliseconds, RequestTiming.SlowAfter.TotalMilliseconds);
+                timing.Log.LogWarning("{RequestType} {Outcome} in {ElapsedMs:0.0} ms (slow: over {SlowMs} ms)", RequestType, outcome, elapsed.TotalMilliseconds, RequestTiming.SlowAfter.TotalMilliseconds);
             else
-                log.LogInformation("{RequestType} {Outcome} in {ElapsedMs:0.0} ms", RequestType, outcome, elapsed.TotalMilliseconds);
+                timing.Log.LogInformation("{RequestType} {Outcome} in {ElapsedMs:0.0} ms", RequestType, outcome, elapsed.TotalMilliseconds);
         }
     }
 }
