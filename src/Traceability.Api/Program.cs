@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Quartz;
@@ -19,6 +20,7 @@ using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Jobs;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Api.Infrastructure.Requests;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -59,17 +61,21 @@ builder.Services.AddSingleton<EventHashIndex>();
 if (!options.UsesPostgres) builder.Services.AddSingleton(_ => SqliteOwnership.Acquire(options.DatabasePathOrConnection));
 builder.Services.AddSingleton<SqliteCheckpointer>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<SqliteCheckpointer>());
-builder.Services.AddScoped<CaptureEpcisDocument>();
 builder.Services.AddScoped<ICaptureStep, CustodyStep>();
-builder.Services.AddScoped<ItemHistory>();
-builder.Services.AddScoped<BatchTrace>();
-builder.Services.AddScoped<RecallLot>();
-builder.Services.AddScoped<RecallExport>();
 builder.Services.AddSingleton<AuditLedger>();
 builder.Services.AddScoped<AuditStatus>();
 builder.Services.AddConsumer(options);
 // Capture steps run in registration order: the diversion rule reads units, so it comes after the tracing projection's steps.
 builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();
+
+// Every use case is a request with one handler (registered by the source generator, which reads these options as
+// literals); timing wraps validation so refused requests are logged and measured too.
+builder.Services.AddSingleton<RequestTiming>();
+builder.Services.AddMediator(m =>
+{
+    m.ServiceLifetime = ServiceLifetime.Scoped;
+    m.PipelineBehaviors = [typeof(TimingBehavior<,>), typeof(ValidationBehavior<,>)];
+});
 
 builder.Services.AddQuartz(q =>
 {

@@ -80,7 +80,7 @@ public static class TraceBenchmarks
         {
             var epc = items[random.Next(items.Count)];
             var clock = Stopwatch.StartNew();
-            var h = await history.HandleAsync(epc, maker, default);
+            var h = await history.Handle(new ItemHistory.Query(epc, maker), default);
             var bytes = JsonSerializer.SerializeToUtf8Bytes(h, JsonSerializerOptions.Web);
             clock.Stop();
             if (i < 200) continue; // warm-up
@@ -102,7 +102,7 @@ public static class TraceBenchmarks
         for (var i = 0; i < 120; i++)
         {
             var clock = Stopwatch.StartNew();
-            var h = await history.HandleAsync(lotItem, maker, default);
+            var h = await history.Handle(new ItemHistory.Query(lotItem, maker), default);
             var bytes = JsonSerializer.SerializeToUtf8Bytes(h, JsonSerializerOptions.Web);
             clock.Stop();
             if (i >= 20) lotTimings.Add(clock.Elapsed.TotalMilliseconds);
@@ -120,7 +120,7 @@ public static class TraceBenchmarks
         for (var i = 0; i < 4; i++)
         {
             var clock = Stopwatch.StartNew();
-            traced = await trace.HandleAsync(LotGtin, LotCode, maker, default);
+            traced = await trace.Handle(new BatchTrace.Query(LotGtin, LotCode, maker), default);
             var bytes = JsonSerializer.SerializeToUtf8Bytes(traced, JsonSerializerOptions.Web);
             clock.Stop();
             traceRuns.Add(clock.Elapsed.TotalSeconds);
@@ -135,7 +135,7 @@ public static class TraceBenchmarks
         // 3. Recall of the lot: 10 ObjectEvents of 10,000 EPCs through the capture handler and the custody step.
         var recall = new RecallLot(db, Capture(db), TimeProvider.System);
         var recallClock = Stopwatch.StartNew();
-        var recalled = await recall.HandleAsync(new RecallLot.RecallRequest(LotGtin, LotCode, "benchmark"), maker, default);
+        var recalled = await recall.Handle(new RecallLot.Command(new RecallLot.RecallRequest(LotGtin, LotCode, "benchmark"), maker), default);
         recallClock.Stop();
         figures.Add(new Figure("recall of the 100,000-unit lot", Math.Round(recallClock.Elapsed.TotalSeconds, 3), "s",
             $"one run; {recalled.Units:N0} units in {recalled.LastEventSequence - recalled.FirstEventSequence + 1} events (validated, hashed, appended, " +
@@ -195,7 +195,7 @@ public static class TraceBenchmarks
                 var doc = $"{{\"@context\":[\"{Traceability.Ledger.Epcis.CbvVocabulary.StandardContext}\"],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\"," +
                           $"\"creationDate\":\"2026-01-01T00:00:00Z\",\"epcisBody\":{{\"eventList\":[{string.Join(",", chunk)}]}}}}";
                 db.ChangeTracker.Clear();
-                await Capture(db, hashes).HandleAsync(EpcisParser.ParseJson(doc), caller, default);
+                await Capture(db, hashes).Handle(new CaptureEpcisDocument.Command(EpcisParser.ParseJson(doc), caller), default);
                 lotEvents += chunk.Length;
             }
         }

@@ -18,7 +18,7 @@ public sealed class TraceService : IAsyncDisposable
     public const string AdminKey = "test-admin-key";
     private readonly WebApplicationFactory<Program> _factory;
 
-    public TraceService(string dataDir, Uri rpcUrl, DeployedRegistry registry, IDictionary<string, string>? settings = null)
+    public TraceService(string dataDir, Uri rpcUrl, DeployedRegistry registry, IDictionary<string, string>? settings = null, Action<IWebHostBuilder>? configure = null)
     {
         DataDir = dataDir;
         Registry = registry;
@@ -36,6 +36,7 @@ public sealed class TraceService : IAsyncDisposable
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             foreach (var (k, v) in all) b.UseSetting(k, v);
+            configure?.Invoke(b);
         });
         Admin = Client(AdminKey);
     }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
+using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -8,6 +9,7 @@ using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Api.Infrastructure.Requests;
 
 namespace Traceability.Api.Features.Alerts;
 
@@ -57,25 +59,39 @@ public static class AlertsApi
         return group;
     }
 
-    private static async Task<Ok<AlertPage>> ListAsync(HttpContext http, TraceDbContext db, CancellationToken ct, string? type = null, int offset = 0, int limit = 50)
+    /// <summary>Alerts the caller may see, newest first; <see cref="Type"/> narrows to one kind.</summary>
+    public sealed record ListAlerts(string? Type, int Offset, int Limit, Caller Caller) : IQuery<AlertPage>, IValidate
     {
-        if (type is not null && !AlertTypes.All.Contains(type))
-            throw RequestValidationException.ForField("type", $"type must be one of {string.Join(", ", AlertTypes.All)}.");
-        if (offset < 0) throw RequestValidationException.ForField("offset", "offset must be 0 or more.");
-        if (limit is < 1 or > 500) throw RequestValidationException.ForField("limit", "limit must be between 1 and 500.");
+        public static string Invalid => "Invalid alert query";
 
-        var caller = http.Caller();
-        var query = db.Alerts.AsNoTracking();
-        if (type is not null) query = query.Where(a => a.Type == type);
-        if (!caller.SeesEverything)
+        public IEnumerable<FieldError> Validate()
         {
-            var own = db.Products.Where(p => p.OwnerMemberId == caller.MemberId).Select(p => p.Gtin);
-            query = query.Where(a => a.Gtin != null && own.Contains(a.Gtin));
+            if (Type is not null && !AlertTypes.All.Contains(Type)) yield return new("type", $"type must be one of {string.Join(", ", AlertTypes.All)}.");
+            if (Offset < 0) yield return new("offset", "offset must be 0 or more.");
+            if (Limit is < 1 or > 500) yield return new("limit", "limit must be between 1 and 500.");
         }
-        var total = await query.CountAsync(ct);
-        var items = await query.OrderByDescending(a => a.Id).Skip(offset).Take(limit).ToListAsync(ct);
-        return TypedResults.Ok(new AlertPage(
-            items.Select(a => new AlertResponse(a.Id, a.Type, a.Epc, a.Gtin, a.Lot, a.At, JsonDocument.Parse(a.Detail).RootElement.Clone())).ToList(),
-            total, offset, limit));
+
+        public sealed class Handler(TraceDbContext db) : IQueryHandler<ListAlerts, AlertPage>
+        {
+            public async ValueTask<AlertPage> Handle(ListAlerts request, CancellationToken ct)
+            {
+                var (type, offset, limit, caller) = request;
+                var query = db.Alerts.AsNoTracking();
+                if (type is not null) query = query.Where(a => a.Type == type);
+                if (!caller.SeesEverything)
+                {
+                    var own = db.Products.Where(p => p.OwnerMemberId == caller.MemberId).Select(p => p.Gtin);
+                    query = query.Where(a => a.Gtin != null && own.Contains(a.Gtin));
+                }
+                var total = await query.CountAsync(ct);
+                var items = await query.OrderByDescending(a => a.Id).Skip(offset).Take(limit).ToListAsync(ct);
+                return new AlertPage(
+                    items.Select(a => new AlertResponse(a.Id, a.Type, a.Epc, a.Gtin, a.Lot, a.At, JsonDocument.Parse(a.Detail).RootElement.Clone())).ToList(),
+                    total, offset, limit);
+            }
+        }
     }
+
+    private static async Task<Ok<AlertPage>> ListAsync(HttpContext http, IMediator mediator, CancellationToken ct, string? type = null, int offset = 0, int limit = 50) =>
+        TypedResults.Ok(await mediator.Send(new ListAlerts(type, offset, limit, http.Caller()), ct));
 }

@@ -264,3 +264,13 @@ public sealed class AnchorPendingEvents(
     }
 
 }
+
+/// <summary>Anchor every pending event now (POST /api/v1/anchors/run and the recurring job).</summary>
+public sealed record RunAnchoring : Mediator.ICommand<AnchorPendingEvents.RunResult>
+{
+    /// <summary>The anchoring service is a singleton (one run at a time per process); the scoped handler only hands it the run.</summary>
+    public sealed class Handler(AnchorPendingEvents anchoring) : Mediator.ICommandHandler<RunAnchoring, AnchorPendingEvents.RunResult>
+    {
+        public async ValueTask<AnchorPendingEvents.RunResult> Handle(RunAnchoring command, CancellationToken ct) => await anchoring.RunAsync(ct);
+    }
+}

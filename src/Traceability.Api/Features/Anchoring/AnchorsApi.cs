@@ -1,9 +1,11 @@
+using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Api.Infrastructure.Requests;
 using Traceability.Chain;
 using Traceability.Ledger.Epcis;
 
@@ -40,9 +42,57 @@ public static class AnchorsApi
         return group;
     }
 
-    private static async Task<Results<Ok<AnchorResponse>, NoContent, ProblemHttpResult>> RunAsync(AnchorPendingEvents handler, CancellationToken ct)
+    /// <summary>Anchors, oldest first.</summary>
+    public sealed record ListAnchors(int Offset, int Limit) : IQuery<AnchorPage>, IValidate
     {
-        var result = await handler.RunAsync(ct);
+        public static string Invalid => "Invalid paging";
+
+        public IEnumerable<FieldError> Validate()
+        {
+            if (Offset < 0) yield return new("offset", "offset must be 0 or more.");
+            if (Limit is < 1 or > 1000) yield return new("limit", "limit must be between 1 and 1000.");
+        }
+
+        public sealed class Handler(TraceDbContext db) : IQueryHandler<ListAnchors, AnchorPage>
+        {
+            public async ValueTask<AnchorPage> Handle(ListAnchors query, CancellationToken ct)
+            {
+                var total = await db.Anchors.CountAsync(ct);
+                var items = await db.Anchors.AsNoTracking().OrderBy(a => a.Sequence).Skip(query.Offset).Take(query.Limit).ToListAsync(ct);
+                return new AnchorPage(items.Select(AnchorResponse.From).ToList(), total, query.Offset, query.Limit);
+            }
+        }
+    }
+
+    public sealed record GetAnchor(long Sequence) : IQuery<AnchorResponse>
+    {
+        public sealed class Handler(TraceDbContext db) : IQueryHandler<GetAnchor, AnchorResponse>
+        {
+            public async ValueTask<AnchorResponse> Handle(GetAnchor query, CancellationToken ct) =>
+                AnchorResponse.From(await db.Anchors.AsNoTracking().FirstOrDefaultAsync(a => a.Sequence == query.Sequence, ct)
+                    ?? throw new NotFoundException($"Anchor {query.Sequence}"));
+        }
+    }
+
+    /// <summary>Every leaf of an anchor's tree, in event order.</summary>
+    public sealed record GetAnchorLeaves(long Sequence) : IQuery<LeavesResponse>
+    {
+        public sealed class Handler(TraceDbContext db) : IQueryHandler<GetAnchorLeaves, LeavesResponse>
+        {
+            public async ValueTask<LeavesResponse> Handle(GetAnchorLeaves query, CancellationToken ct)
+            {
+                var anchor = await db.Anchors.AsNoTracking().FirstOrDefaultAsync(a => a.Sequence == query.Sequence, ct) ?? throw new NotFoundException($"Anchor {query.Sequence}");
+                var rows = await db.Events.AsNoTracking()
+                    .Where(e => e.Sequence >= anchor.FirstEventSequence && e.Sequence <= anchor.LastEventSequence)
+                    .OrderBy(e => e.Sequence).Select(e => new { e.Sequence, e.EventHash }).ToListAsync(ct);
+                return new LeavesResponse(LeafEncoding, rows.Select(r => LeafValue(r.Sequence, r.EventHash)).ToList());
+            }
+        }
+    }
+
+    private static async Task<Results<Ok<AnchorResponse>, NoContent, ProblemHttpResult>> RunAsync(IMediator mediator, CancellationToken ct)
+    {
+        var result = await mediator.Send(new RunAnchoring(), ct);
         if (result.Anchors.Count == 0)
             return result.Problem is null ? TypedResults.NoContent()
                 : TypedResults.Problem(statusCode: 503, title: "The chain is unavailable", detail: result.Problem, type: ProblemDetailsExceptionHandler.TypeBase + "chain-unavailable");
@@ -53,26 +103,12 @@ public static class AnchorsApi
         return TypedResults.Ok(AnchorResponse.From(newest));
     }
 
-    private static async Task<Ok<AnchorPage>> ListAsync(TraceDbContext db, CancellationToken ct, int offset = 0, int limit = 100)
-    {
-        if (offset < 0) throw RequestValidationException.ForField("offset", "offset must be 0 or more.");
-        if (limit is < 1 or > 1000) throw RequestValidationException.ForField("limit", "limit must be between 1 and 1000.");
-        var total = await db.Anchors.CountAsync(ct);
-        var items = await db.Anchors.AsNoTracking().OrderBy(a => a.Sequence).Skip(offset).Take(limit).ToListAsync(ct);
-        return TypedResults.Ok(new AnchorPage(items.Select(AnchorResponse.From).ToList(), total, offset, limit));
-    }
+    private static async Task<Ok<AnchorPage>> ListAsync(IMediator mediator, CancellationToken ct, int offset = 0, int limit = 100) =>
+        TypedResults.Ok(await mediator.Send(new ListAnchors(offset, limit), ct));
 
-    private static async Task<Ok<AnchorResponse>> GetAsync(long sequence, TraceDbContext db, CancellationToken ct) =>
-        TypedResults.Ok(AnchorResponse.From(await db.Anchors.AsNoTracking().FirstOrDefaultAsync(a => a.Sequence == sequence, ct)
-            ?? throw new NotFoundException($"Anchor {sequence}")));
+    private static async Task<Ok<AnchorResponse>> GetAsync(long sequence, IMediator mediator, CancellationToken ct) =>
+        TypedResults.Ok(await mediator.Send(new GetAnchor(sequence), ct));
 
-    private static async Task<Ok<LeavesResponse>> LeavesAsync(long sequence, TraceDbContext db, CancellationToken ct)
-    {
-        var anchor = await db.Anchors.AsNoTracking().FirstOrDefaultAsync(a => a.Sequence == sequence, ct) ?? throw new NotFoundException($"Anchor {sequence}");
-        var rows = await db.Events.AsNoTracking()
-            .Where(e => e.Sequence >= anchor.FirstEventSequence && e.Sequence <= anchor.LastEventSequence)
-            .OrderBy(e => e.Sequence).Select(e => new { e.Sequence, e.EventHash }).ToListAsync(ct);
-        var values = rows.Select(r => LeafValue(r.Sequence, r.EventHash)).ToList();
-        return TypedResults.Ok(new LeavesResponse(LeafEncoding, values));
-    }
+    private static async Task<Ok<LeavesResponse>> LeavesAsync(long sequence, IMediator mediator, CancellationToken ct) =>
+        TypedResults.Ok(await mediator.Send(new GetAnchorLeaves(sequence), ct));
 }

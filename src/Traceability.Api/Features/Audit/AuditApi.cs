@@ -1,3 +1,4 @@
+using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
@@ -35,9 +36,25 @@ public static class AuditApi
         return group;
     }
 
-    private static async Task<Results<Ok<AuditRunResponse>, ProblemHttpResult>> RunAsync(AuditLedger handler, CancellationToken ct)
+    /// <summary>The latest finished audit run with its first findings.</summary>
+    public sealed record GetLatestAudit : IQuery<AuditRunResponse>
     {
-        var (run, findings) = await handler.RunAsync(AuditLedger.TriggerApi, ct);
+        public sealed class Handler(TraceDbContext db) : IQueryHandler<GetLatestAudit, AuditRunResponse>
+        {
+            public async ValueTask<AuditRunResponse> Handle(GetLatestAudit query, CancellationToken ct)
+            {
+                var run = await db.AuditRuns.AsNoTracking().Where(r => r.FinishedAt != null).OrderByDescending(r => r.Id).FirstOrDefaultAsync(ct)
+                          ?? throw new NotFoundException("An audit run");
+                var stored = await db.AuditFindings.CountAsync(f => f.RunId == run.Id, ct);
+                var findings = await db.AuditFindings.AsNoTracking().Where(f => f.RunId == run.Id).OrderBy(f => f.Id).Take(FindingsListed).ToListAsync(ct);
+                return AuditRunResponse.From(run, findings, stored);
+            }
+        }
+    }
+
+    private static async Task<Results<Ok<AuditRunResponse>, ProblemHttpResult>> RunAsync(IMediator mediator, CancellationToken ct)
+    {
+        var (run, findings) = await mediator.Send(new RunAudit(AuditLedger.TriggerApi), ct);
         var response = AuditRunResponse.From(run, findings, findings.Count);
         if (run.Status == AuditRunStatus.Error)
             return TypedResults.Problem(statusCode: 503, title: "The audit could not finish", detail: run.Summary,
@@ -45,12 +62,6 @@ public static class AuditApi
         return TypedResults.Ok(response);
     }
 
-    private static async Task<Ok<AuditRunResponse>> LatestAsync(TraceDbContext db, CancellationToken ct)
-    {
-        var run = await db.AuditRuns.AsNoTracking().Where(r => r.FinishedAt != null).OrderByDescending(r => r.Id).FirstOrDefaultAsync(ct)
-                  ?? throw new NotFoundException("An audit run");
-        var stored = await db.AuditFindings.CountAsync(f => f.RunId == run.Id, ct);
-        var findings = await db.AuditFindings.AsNoTracking().Where(f => f.RunId == run.Id).OrderBy(f => f.Id).Take(FindingsListed).ToListAsync(ct);
-        return TypedResults.Ok(AuditRunResponse.From(run, findings, stored));
-    }
+    private static async Task<Ok<AuditRunResponse>> LatestAsync(IMediator mediator, CancellationToken ct) =>
+        TypedResults.Ok(await mediator.Send(new GetLatestAudit(), ct));
 }

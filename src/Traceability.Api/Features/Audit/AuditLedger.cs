@@ -419,3 +419,13 @@ public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnec
         }
     }
 }
+
+/// <summary>Audit the whole ledger now; <see cref="Trigger"/> is recorded with the run (api or schedule).</summary>
+public sealed record RunAudit(string Trigger) : Mediator.ICommand<AuditLedger.RunResult>
+{
+    /// <summary>The auditor is a singleton (one run at a time per process); the scoped handler only hands it the run.</summary>
+    public sealed class Handler(AuditLedger auditor) : Mediator.ICommandHandler<RunAudit, AuditLedger.RunResult>
+    {
+        public async ValueTask<AuditLedger.RunResult> Handle(RunAudit command, CancellationToken ct) => await auditor.RunAsync(command.Trigger, ct);
+    }
+}

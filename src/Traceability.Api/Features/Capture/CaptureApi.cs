@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Unicode;
+using Mediator;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Traceability.Api.Domain;
@@ -27,7 +28,7 @@ public static class CaptureApi
         return group;
     }
 
-    private static async Task<Created<CaptureResponse>> CaptureAsync(HttpContext http, CaptureEpcisDocument handler, TraceOptions options, CancellationToken ct)
+    private static async Task<Created<CaptureResponse>> CaptureAsync(HttpContext http, IMediator mediator, TraceOptions options, CancellationToken ct)
     {
         EpcisDocument document;
         var (buffer, length) = await ReadBodyAsync(http, options.CaptureMaxBytes, ct);
@@ -41,7 +42,7 @@ public static class CaptureApi
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        var receipts = await handler.HandleAsync(document, http.Caller(), ct);
+        var receipts = await mediator.Send(new CaptureEpcisDocument.Command(document, http.Caller()), ct);
         return TypedResults.Created((string?)null, new CaptureResponse(receipts));
     }
 

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
@@ -22,7 +23,11 @@ public sealed record ValidatedEvent(int Index, EpcisEvent Event, string EventHas
 /// nothing is stored. An event captured before (same event hash) gets its first receipt back and is not stored twice.
 /// </summary>
 public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock writeLock, EventHashIndex hashIndex, SqliteCheckpointer checkpointer, TraceOptions options, TimeProvider time, IEnumerable<ICaptureStep> steps)
+    : ICommandHandler<CaptureEpcisDocument.Command, IReadOnlyList<CaptureReceipt>>
 {
+    /// <summary>A parsed document and who sends it; the receipts come back in the document's event order.</summary>
+    public sealed record Command(EpcisDocument Document, Caller Caller) : ICommand<IReadOnlyList<CaptureReceipt>>;
+
     /// <summary>The document from the body's UTF-8 bytes (already checked to be valid UTF-8), by its media type.</summary>
     public static EpcisDocument Parse(ReadOnlyMemory<byte> body, string? contentType)
     {
@@ -76,8 +81,9 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
         return EpcisEventValidator.Rejection(errors.OrderBy(e => e.Index).ThenBy(e => e.Field, StringComparer.Ordinal).ToList(), list.Count);
     }
 
-    public async Task<IReadOnlyList<CaptureReceipt>> HandleAsync(EpcisDocument document, Caller caller, CancellationToken ct)
+    public async ValueTask<IReadOnlyList<CaptureReceipt>> Handle(Command command, CancellationToken ct)
     {
+        var (document, caller) = command;
         if (document.Events.Count == 0)
             throw RequestValidationException.ForField("epcisBody.eventList", "The document holds no event.");
         if (document.Events.Count > options.CaptureMaxEvents)

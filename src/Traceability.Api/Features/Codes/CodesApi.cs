@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
@@ -8,6 +9,7 @@ using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Api.Infrastructure.Requests;
 using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Codes;
@@ -38,74 +40,114 @@ public static partial class CodesApi
         return group;
     }
 
-    private static async Task<Ok<GenerateResponse>> GenerateAsync(GenerateRequest request, HttpContext http, TraceDbContext db,
-        TraceOptions options, TimeProvider time, CancellationToken ct)
+    /// <summary>Issue serials for a lot of one of the caller's products.</summary>
+    public sealed record GenerateCodes(GenerateRequest Request, Caller Caller) : ICommand<GenerateResponse>, IValidate
     {
-        var errors = new List<FieldError>();
-        var gtin = CheckGtin(request.Gtin, errors);
-        if (!Serials.IsValidLot(request.Lot)) errors.Add(new("lot", "lot (GS1 AI 10) must be 1 to 20 characters of the GS1 AI 82 set."));
-        if (request.Count is not { } count || count < 1 || count > MaxCount) { errors.Add(new("count", $"count must be between 1 and {MaxCount:N0}.")); count = 0; }
-        var cpl = request.CompanyPrefixLength ?? 7;
-        if (cpl is < 6 or > 12) errors.Add(new("companyPrefixLength", "companyPrefixLength must be between 6 and 12."));
-        if (errors.Count > 0) throw new RequestValidationException("Invalid code request", errors);
+        public static string Invalid => "Invalid code request";
 
-        var caller = http.Caller();
-        await RequireOwnProductAsync(db, caller, gtin!, ct);
-
-        var lot = request.Lot!;
-        var issuedAt = DbTime.Format(time.GetUtcNow());
-        var codes = new List<IssuedCode>(count);
-        var conn = await Sql.OpenAsync(db, ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await using var insert = conn.CreateCommand();
-        insert.Transaction = tx;
-        insert.CommandText = "INSERT INTO codes (epc, gtin, lot, serial, sgtin, issued_by, issued_at) VALUES (@e, @g, @l, @s, @u, @b, @a) ON CONFLICT (epc) DO NOTHING";
-        foreach (var p in new[] { "@e", "@g", "@l", "@s", "@u", "@b", "@a" }) SchemaMigrator.AddParameter(insert, p, null);
-        insert.Prepare();
-        insert.Parameters[1].Value = gtin;
-        insert.Parameters[2].Value = lot;
-        insert.Parameters[5].Value = caller.MemberId;
-        insert.Parameters[6].Value = issuedAt;
-        while (codes.Count < count)
+        public IEnumerable<FieldError> Validate()
         {
-            var serial = Serials.New();
-            var sgtin = Gs1Identifiers.ToSgtinUrn(gtin!, serial, cpl);
-            insert.Parameters[0].Value = DigitalLinks.Canonical(gtin!, serial);
-            insert.Parameters[3].Value = serial;
-            insert.Parameters[4].Value = sgtin;
-            // 65 random bits: a collision is not expected, but a duplicate is never handed out twice.
-            if (await insert.ExecuteNonQueryAsync(ct) == 0) continue;
-            codes.Add(new IssuedCode(serial, sgtin, DigitalLinks.Public(options.PublicBaseUrl, gtin!, lot, serial)));
+            var errors = new List<FieldError>();
+            CheckGtin(Request.Gtin, errors);
+            if (!Serials.IsValidLot(Request.Lot)) errors.Add(new("lot", "lot (GS1 AI 10) must be 1 to 20 characters of the GS1 AI 82 set."));
+            if (Request.Count is not (>= 1 and <= MaxCount)) errors.Add(new("count", $"count must be between 1 and {MaxCount:N0}."));
+            if (Request.CompanyPrefixLength is < 6 or > 12) errors.Add(new("companyPrefixLength", "companyPrefixLength must be between 6 and 12."));
+            return errors;
         }
-        await tx.CommitAsync(ct);
-        return TypedResults.Ok(new GenerateResponse(gtin!, lot, codes.Count, codes));
+
+        public sealed class Handler(TraceDbContext db, TraceOptions options, TimeProvider time) : ICommandHandler<GenerateCodes, GenerateResponse>
+        {
+            public async ValueTask<GenerateResponse> Handle(GenerateCodes command, CancellationToken ct)
+            {
+                var (request, caller) = command;
+                var gtin = CheckGtin(request.Gtin, [])!;
+                var count = request.Count!.Value;
+                var cpl = request.CompanyPrefixLength ?? 7;
+                await RequireOwnProductAsync(db, caller, gtin, ct);
+
+                var lot = request.Lot!;
+                var issuedAt = DbTime.Format(time.GetUtcNow());
+                var codes = new List<IssuedCode>(count);
+                var conn = await Sql.OpenAsync(db, ct);
+                await using var tx = await conn.BeginTransactionAsync(ct);
+                await using var insert = conn.CreateCommand();
+                insert.Transaction = tx;
+                insert.CommandText = "INSERT INTO codes (epc, gtin, lot, serial, sgtin, issued_by, issued_at) VALUES (@e, @g, @l, @s, @u, @b, @a) ON CONFLICT (epc) DO NOTHING";
+                foreach (var p in new[] { "@e", "@g", "@l", "@s", "@u", "@b", "@a" }) SchemaMigrator.AddParameter(insert, p, null);
+                insert.Prepare();
+                insert.Parameters[1].Value = gtin;
+                insert.Parameters[2].Value = lot;
+                insert.Parameters[5].Value = caller.MemberId;
+                insert.Parameters[6].Value = issuedAt;
+                while (codes.Count < count)
+                {
+                    var serial = Serials.New();
+                    var sgtin = Gs1Identifiers.ToSgtinUrn(gtin, serial, cpl);
+                    insert.Parameters[0].Value = DigitalLinks.Canonical(gtin, serial);
+                    insert.Parameters[3].Value = serial;
+                    insert.Parameters[4].Value = sgtin;
+                    // 65 random bits: a collision is not expected, but a duplicate is never handed out twice.
+                    if (await insert.ExecuteNonQueryAsync(ct) == 0) continue;
+                    codes.Add(new IssuedCode(serial, sgtin, DigitalLinks.Public(options.PublicBaseUrl, gtin, lot, serial)));
+                }
+                await tx.CommitAsync(ct);
+                return new GenerateResponse(gtin, lot, codes.Count, codes);
+            }
+        }
     }
 
-    private static async Task<IResult> LabelsAsync(HttpContext http, TraceDbContext db, TraceOptions options, CancellationToken ct,
+    /// <summary>A label sheet of a lot's issued codes (a page of them, or the one with <see cref="Serial"/>).</summary>
+    public sealed record GetLabels(string? Gtin, string? Lot, string Format, string? Serial, int Offset, int Limit, Caller Caller) : IQuery<LabelFile>, IValidate
+    {
+        public static string Invalid => "Invalid label request";
+
+        public IEnumerable<FieldError> Validate()
+        {
+            var errors = new List<FieldError>();
+            CheckGtin(Gtin, errors);
+            if (!Serials.IsValidLot(Lot)) errors.Add(new("lot", "lot is required (1 to 20 characters of the GS1 AI 82 set)."));
+            if (Format is not ("svg" or "png")) errors.Add(new("format", "format must be svg or png."));
+            if (Offset < 0) errors.Add(new("offset", "offset must be 0 or more."));
+            if (Limit is < 1 or > MaxLabelsPerSheet) errors.Add(new("limit", $"limit must be between 1 and {MaxLabelsPerSheet}."));
+            return errors;
+        }
+
+        public sealed class Handler(TraceDbContext db, TraceOptions options) : IQueryHandler<GetLabels, LabelFile>
+        {
+            public async ValueTask<LabelFile> Handle(GetLabels query, CancellationToken ct)
+            {
+                var (gtin, lot, format, serial, offset, limit, caller) = query;
+                var gtin14 = CheckGtin(gtin, [])!;
+                await RequireOwnProductAsync(db, caller, gtin14, ct);
+
+                var serials = serial is not null
+                    ? await db.Database.SqlQueryRaw<string>("SELECT serial AS \"Value\" FROM codes WHERE gtin = {0} AND lot = {1} AND serial = {2}", gtin14, lot!, serial).ToListAsync(ct)
+                    : await db.Database.SqlQueryRaw<string>(
+                        "SELECT serial AS \"Value\" FROM codes WHERE gtin = {0} AND lot = {1} ORDER BY issued_at, serial LIMIT {2} OFFSET {3}", gtin14, lot!, limit, offset).ToListAsync(ct);
+                if (serials.Count == 0)
+                    throw new NotFoundException(serial is null ? $"Issued codes of GTIN {gtin14} lot {lot} at offset {offset}" : $"Issued code {serial} of GTIN {gtin14} lot {lot}");
+
+                var labels = serials.Select(s => new Label(DigitalLinks.Public(options.PublicBaseUrl, gtin14, lot!, s), s)).ToList();
+                var caption = $"GTIN {gtin14} · LOT {lot}";
+                var name = $"labels-{gtin14}-{SafeFileName(lot!)}-{offset}.{format}";
+                return format == "svg"
+                    ? new LabelFile(System.Text.Encoding.UTF8.GetBytes(LabelSheet.Svg(labels, caption)), "image/svg+xml; charset=utf-8", name)
+                    : new LabelFile(LabelSheet.Png(labels), "image/png", name);
+            }
+        }
+    }
+
+    public sealed record LabelFile(byte[] Content, string ContentType, string FileName);
+
+    private static async Task<Ok<GenerateResponse>> GenerateAsync(GenerateRequest request, HttpContext http, IMediator mediator, CancellationToken ct) =>
+        TypedResults.Ok(await mediator.Send(new GenerateCodes(request, http.Caller()), ct));
+
+    private static async Task<FileContentHttpResult> LabelsAsync(HttpContext http, IMediator mediator, CancellationToken ct,
         string? gtin = null, string? lot = null, string format = "svg", string? serial = null, int offset = 0, int limit = 100)
     {
-        var errors = new List<FieldError>();
-        var gtin14 = CheckGtin(gtin, errors);
-        if (!Serials.IsValidLot(lot)) errors.Add(new("lot", "lot is required (1 to 20 characters of the GS1 AI 82 set)."));
-        if (format is not ("svg" or "png")) errors.Add(new("format", "format must be svg or png."));
-        if (offset < 0) errors.Add(new("offset", "offset must be 0 or more."));
-        if (limit is < 1 or > MaxLabelsPerSheet) errors.Add(new("limit", $"limit must be between 1 and {MaxLabelsPerSheet}."));
-        if (errors.Count > 0) throw new RequestValidationException("Invalid label request", errors);
-        await RequireOwnProductAsync(db, http.Caller(), gtin14!, ct);
-
-        var serials = serial is not null
-            ? await db.Database.SqlQueryRaw<string>("SELECT serial AS \"Value\" FROM codes WHERE gtin = {0} AND lot = {1} AND serial = {2}", gtin14!, lot!, serial).ToListAsync(ct)
-            : await db.Database.SqlQueryRaw<string>(
-                "SELECT serial AS \"Value\" FROM codes WHERE gtin = {0} AND lot = {1} ORDER BY issued_at, serial LIMIT {2} OFFSET {3}", gtin14!, lot!, limit, offset).ToListAsync(ct);
-        if (serials.Count == 0)
-            throw new NotFoundException(serial is null ? $"Issued codes of GTIN {gtin14} lot {lot} at offset {offset}" : $"Issued code {serial} of GTIN {gtin14} lot {lot}");
-
-        var labels = serials.Select(s => new Label(DigitalLinks.Public(options.PublicBaseUrl, gtin14!, lot!, s), s)).ToList();
-        var caption = $"GTIN {gtin14} · LOT {lot}";
-        http.Response.Headers.ContentDisposition = $"inline; filename=\"labels-{gtin14}-{SafeFileName(lot!)}-{offset}.{format}\"";
-        return format == "svg"
-            ? Results.Text(LabelSheet.Svg(labels, caption), "image/svg+xml; charset=utf-8")
-            : Results.Bytes(LabelSheet.Png(labels), "image/png");
+        var file = await mediator.Send(new GetLabels(gtin, lot, format, serial, offset, limit, http.Caller()), ct);
+        http.Response.Headers.ContentDisposition = $"inline; filename=\"{file.FileName}\"";
+        return TypedResults.Bytes(file.Content, file.ContentType);
     }
 
     private static string SafeFileName(string s) => new(s.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());

@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json.Nodes;
 using System.Threading.RateLimiting;
+using Mediator;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
@@ -79,33 +81,68 @@ public static class ConsumerApi
         return app;
     }
 
-    private static async Task<IResult> PageAsync(string gtin, string serial, HttpContext http, TraceDbContext db, ConsumerViewCache views,
-        ScanRecorder scans, AuditStatus audits, CancellationToken ct, string? lot = null, string? region = null)
+    /// <summary>
+    /// A consumer's scan of a code: the code's public view, checked against the latest self-audit, with the scan recorded
+    /// (from <see cref="Client"/>, hashed, and the browser family of <see cref="UserAgent"/>) and the scan rules applied.
+    /// </summary>
+    public sealed record ScanCode(string Gtin, string Serial, string? Lot, string? Region, IPAddress? Client, string? UserAgent) : ICommand<ConsumerModel>
+    {
+        public sealed class Handler(TraceDbContext db, ConsumerViewCache views, ScanRecorder scans, AuditStatus audits) : ICommandHandler<ScanCode, ConsumerModel>
+        {
+            public async ValueTask<ConsumerModel> Handle(ScanCode command, CancellationToken ct)
+            {
+                var (gtin, serial, lot, region, client, userAgent) = command;
+                var gtin14 = NormaliseGtin(gtin);
+                var scanRegion = Regions.IsValid(region) ? region : null;
+                if (gtin14 is null || !IsSerial(serial))
+                    return new ConsumerModel { Gtin = gtin, Serial = serial, Epc = "", Known = false, Status = "unknown", Verification = Verification.NoEvents };
+
+                var model = await views.GetAsync(db, gtin14, serial, lot, ct);
+                // A code whose events failed the latest self-audit loses its "verified on chain" standing (read per request:
+                // the cached view does not know about audit runs).
+                var failed = await audits.FailedEventSequencesAsync(model.Steps.Select(st => st.Sequence), ct);
+                if (failed.Count > 0)
+                    model = model with
+                    {
+                        Verification = Verification.Mismatch,
+                        Steps = model.Steps.Select(st => failed.Contains(st.Sequence) ? st with { Check = ChainCheck.Mismatch } : st).ToList(),
+                    };
+                model = model with { Scans = await scans.RecordAsync(db, model.Epc, client, userAgent, scanRegion, ct) };
+                await scans.FlagCounterfeitAsync(db, model, ct);
+                if (model.Known) await scans.CheckDiversionAsync(db, model.Unit, scanRegion, ct);
+                return model;
+            }
+        }
+    }
+
+    /// <summary>The proof bundle of an event of a code's public journey (events holding business data are for members only: 403).</summary>
+    public sealed record GetPublicProof(string Gtin, string Serial, long Sequence, string? Lot) : IQuery<EventsApi.ProofBundle>
+    {
+        public sealed class Handler(TraceDbContext db, ConsumerViewCache views, AnchorTrees trees, AuditStatus audits) : IQueryHandler<GetPublicProof, EventsApi.ProofBundle>
+        {
+            public async ValueTask<EventsApi.ProofBundle> Handle(GetPublicProof query, CancellationToken ct)
+            {
+                var (gtin, serial, sequence, lot) = query;
+                var gtin14 = NormaliseGtin(gtin);
+                if (gtin14 is null || !IsSerial(serial)) throw new NotFoundException($"Code {gtin}/{serial}");
+                var model = await views.GetAsync(db, gtin14, serial, lot, ct);
+                var step = model.Steps.FirstOrDefault(s => s.Sequence == sequence)
+                    ?? throw new NotFoundException($"Event {sequence} in the public journey of {model.Epc}");
+                if (!step.ProofPublic)
+                    throw new ForbiddenException($"Event {sequence} holds business data (transactions, parties or extension fields): members fetch its bundle from /api/v1/events/{sequence}/proof.");
+
+                var e = await db.Events.AsNoTracking().FirstAsync(x => x.Sequence == sequence, ct);
+                var anchor = step.Anchor is null ? null : await db.Anchors.AsNoTracking().FirstAsync(a => a.Sequence == step.Anchor.Sequence, ct);
+                return await EventsApi.BundleAsync(db, trees, audits, e, anchor, ct);
+            }
+        }
+    }
+
+    private static async Task<IResult> PageAsync(string gtin, string serial, HttpContext http, IMediator mediator, CancellationToken ct,
+        string? lot = null, string? region = null)
     {
         var texts = ConsumerTexts.For(http.Request);
-        var gtin14 = NormaliseGtin(gtin);
-        var scanRegion = Regions.IsValid(region) ? region : null;
-        ConsumerModel model;
-        if (gtin14 is null || !IsSerial(serial))
-        {
-            model = new ConsumerModel { Gtin = gtin, Serial = serial, Epc = "", Known = false, Status = "unknown", Verification = Verification.NoEvents };
-        }
-        else
-        {
-            model = await views.GetAsync(db, gtin14, serial, lot, ct);
-            // A code whose events failed the latest self-audit loses its "verified on chain" standing (read per request:
-            // the cached view does not know about audit runs).
-            var failed = await audits.FailedEventSequencesAsync(model.Steps.Select(st => st.Sequence), ct);
-            if (failed.Count > 0)
-                model = model with
-                {
-                    Verification = Verification.Mismatch,
-                    Steps = model.Steps.Select(st => failed.Contains(st.Sequence) ? st with { Check = ChainCheck.Mismatch } : st).ToList(),
-                };
-            model = model with { Scans = await scans.RecordAsync(db, model.Epc, http, scanRegion, ct) };
-            await scans.FlagCounterfeitAsync(db, model, ct);
-            if (model.Known) await scans.CheckDiversionAsync(db, model.Unit, scanRegion, ct);
-        }
+        var model = await mediator.Send(new ScanCode(gtin, serial, lot, region, http.Connection.RemoteIpAddress, http.Request.Headers.UserAgent.ToString()), ct);
 
         var warnings = ConsumerPage.Warnings(model, texts);
         var status = model.Known ? StatusCodes.Status200OK : StatusCodes.Status404NotFound;
@@ -118,22 +155,8 @@ public static class ConsumerApi
         return Results.Content(ConsumerPage.Html(model, texts, warnings, path, other), "text/html; charset=utf-8", statusCode: status);
     }
 
-    private static async Task<IResult> ProofAsync(string gtin, string serial, long sequence, TraceDbContext db, ConsumerViewCache views,
-        AnchorTrees trees, AuditStatus audits, CancellationToken ct, string? lot = null)
-    {
-        var gtin14 = NormaliseGtin(gtin);
-        if (gtin14 is null || !IsSerial(serial)) throw new NotFoundException($"Code {gtin}/{serial}");
-        var model = await views.GetAsync(db, gtin14, serial, lot, ct);
-        var step = model.Steps.FirstOrDefault(s => s.Sequence == sequence)
-            ?? throw new NotFoundException($"Event {sequence} in the public journey of {model.Epc}");
-        if (!step.ProofPublic)
-            return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", type: ProblemDetailsExceptionHandler.TypeBase + "forbidden",
-                detail: $"Event {sequence} holds business data (transactions, parties or extension fields): members fetch its bundle from /api/v1/events/{sequence}/proof.");
-
-        var e = await db.Events.AsNoTracking().FirstAsync(x => x.Sequence == sequence, ct);
-        var anchor = step.Anchor is null ? null : await db.Anchors.AsNoTracking().FirstAsync(a => a.Sequence == step.Anchor.Sequence, ct);
-        return Results.Json(await EventsApi.BundleAsync(db, trees, audits, e, anchor, ct));
-    }
+    private static async Task<IResult> ProofAsync(string gtin, string serial, long sequence, IMediator mediator, CancellationToken ct, string? lot = null) =>
+        Results.Json(await mediator.Send(new GetPublicProof(gtin, serial, sequence, lot), ct));
 
     private static ConsumerJson ToJson(ConsumerModel m, IReadOnlyList<Warning> warnings, ConsumerTexts t, string path) => new(
         new ProductJson(m.Gtin, m.ProductName, m.ProductDescription), m.Serial, m.Lot, m.ProductionDate, m.Manufacturer, m.Status, m.Known,

@@ -94,7 +94,7 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _flagged = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _write = new(1, 1);
 
-    public async Task<ScanSummary> RecordAsync(TraceDbContext db, string epc, HttpContext http, string? region, CancellationToken ct)
+    public async Task<ScanSummary> RecordAsync(TraceDbContext db, string epc, IPAddress? client, string? userAgent, string? region, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var conn = await Sql.OpenAsync(db, ct);
@@ -106,9 +106,9 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
             await using var insert = Sql.Command(conn, null, "INSERT INTO scans (epc, at, ip_hash, region_code, ua_family) VALUES (@e, @a, @i, @r, @u)");
             SchemaMigrator.AddParameter(insert, "@e", epc);
             SchemaMigrator.AddParameter(insert, "@a", DbTime.Format(now));
-            SchemaMigrator.AddParameter(insert, "@i", salt.HashAddress(http.Connection.RemoteIpAddress));
+            SchemaMigrator.AddParameter(insert, "@i", salt.HashAddress(client));
             SchemaMigrator.AddParameter(insert, "@r", region);
-            SchemaMigrator.AddParameter(insert, "@u", UserAgents.Family(http.Request.Headers.UserAgent.ToString()));
+            SchemaMigrator.AddParameter(insert, "@u", UserAgents.Family(userAgent));
             await insert.ExecuteNonQueryAsync(ct);
         }
         finally

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
@@ -36,21 +37,41 @@ public static class EventsApi
         return group;
     }
 
-    private static async Task<Ok<EventResponse>> GetAsync(long sequence, HttpContext http, TraceDbContext db, AuditStatus audits, CancellationToken ct)
+    /// <summary>A stored event as the caller may see it.</summary>
+    public sealed record GetEvent(long Sequence, Caller Caller) : IQuery<EventResponse>
     {
-        var (e, anchor, view) = await LoadAsync(sequence, http, db, ct);
-        var audit = await audits.ForEventAsync(e.Sequence, ct);
-        return TypedResults.Ok(new EventResponse(e.Sequence, e.EventId ?? e.EventHash, e.EventHash, e.RecordTime, view == EventView.Full ? e.SubmitterId : null,
-            VisibilityPolicy.Shape(JsonNode.Parse(e.Json)!, view)!, anchor is null ? null : Ref(anchor, audit), view.ToString().ToLowerInvariant(), audit));
+        public sealed class Handler(TraceDbContext db, AuditStatus audits) : IQueryHandler<GetEvent, EventResponse>
+        {
+            public async ValueTask<EventResponse> Handle(GetEvent query, CancellationToken ct)
+            {
+                var (e, anchor, view) = await LoadAsync(query.Sequence, query.Caller, db, ct);
+                var audit = await audits.ForEventAsync(e.Sequence, ct);
+                return new EventResponse(e.Sequence, e.EventId ?? e.EventHash, e.EventHash, e.RecordTime, view == EventView.Full ? e.SubmitterId : null,
+                    VisibilityPolicy.Shape(JsonNode.Parse(e.Json)!, view)!, anchor is null ? null : Ref(anchor, audit), view.ToString().ToLowerInvariant(), audit);
+            }
+        }
     }
 
-    private static async Task<Ok<ProofBundle>> ProofAsync(long sequence, HttpContext http, TraceDbContext db, AnchorTrees trees, AuditStatus audits, CancellationToken ct)
+    /// <summary>The proof bundle of a stored event, for a caller who sees the whole event.</summary>
+    public sealed record GetEventProof(long Sequence, Caller Caller) : IQuery<ProofBundle>
     {
-        // The bundle must carry the event as captured (the verifier recomputes its hash): only for those who see it in full.
-        var (e, anchor, view) = await LoadAsync(sequence, http, db, ct);
-        if (view != EventView.Full) throw new ForbiddenException($"Event {sequence} is shown to you without the fields of other parties; its proof bundle needs the whole event.");
-        return TypedResults.Ok(await BundleAsync(db, trees, audits, e, anchor, ct));
+        public sealed class Handler(TraceDbContext db, AnchorTrees trees, AuditStatus audits) : IQueryHandler<GetEventProof, ProofBundle>
+        {
+            public async ValueTask<ProofBundle> Handle(GetEventProof query, CancellationToken ct)
+            {
+                // The bundle must carry the event as captured (the verifier recomputes its hash): only for those who see it in full.
+                var (e, anchor, view) = await LoadAsync(query.Sequence, query.Caller, db, ct);
+                if (view != EventView.Full) throw new ForbiddenException($"Event {query.Sequence} is shown to you without the fields of other parties; its proof bundle needs the whole event.");
+                return await BundleAsync(db, trees, audits, e, anchor, ct);
+            }
+        }
     }
+
+    private static async Task<Ok<EventResponse>> GetAsync(long sequence, HttpContext http, IMediator mediator, CancellationToken ct) =>
+        TypedResults.Ok(await mediator.Send(new GetEvent(sequence, http.Caller()), ct));
+
+    private static async Task<Ok<ProofBundle>> ProofAsync(long sequence, HttpContext http, IMediator mediator, CancellationToken ct) =>
+        TypedResults.Ok(await mediator.Send(new GetEventProof(sequence, http.Caller()), ct));
 
     /// <summary>The proof bundle of a stored event (DESIGN.md "The proof bundle"), with the event's audit status.</summary>
     public static async Task<ProofBundle> BundleAsync(TraceDbContext db, AnchorTrees trees, AuditStatus audits, TraceEvent e, Anchor? anchor, CancellationToken ct)
@@ -67,10 +88,9 @@ public static class EventsApi
     private static AnchorRef Ref(Anchor a, EventAudit audit) => new(a.Sequence, a.ChainId, a.Contract, a.TxHash, a.BlockNumber,
         audit.FailsAnchor(a) ? "failed" : a.Status.ToString().ToLowerInvariant());
 
-    private static async Task<(TraceEvent Event, Anchor? Anchor, EventView View)> LoadAsync(long sequence, HttpContext http, TraceDbContext db, CancellationToken ct)
+    private static async Task<(TraceEvent Event, Anchor? Anchor, EventView View)> LoadAsync(long sequence, Caller caller, TraceDbContext db, CancellationToken ct)
     {
         var e = await db.Events.AsNoTracking().FirstOrDefaultAsync(x => x.Sequence == sequence, ct) ?? throw new NotFoundException($"Event {sequence}");
-        var caller = http.Caller();
         var view = await VisibilityPolicy.ForEventAsync(db, caller, sequence, ct);
         if (view == EventView.None) throw new NotFoundException($"Event {sequence}");
         var anchor = await db.Anchors.AsNoTracking()

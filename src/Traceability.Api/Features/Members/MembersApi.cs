@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
@@ -8,6 +9,7 @@ using Traceability.Api.Features.Capture;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Api.Infrastructure.Requests;
 
 namespace Traceability.Api.Features.Members;
 
@@ -37,96 +39,149 @@ public static partial class MembersApi
         return group;
     }
 
-    private static async Task<Created<CreateMemberResponse>> CreateMemberAsync(CreateMemberRequest request, TraceDbContext db, TimeProvider time, CancellationToken ct)
-    {
-        var errors = new List<FieldError>();
-        if (string.IsNullOrWhiteSpace(request.Name)) errors.Add(new("name", "name is required."));
-        if (!MemberRoles.TryParse(request.Role, out var role))
-            errors.Add(new("role", $"role must be one of {string.Join(", ", Enum.GetValues<MemberRole>().Select(r => r.ToWire()))}."));
-        if (request.Gln is not null && !Gln().IsMatch(request.Gln)) errors.Add(new("gln", "gln must be 13 digits."));
-        foreach (var code in request.RegionCodes ?? [])
-            if (!RegionCode().IsMatch(code)) errors.Add(new("regionCodes", $"'{code}' is not a six-digit GB/T 2260 code."));
-        if (errors.Count > 0) throw new RequestValidationException("Invalid member", errors);
+    /// <summary>A product or location, and whether it was created (201) rather than updated (200).</summary>
+    public sealed record Saved<T>(T Value, bool Created);
 
-        var key = ApiKeyService.NewKey();
-        var member = new Member
+    /// <summary>A new member; its API key is in the answer and nowhere else.</summary>
+    public sealed record CreateMember(CreateMemberRequest Request) : ICommand<CreateMemberResponse>, IValidate
+    {
+        public static string Invalid => "Invalid member";
+
+        public IEnumerable<FieldError> Validate()
         {
-            Id = "m_" + Guid.NewGuid().ToString("N")[..16],
-            Name = request.Name!.Trim(),
-            Role = role,
-            Gln = request.Gln,
-            RegionCodes = [.. request.RegionCodes ?? []],
-            Address = request.Address,
-            ApiKeyHash = ApiKeyService.Hash(key),
-            CreatedAt = time.GetUtcNow(),
-        };
-        db.Members.Add(member);
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/api/v1/members/{member.Id}",
-            new CreateMemberResponse(member.Id, key, member.Name, role.ToWire(), member.Gln, member.RegionCodes));
+            if (string.IsNullOrWhiteSpace(Request.Name)) yield return new("name", "name is required.");
+            if (!MemberRoles.TryParse(Request.Role, out _))
+                yield return new("role", $"role must be one of {string.Join(", ", Enum.GetValues<MemberRole>().Select(r => r.ToWire()))}.");
+            if (Request.Gln is not null && !Gln().IsMatch(Request.Gln)) yield return new("gln", "gln must be 13 digits.");
+            foreach (var code in Request.RegionCodes ?? [])
+                if (!RegionCode().IsMatch(code)) yield return new("regionCodes", $"'{code}' is not a six-digit GB/T 2260 code.");
+        }
+
+        public sealed class Handler(TraceDbContext db, TimeProvider time) : ICommandHandler<CreateMember, CreateMemberResponse>
+        {
+            public async ValueTask<CreateMemberResponse> Handle(CreateMember command, CancellationToken ct)
+            {
+                var request = command.Request;
+                MemberRoles.TryParse(request.Role, out var role);
+                var key = ApiKeyService.NewKey();
+                var member = new Member
+                {
+                    Id = "m_" + Guid.NewGuid().ToString("N")[..16],
+                    Name = request.Name!.Trim(),
+                    Role = role,
+                    Gln = request.Gln,
+                    RegionCodes = [.. request.RegionCodes ?? []],
+                    Address = request.Address,
+                    ApiKeyHash = ApiKeyService.Hash(key),
+                    CreatedAt = time.GetUtcNow(),
+                };
+                db.Members.Add(member);
+                await db.SaveChangesAsync(ct);
+                return new CreateMemberResponse(member.Id, key, member.Name, role.ToWire(), member.Gln, member.RegionCodes);
+            }
+        }
+    }
+
+    /// <summary>A product's master data, created by its manufacturer or updated by it (or the admin).</summary>
+    public sealed record CreateProduct(CreateProductRequest Request, Caller Caller) : ICommand<Saved<ProductResponse>>, IValidate
+    {
+        public static string Invalid => "Invalid product";
+
+        public IEnumerable<FieldError> Validate()
+        {
+            if (Request.Gtin is null || !Gtin().IsMatch(Request.Gtin) || !Gs1CheckDigitValid(Request.Gtin.PadLeft(14, '0')))
+                yield return new("gtin", "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit.");
+            if (string.IsNullOrWhiteSpace(Request.Name)) yield return new("name", "name is required.");
+            if (Request.Attributes is { ValueKind: not JsonValueKind.Object and not JsonValueKind.Null and not JsonValueKind.Undefined })
+                yield return new("attributes", "attributes must be a JSON object.");
+        }
+
+        public sealed class Handler(TraceDbContext db, TimeProvider time) : ICommandHandler<CreateProduct, Saved<ProductResponse>>
+        {
+            public async ValueTask<Saved<ProductResponse>> Handle(CreateProduct command, CancellationToken ct)
+            {
+                var (request, caller) = command;
+                var gtin = request.Gtin!.PadLeft(14, '0');
+                var product = await db.Products.FindAsync([gtin], ct);
+                var created = product is null;
+                if (product is null)
+                {
+                    product = new Product { Gtin = gtin, Name = request.Name!, CreatedAt = time.GetUtcNow(), OwnerMemberId = caller.Role == MemberRole.Admin ? null : caller.MemberId };
+                    db.Products.Add(product);
+                }
+                else if (caller.Role != MemberRole.Admin && product.OwnerMemberId != caller.MemberId)
+                {
+                    throw new ConflictException($"GTIN {gtin} belongs to another member.");
+                }
+                product.Name = request.Name!;
+                product.Description = request.Description;
+                product.AttributesJson = request.Attributes is { ValueKind: JsonValueKind.Object } a ? a.GetRawText() : null;
+                await db.SaveChangesAsync(ct);
+                return new(new ProductResponse(product.Gtin, product.Name, product.Description, request.Attributes, product.OwnerMemberId), created);
+            }
+        }
+    }
+
+    /// <summary>A location (SGLN) with its region; a member's own unless the caller sees everything and names another.</summary>
+    public sealed record CreateLocation(CreateLocationRequest Request, Caller Caller) : ICommand<Saved<LocationResponse>>, IValidate
+    {
+        public static string Invalid => "Invalid location";
+
+        /// <summary>The location's canonical id (GS1 Digital Link with AI 414), or null.</summary>
+        public string? LocationId =>
+            !string.IsNullOrWhiteSpace(Request.Id) && EpcisEventValidator.CanonicalId(Request.Id, out var id, out _) && id.Contains("/414/", StringComparison.Ordinal) ? id : null;
+
+        public IEnumerable<FieldError> Validate()
+        {
+            if (LocationId is null) yield return new("id", "id must be an SGLN URN (urn:epc:id:sgln:...) or its GS1 Digital Link (.../414/...).");
+            if (string.IsNullOrWhiteSpace(Request.Name)) yield return new("name", "name is required.");
+            if (Request.RegionCode is null || !RegionCode().IsMatch(Request.RegionCode)) yield return new("regionCode", "regionCode must be a six-digit GB/T 2260 code.");
+        }
+
+        public sealed class Handler(TraceDbContext db, TimeProvider time) : ICommandHandler<CreateLocation, Saved<LocationResponse>>
+        {
+            public async ValueTask<Saved<LocationResponse>> Handle(CreateLocation command, CancellationToken ct)
+            {
+                var (request, caller) = command;
+                var id = command.LocationId!;
+                var memberId = caller.SeesEverything ? request.MemberId : caller.MemberId;
+                if (memberId is not null && !await db.Members.AnyAsync(m => m.Id == memberId, ct))
+                    throw RequestValidationException.ForField("memberId", $"No member '{memberId}'.");
+
+                var location = await db.Locations.FindAsync([id], ct);
+                var created = location is null;
+                if (location is null)
+                {
+                    location = new Location { Id = id, Name = request.Name!, RegionCode = request.RegionCode!, CreatedAt = time.GetUtcNow() };
+                    db.Locations.Add(location);
+                }
+                location.Name = request.Name!;
+                location.RegionCode = request.RegionCode!;
+                location.MemberId = memberId;
+                await db.SaveChangesAsync(ct);
+                return new(new LocationResponse(location.Id, location.Name, location.RegionCode, location.MemberId), created);
+            }
+        }
+    }
+
+    private static async Task<Created<CreateMemberResponse>> CreateMemberAsync(CreateMemberRequest request, IMediator mediator, CancellationToken ct)
+    {
+        var member = await mediator.Send(new CreateMember(request), ct);
+        return TypedResults.Created($"/api/v1/members/{member.Id}", member);
     }
 
     private static async Task<Results<Created<ProductResponse>, Ok<ProductResponse>>> CreateProductAsync(
-        CreateProductRequest request, HttpContext http, TraceDbContext db, TimeProvider time, CancellationToken ct)
+        CreateProductRequest request, HttpContext http, IMediator mediator, CancellationToken ct)
     {
-        var errors = new List<FieldError>();
-        if (request.Gtin is null || !Gtin().IsMatch(request.Gtin) || !Gs1CheckDigitValid(request.Gtin.PadLeft(14, '0')))
-            errors.Add(new("gtin", "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit."));
-        if (string.IsNullOrWhiteSpace(request.Name)) errors.Add(new("name", "name is required."));
-        if (request.Attributes is { ValueKind: not JsonValueKind.Object and not JsonValueKind.Null and not JsonValueKind.Undefined })
-            errors.Add(new("attributes", "attributes must be a JSON object."));
-        if (errors.Count > 0) throw new RequestValidationException("Invalid product", errors);
-
-        var caller = http.Caller();
-        var gtin = request.Gtin!.PadLeft(14, '0');
-        var product = await db.Products.FindAsync([gtin], ct);
-        var created = product is null;
-        if (product is null)
-        {
-            product = new Product { Gtin = gtin, Name = request.Name!, CreatedAt = time.GetUtcNow(), OwnerMemberId = caller.Role == MemberRole.Admin ? null : caller.MemberId };
-            db.Products.Add(product);
-        }
-        else if (caller.Role != MemberRole.Admin && product.OwnerMemberId != caller.MemberId)
-        {
-            throw new ConflictException($"GTIN {gtin} belongs to another member.");
-        }
-        product.Name = request.Name!;
-        product.Description = request.Description;
-        product.AttributesJson = request.Attributes is { ValueKind: JsonValueKind.Object } a ? a.GetRawText() : null;
-        await db.SaveChangesAsync(ct);
-        var response = new ProductResponse(product.Gtin, product.Name, product.Description, request.Attributes, product.OwnerMemberId);
-        return created ? TypedResults.Created($"/api/v1/products/{gtin}", response) : TypedResults.Ok(response);
+        var (product, created) = await mediator.Send(new CreateProduct(request, http.Caller()), ct);
+        return created ? TypedResults.Created($"/api/v1/products/{product.Gtin}", product) : TypedResults.Ok(product);
     }
 
     private static async Task<Results<Created<LocationResponse>, Ok<LocationResponse>>> CreateLocationAsync(
-        CreateLocationRequest request, HttpContext http, TraceDbContext db, TimeProvider time, CancellationToken ct)
+        CreateLocationRequest request, HttpContext http, IMediator mediator, CancellationToken ct)
     {
-        var errors = new List<FieldError>();
-        string? id = null;
-        if (string.IsNullOrWhiteSpace(request.Id) || !EpcisEventValidator.CanonicalId(request.Id, out id, out _) || !id.Contains("/414/", StringComparison.Ordinal))
-            errors.Add(new("id", "id must be an SGLN URN (urn:epc:id:sgln:...) or its GS1 Digital Link (.../414/...)."));
-        if (string.IsNullOrWhiteSpace(request.Name)) errors.Add(new("name", "name is required."));
-        if (request.RegionCode is null || !RegionCode().IsMatch(request.RegionCode)) errors.Add(new("regionCode", "regionCode must be a six-digit GB/T 2260 code."));
-        if (errors.Count > 0) throw new RequestValidationException("Invalid location", errors);
-
-        var caller = http.Caller();
-        var memberId = caller.SeesEverything ? request.MemberId : caller.MemberId;
-        if (memberId is not null && !await db.Members.AnyAsync(m => m.Id == memberId, ct))
-            throw RequestValidationException.ForField("memberId", $"No member '{memberId}'.");
-
-        var location = await db.Locations.FindAsync([id!], ct);
-        var created = location is null;
-        if (location is null)
-        {
-            location = new Location { Id = id!, Name = request.Name!, RegionCode = request.RegionCode!, CreatedAt = time.GetUtcNow() };
-            db.Locations.Add(location);
-        }
-        location.Name = request.Name!;
-        location.RegionCode = request.RegionCode!;
-        location.MemberId = memberId;
-        await db.SaveChangesAsync(ct);
-        var response = new LocationResponse(location.Id, location.Name, location.RegionCode, location.MemberId);
-        return created ? TypedResults.Created($"/api/v1/locations/{Uri.EscapeDataString(location.Id)}", response) : TypedResults.Ok(response);
+        var (location, created) = await mediator.Send(new CreateLocation(request, http.Caller()), ct);
+        return created ? TypedResults.Created($"/api/v1/locations/{Uri.EscapeDataString(location.Id)}", location) : TypedResults.Ok(location);
     }
 
     /// <summary>GS1 mod-10 check digit over a 14-digit key.</summary>

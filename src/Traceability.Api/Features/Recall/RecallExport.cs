@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using CsvHelper;
 using CsvHelper.Configuration.Attributes;
+using Mediator;
 using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
@@ -18,8 +19,19 @@ namespace Traceability.Api.Features.Recall;
 /// (bizTransactionList: shown only to those who see the event in full, as <see cref="VisibilityPolicy"/> says).
 /// The quantities come from <c>event_lots</c>: units of the lot named directly or inside the containers an event named.
 /// </summary>
-public sealed class RecallExport(TraceDbContext db)
+public sealed class RecallExport(TraceDbContext db, RecallLot recalls) : IQueryHandler<RecallExport.Query, RecallExport.Spreadsheet>
 {
+    /// <summary>The spreadsheet of a recall's lot, sorted by <see cref="Sort"/> (eventTime by default).</summary>
+    public sealed record Query(string RecallId, string? Sort, Caller Caller) : IQuery<Spreadsheet>;
+    public sealed record Spreadsheet(byte[] Csv, string FileName);
+
+    public async ValueTask<Spreadsheet> Handle(Query query, CancellationToken ct)
+    {
+        var recall = await recalls.Handle(new RecallLot.Get(query.RecallId, query.Caller), ct);
+        var csv = await CsvAsync(recall.Gtin, recall.Lot, query.Caller, query.Sort, ct);
+        return new Spreadsheet(csv, $"recall-{recall.Id}-{recall.Gtin}-{recall.Lot}.csv");
+    }
+
     public sealed class FsmaRow
     {
         [Name("Traceability Lot Code")] public required string TraceabilityLotCode { get; init; }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Capture;
@@ -7,6 +8,7 @@ using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Api.Infrastructure.Requests;
 using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Recall;
@@ -18,6 +20,7 @@ namespace Traceability.Api.Features.Recall;
 /// alerts and writes the recall record in the same transaction (<see cref="CustodyStep"/>).
 /// </summary>
 public sealed class RecallLot(TraceDbContext db, CaptureEpcisDocument capture, TimeProvider time)
+    : ICommandHandler<RecallLot.Command, RecallLot.RecallResponse>, IQueryHandler<RecallLot.Get, RecallLot.RecallResponse>
 {
     /// <summary>EPCs per recall event; a lot of 100,000 units is recorded as 10 events in one capture.</summary>
     public const int EpcsPerEvent = 10_000;
@@ -26,13 +29,26 @@ public sealed class RecallLot(TraceDbContext db, CaptureEpcisDocument capture, T
     public sealed record RecallResponse(string Id, string Gtin, string Lot, string Reason, string RequestedBy, DateTimeOffset CreatedAt, int Units,
         IReadOnlyList<BatchTrace.HolderCount> ByHolder, long FirstEventSequence, long LastEventSequence);
 
-    public async Task<RecallResponse> HandleAsync(RecallRequest request, Caller caller, CancellationToken ct)
+    /// <summary>Recall a lot (the body of POST /api/v1/recalls, by the caller).</summary>
+    public sealed record Command(RecallRequest Request, Caller Caller) : ICommand<RecallResponse>, IValidate
     {
+        public static string Invalid => "Invalid recall";
+
+        public IEnumerable<FieldError> Validate()
+        {
+            if (!BatchTrace.IsGtin(Request.Gtin)) yield return new("gtin", BatchTrace.GtinRule);
+            if (string.IsNullOrWhiteSpace(Request.Lot)) yield return new("lot", "lot is required.");
+            if (string.IsNullOrWhiteSpace(Request.Reason)) yield return new("reason", "reason is required.");
+        }
+    }
+
+    /// <summary>A recall and where its units are now.</summary>
+    public sealed record Get(string Id, Caller Caller) : IQuery<RecallResponse>;
+
+    public async ValueTask<RecallResponse> Handle(Command command, CancellationToken ct)
+    {
+        var (request, caller) = command;
         var gtin = BatchTrace.Gtin14(request.Gtin);
-        var errors = new List<FieldError>();
-        if (string.IsNullOrWhiteSpace(request.Lot)) errors.Add(new("lot", "lot is required."));
-        if (string.IsNullOrWhiteSpace(request.Reason)) errors.Add(new("reason", "reason is required."));
-        if (errors.Count > 0) throw new RequestValidationException("Invalid recall", errors);
         var lot = request.Lot!;
         var conn = await Sql.OpenAsync(db, ct);
         await BatchTrace.RequireOwnerAsync(conn, caller, gtin, ct);
@@ -64,12 +80,13 @@ public sealed class RecallLot(TraceDbContext db, CaptureEpcisDocument capture, T
             ["creationDate"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
             ["epcisBody"] = new JsonObject { ["eventList"] = new JsonArray(events) },
         };
-        await capture.HandleAsync(EpcisParser.ParseJson(document.ToJsonString()), caller, ct);
-        return await GetAsync(id, caller, ct);
+        await capture.Handle(new CaptureEpcisDocument.Command(EpcisParser.ParseJson(document.ToJsonString()), caller), ct);
+        return await Handle(new Get(id, caller), ct);
     }
 
-    public async Task<RecallResponse> GetAsync(string id, Caller caller, CancellationToken ct)
+    public async ValueTask<RecallResponse> Handle(Get query, CancellationToken ct)
     {
+        var (id, caller) = query;
         var conn = await Sql.OpenAsync(db, ct);
         var row = (await Sql.ListAsync(conn, null,
             "SELECT id, gtin, lot, reason, requested_by, created_at, units, first_event_sequence, last_event_sequence FROM recalls WHERE id = @id",
@@ -98,19 +115,18 @@ public static class RecallsApi
         return group;
     }
 
-    private static async Task<Created<RecallLot.RecallResponse>> CreateAsync(RecallLot.RecallRequest request, HttpContext http, RecallLot handler, CancellationToken ct)
+    private static async Task<Created<RecallLot.RecallResponse>> CreateAsync(RecallLot.RecallRequest request, HttpContext http, IMediator mediator, CancellationToken ct)
     {
-        var recall = await handler.HandleAsync(request, http.Caller(), ct);
+        var recall = await mediator.Send(new RecallLot.Command(request, http.Caller()), ct);
         return TypedResults.Created($"/api/v1/recalls/{recall.Id}", recall);
     }
 
-    private static async Task<Ok<RecallLot.RecallResponse>> GetAsync(string id, HttpContext http, RecallLot handler, CancellationToken ct) =>
-        TypedResults.Ok(await handler.GetAsync(id, http.Caller(), ct));
+    private static async Task<Ok<RecallLot.RecallResponse>> GetAsync(string id, HttpContext http, IMediator mediator, CancellationToken ct) =>
+        TypedResults.Ok(await mediator.Send(new RecallLot.Get(id, http.Caller()), ct));
 
-    private static async Task<FileContentHttpResult> ExportAsync(string id, HttpContext http, RecallLot handler, RecallExport export, CancellationToken ct, string? sort = null)
+    private static async Task<FileContentHttpResult> ExportAsync(string id, HttpContext http, IMediator mediator, CancellationToken ct, string? sort = null)
     {
-        var recall = await handler.GetAsync(id, http.Caller(), ct);
-        var csv = await export.CsvAsync(recall.Gtin, recall.Lot, http.Caller(), sort, ct);
-        return TypedResults.File(csv, "text/csv; charset=utf-8", $"recall-{recall.Id}-{recall.Gtin}-{recall.Lot}.csv");
+        var file = await mediator.Send(new RecallExport.Query(id, sort, http.Caller()), ct);
+        return TypedResults.File(file.Csv, "text/csv; charset=utf-8", file.FileName);
     }
 }

@@ -1,7 +1,9 @@
 using System.Data.Common;
+using Mediator;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Api.Infrastructure.Requests;
 
 namespace Traceability.Api.Features.Tracing;
 
@@ -10,7 +12,7 @@ namespace Traceability.Api.Features.Tracing;
 /// holder (and region) and by status, the lot's quality hold and recalls, the input lots it was made from and the output
 /// lots made from it (through TransformationEvents, both ways, at any depth) with where those went.
 /// </summary>
-public sealed class BatchTrace(TraceDbContext db)
+public sealed class BatchTrace(TraceDbContext db) : IQueryHandler<BatchTrace.Query, BatchTrace.TraceResponse>
 {
     private const int MaxDepth = 8;
 
@@ -25,12 +27,28 @@ public sealed class BatchTrace(TraceDbContext db)
         IReadOnlyList<HolderCount> ByHolder, HoldRef? Hold, IReadOnlyList<RecallRef> Recalls, IReadOnlyList<LotRef> InputLots, IReadOnlyList<OutputLot> OutputLots,
         IReadOnlyList<TracedUnit> Units);
 
+    /// <summary>A lot of a product, traced for the caller.</summary>
+    public sealed record Query(string? Gtin, string? Lot, Caller Caller) : IQuery<TraceResponse>, IValidate
+    {
+        public static string Invalid => "Invalid batch trace";
+
+        public IEnumerable<FieldError> Validate()
+        {
+            if (!IsGtin(Gtin)) yield return new("gtin", GtinRule);
+            if (string.IsNullOrWhiteSpace(Lot)) yield return new("lot", "lot is required.");
+        }
+    }
+
+    public const string GtinRule = "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit.";
+
+    public static bool IsGtin(string? gtin) =>
+        gtin is not null && gtin.Length is 8 or 12 or 13 or 14 && gtin.All(char.IsAsciiDigit) && Members.MembersApi.Gs1CheckDigitValid(gtin.PadLeft(14, '0'));
+
     /// <summary>The GTIN as the units table keys it (14 digits), or a 400.</summary>
     public static string Gtin14(string? gtin, string field = "gtin")
     {
-        if (gtin is null || !(gtin.Length is 8 or 12 or 13 or 14) || !gtin.All(char.IsAsciiDigit) || !Members.MembersApi.Gs1CheckDigitValid(gtin.PadLeft(14, '0')))
-            throw RequestValidationException.ForField(field, "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit.");
-        return gtin.PadLeft(14, '0');
+        if (!IsGtin(gtin)) throw RequestValidationException.ForField(field, GtinRule);
+        return gtin!.PadLeft(14, '0');
     }
 
     /// <summary>403 unless the caller is a regulator, the admin, or the manufacturer that owns the GTIN.</summary>
@@ -40,8 +58,9 @@ public sealed class BatchTrace(TraceDbContext db)
             throw new ForbiddenException($"Only the manufacturer that owns GTIN {gtin}, a regulator or the admin may do this.");
     }
 
-    public async Task<TraceResponse> HandleAsync(string? gtinParameter, string? lot, Caller caller, CancellationToken ct)
+    public async ValueTask<TraceResponse> Handle(Query query, CancellationToken ct)
     {
+        var (gtinParameter, lot, caller) = query;
         var gtin = Gtin14(gtinParameter);
         if (string.IsNullOrWhiteSpace(lot)) throw RequestValidationException.ForField("lot", "lot is required.");
         var conn = await Sql.OpenAsync(db, ct);

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Mediator;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
@@ -13,8 +14,11 @@ namespace Traceability.Api.Features.Tracing;
 /// inside (by event time, from the AggregationEvent ADD to the DELETE, up through cases and pallets), the transformation
 /// inputs it was made from, each event's anchor status, and its current state; all as <see cref="VisibilityPolicy"/> allows.
 /// </summary>
-public sealed class ItemHistory(TraceDbContext db)
+public sealed class ItemHistory(TraceDbContext db) : IQueryHandler<ItemHistory.Query, ItemHistory.HistoryResponse>
 {
+    /// <summary>An item (EPC URN or GS1 Digital Link) as the caller may see it.</summary>
+    public sealed record Query(string? Epc, Caller Caller) : IQuery<HistoryResponse>;
+
     private const int MaxDepth = 8;
 
     public sealed record ProductRef(string Gtin, string? Name);
@@ -30,8 +34,9 @@ public sealed class ItemHistory(TraceDbContext db)
 
     private sealed record Window(string Container, string From, string? To, int Depth);
 
-    public async Task<HistoryResponse> HandleAsync(string epcParameter, Caller caller, CancellationToken ct)
+    public async ValueTask<HistoryResponse> Handle(Query query, CancellationToken ct)
     {
+        var (epcParameter, caller) = (query.Epc ?? "", query.Caller);
         if (string.IsNullOrWhiteSpace(epcParameter) || !EpcisEventValidator.CanonicalId(epcParameter.Trim(), out var epc, out _) || !epc.StartsWith("https://id.gs1.org/", StringComparison.Ordinal))
             throw RequestValidationException.ForField("epc", "epc must be an EPC URN (urn:epc:id:...) or a GS1 Digital Link.");
         var conn = await Sql.OpenAsync(db, ct);

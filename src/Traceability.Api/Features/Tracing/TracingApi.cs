@@ -1,3 +1,4 @@
+using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
@@ -19,9 +20,9 @@ public static class TracingApi
         return app;
     }
 
-    private static async Task<Ok<ItemHistory.HistoryResponse>> HistoryAsync(string? epc, HttpContext http, ItemHistory handler, CancellationToken ct) =>
-        TypedResults.Ok(await handler.HandleAsync(epc ?? "", http.Caller(), ct));
+    private static async Task<Ok<ItemHistory.HistoryResponse>> HistoryAsync(string? epc, HttpContext http, IMediator mediator, CancellationToken ct) =>
+        TypedResults.Ok(await mediator.Send(new ItemHistory.Query(epc, http.Caller()), ct));
 
-    private static async Task<Ok<BatchTrace.TraceResponse>> TraceAsync(string? gtin, string? lot, HttpContext http, BatchTrace handler, CancellationToken ct) =>
-        TypedResults.Ok(await handler.HandleAsync(gtin, lot, http.Caller(), ct));
+    private static async Task<Ok<BatchTrace.TraceResponse>> TraceAsync(string? gtin, string? lot, HttpContext http, IMediator mediator, CancellationToken ct) =>
+        TypedResults.Ok(await mediator.Send(new BatchTrace.Query(gtin, lot, http.Caller()), ct));
 }
