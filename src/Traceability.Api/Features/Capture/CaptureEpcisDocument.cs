@@ -54,7 +54,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
     /// </summary>
     private static RequestValidationException EveryBadEvent(string body, EpcisFormatException first)
     {
-        var root = System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject();
+        var root = System.Text.Json.Nodes.JsonNode.Parse(body, documentOptions: EpcisParser.DocumentOptions)!.AsObject();
         var list = (root["epcisBody"]?["eventList"] ?? root["epcisBody"]?["queryResults"]?["resultsBody"]?["eventList"])?.AsArray();
         if (list is null) return new RequestValidationException("The EPCIS document is malformed", [new FieldError(first.Field ?? "event", first.Message, first.EventIndex)], true);
         var errors = new List<FieldError>();
