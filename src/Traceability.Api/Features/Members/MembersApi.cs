@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
@@ -8,32 +7,38 @@ using Traceability.Api.Features.Capture;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Api.Infrastructure.Validation;
 
 namespace Traceability.Api.Features.Members;
 
 /// <summary>Members (admin only), and the master data members keep: products and locations.</summary>
 public static partial class MembersApi
 {
-    public sealed record CreateMemberRequest(string? Name, string? Role, string? Gln, IReadOnlyList<string>? RegionCodes, string? Address);
-    public sealed record CreateMemberResponse(string Id, string ApiKey, string Name, string Role, string? Gln, IReadOnlyList<string> RegionCodes);
+    public sealed record CreateMemberRequest(string? Name, string? Role, string? Gln, IReadOnlyList<string>? RegionCodes, string? Address,
+        IReadOnlyList<string>? CompanyPrefixes = null);
+    public sealed record CreateMemberResponse(string Id, string ApiKey, string Name, string Role, string? Gln, IReadOnlyList<string> RegionCodes,
+        IReadOnlyList<string> CompanyPrefixes);
+    public sealed record UpdateMemberRequest(IReadOnlyList<string>? CompanyPrefixes);
+    public sealed record MemberResponse(string Id, string Name, string Role, string? Gln, IReadOnlyList<string> RegionCodes, IReadOnlyList<string> CompanyPrefixes);
     public sealed record CreateProductRequest(string? Gtin, string? Name, string? Description, JsonElement? Attributes);
     public sealed record ProductResponse(string Gtin, string Name, string? Description, JsonElement? Attributes, string? OwnerMemberId);
     public sealed record CreateLocationRequest(string? Id, string? Name, string? RegionCode, string? MemberId);
     public sealed record LocationResponse(string Id, string Name, string RegionCode, string? MemberId);
 
-    [GeneratedRegex(@"^\d{13}$")] private static partial Regex Gln();
-    [GeneratedRegex(@"^\d{6}$")] private static partial Regex RegionCode();
-    [GeneratedRegex(@"^\d{8}$|^\d{12,14}$")] private static partial Regex Gtin();
 
     public static RouteGroupBuilder MapMembersApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("api/v1").WithTags("Members and master data");
         group.MapPost("members", CreateMemberAsync).RequireRoles(MemberRole.Admin)
-            .WithSummary("Create a member; its API key is returned once").ProducesProblem(400);
+            .WithSummary("Create a member; its API key is returned once").ProducesProblem(400).ProducesProblem(409);
+        group.MapPatch("members/{id}", UpdateMemberAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator)
+            .WithSummary("Declare the member's GS1 company prefixes (the member itself, or admin); its GTINs and SGLNs must then fall under them")
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
         group.MapPost("products", CreateProductAsync).RequireRoles(MemberRole.Manufacturer)
             .WithSummary("Create or update a product's master data").ProducesProblem(400);
         group.MapPost("locations", CreateLocationAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator)
-            .WithSummary("Create or update a location (SGLN) with its GB/T 2260 region").ProducesProblem(400);
+            .WithSummary("Create or update a location (SGLN) with its GB/T 2260 region; another member's location is refused (409)")
+            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(422);
         return group;
     }
 
@@ -43,10 +48,15 @@ public static partial class MembersApi
         if (string.IsNullOrWhiteSpace(request.Name)) errors.Add(new("name", "name is required."));
         if (!MemberRoles.TryParse(request.Role, out var role))
             errors.Add(new("role", $"role must be one of {string.Join(", ", Enum.GetValues<MemberRole>().Select(r => r.ToWire()))}."));
-        if (request.Gln is not null && !Gln().IsMatch(request.Gln)) errors.Add(new("gln", "gln must be 13 digits."));
+        TextLimits.Check(errors, "name", request.Name, TextLimits.Name);
+        TextLimits.Check(errors, "address", request.Address, TextLimits.Address);
+        if (request.Gln is not null && !Digits.Exactly(request.Gln, 13)) errors.Add(new("gln", "gln must be 13 digits."));
+        if (request.RegionCodes is { Count: > CompanyPrefixes.MaxPerMember }) errors.Add(new("regionCodes", $"at most {CompanyPrefixes.MaxPerMember} region codes."));
         foreach (var code in request.RegionCodes ?? [])
-            if (!RegionCode().IsMatch(code)) errors.Add(new("regionCodes", $"'{code}' is not a six-digit GB/T 2260 code."));
+            if (!Digits.Exactly(code, 6)) errors.Add(new("regionCodes", $"'{Clip(code)}' is not a six-digit GB/T 2260 code."));
+        var prefixes = CompanyPrefixes.Validate(request.CompanyPrefixes, errors);
         if (errors.Count > 0) throw new RequestValidationException("Invalid member", errors);
+        await CompanyPrefixes.RequireUnclaimedAsync(db, prefixes, null, ct);
 
         var key = ApiKeyService.NewKey();
         var member = new Member
@@ -56,6 +66,7 @@ public static partial class MembersApi
             Role = role,
             Gln = request.Gln,
             RegionCodes = [.. request.RegionCodes ?? []],
+            CompanyPrefixes = prefixes,
             Address = request.Address,
             ApiKeyHash = ApiKeyService.Hash(key),
             CreatedAt = time.GetUtcNow(),
@@ -63,16 +74,35 @@ public static partial class MembersApi
         db.Members.Add(member);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/v1/members/{member.Id}",
-            new CreateMemberResponse(member.Id, key, member.Name, role.ToWire(), member.Gln, member.RegionCodes));
+            new CreateMemberResponse(member.Id, key, member.Name, role.ToWire(), member.Gln, member.RegionCodes, member.CompanyPrefixes));
     }
+
+    private static async Task<Ok<MemberResponse>> UpdateMemberAsync(string id, UpdateMemberRequest request, HttpContext http, TraceDbContext db, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        if (caller.Role != MemberRole.Admin && caller.MemberId != id) throw new ForbiddenException("A member declares its own company prefixes only.");
+        var member = await db.Members.FindAsync([id], ct) ?? throw new NotFoundException($"Member '{id}'");
+        var errors = new List<FieldError>();
+        if (request.CompanyPrefixes is null) errors.Add(new("companyPrefixes", "companyPrefixes is required (an empty list removes them)."));
+        var prefixes = CompanyPrefixes.Validate(request.CompanyPrefixes, errors);
+        if (errors.Count > 0) throw new RequestValidationException("Invalid member", errors);
+        await CompanyPrefixes.RequireUnclaimedAsync(db, prefixes, id, ct);
+        member.CompanyPrefixes = prefixes;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(new MemberResponse(member.Id, member.Name, member.Role.ToWire(), member.Gln, member.RegionCodes, member.CompanyPrefixes));
+    }
+
+    private static string Clip(string value) => value.Length <= 40 ? value : value[..40] + "…";
 
     private static async Task<Results<Created<ProductResponse>, Ok<ProductResponse>>> CreateProductAsync(
         CreateProductRequest request, HttpContext http, TraceDbContext db, TimeProvider time, CancellationToken ct)
     {
         var errors = new List<FieldError>();
-        if (request.Gtin is null || !Gtin().IsMatch(request.Gtin) || !Gs1CheckDigitValid(request.Gtin.PadLeft(14, '0')))
+        if (!Digits.IsGtinShape(request.Gtin) || !Gs1CheckDigitValid(request.Gtin!.PadLeft(14, '0')))
             errors.Add(new("gtin", "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit."));
         if (string.IsNullOrWhiteSpace(request.Name)) errors.Add(new("name", "name is required."));
+        TextLimits.Check(errors, "name", request.Name, TextLimits.Name);
+        TextLimits.Check(errors, "description", request.Description, TextLimits.Description);
         if (request.Attributes is { ValueKind: not JsonValueKind.Object and not JsonValueKind.Null and not JsonValueKind.Undefined })
             errors.Add(new("attributes", "attributes must be a JSON object."));
         if (errors.Count > 0) throw new RequestValidationException("Invalid product", errors);
@@ -81,6 +111,8 @@ public static partial class MembersApi
         var gtin = request.Gtin!.PadLeft(14, '0');
         var product = await db.Products.FindAsync([gtin], ct);
         var created = product is null;
+        if (product is null || product.OwnerMemberId == caller.MemberId)
+            await CompanyPrefixes.RequireUnderOwnAsync(db, caller, "gtin", gtin[1..], $"GTIN {gtin}", ct);
         if (product is null)
         {
             product = new Product { Gtin = gtin, Name = request.Name!, CreatedAt = time.GetUtcNow(), OwnerMemberId = caller.Role == MemberRole.Admin ? null : caller.MemberId };
@@ -106,15 +138,18 @@ public static partial class MembersApi
         if (string.IsNullOrWhiteSpace(request.Id) || !EpcisEventValidator.CanonicalId(request.Id, out id, out _) || !id.Contains("/414/", StringComparison.Ordinal))
             errors.Add(new("id", "id must be an SGLN URN (urn:epc:id:sgln:...) or its GS1 Digital Link (.../414/...)."));
         if (string.IsNullOrWhiteSpace(request.Name)) errors.Add(new("name", "name is required."));
-        if (request.RegionCode is null || !RegionCode().IsMatch(request.RegionCode)) errors.Add(new("regionCode", "regionCode must be a six-digit GB/T 2260 code."));
+        TextLimits.Check(errors, "name", request.Name, TextLimits.Name);
+        if (!Digits.Exactly(request.RegionCode, 6)) errors.Add(new("regionCode", "regionCode must be a six-digit GB/T 2260 code."));
         if (errors.Count > 0) throw new RequestValidationException("Invalid location", errors);
 
         var caller = http.Caller();
         var memberId = caller.SeesEverything ? request.MemberId : caller.MemberId;
         if (memberId is not null && !await db.Members.AnyAsync(m => m.Id == memberId, ct))
             throw RequestValidationException.ForField("memberId", $"No member '{memberId}'.");
-
         var location = await db.Locations.FindAsync([id!], ct);
+        if (location is not null && LocationTakeover(location.MemberId, caller) is { } refusal) throw new ConflictException(refusal);
+        if (GlnOf(id!) is { } gln && memberId is not null)
+            await CompanyPrefixes.RequireUnderAsync(db, memberId, "id", gln, $"SGLN {id}", ct);
         var created = location is null;
         if (location is null)
         {
@@ -129,9 +164,29 @@ public static partial class MembersApi
         return created ? TypedResults.Created($"/api/v1/locations/{Uri.EscapeDataString(location.Id)}", response) : TypedResults.Ok(response);
     }
 
+    /// <summary>
+    /// Why the caller may not update an existing location kept by <paramref name="ownerId"/>, or null when it may: the
+    /// operator (admin) keeps the register; a member (a regulator too) updates only its own locations (posting another
+    /// member's id would otherwise move the location, and what happens there, to the caller).
+    /// </summary>
+    public static string? LocationTakeover(string? ownerId, Caller caller) =>
+        caller.Role == MemberRole.Admin || ownerId == caller.MemberId ? null
+        : ownerId is null ? "This location is registered without a member; only the operator assigns it."
+        : "This location belongs to another member.";
+
+    /// <summary>The 13-digit GLN of a canonical SGLN Digital Link (…/414/{gln}…), or null.</summary>
+    internal static string? GlnOf(string canonical)
+    {
+        var i = canonical.IndexOf("/414/", StringComparison.Ordinal);
+        if (i < 0 || canonical.Length < i + 5 + 13) return null;
+        var gln = canonical.Substring(i + 5, 13);
+        return Digits.IsAscii(gln) ? gln : null;
+    }
+
     /// <summary>GS1 mod-10 check digit over a 14-digit key.</summary>
     public static bool Gs1CheckDigitValid(string digits)
     {
+        if (!Digits.IsAscii(digits)) return false;
         var sum = 0;
         for (var i = 0; i < digits.Length - 1; i++)
             sum += (digits[i] - '0') * (((digits.Length - 1 - i) % 2 == 1) ? 3 : 1);

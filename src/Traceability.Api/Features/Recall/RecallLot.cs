@@ -32,6 +32,7 @@ public sealed class RecallLot(TraceDbContext db, CaptureEpcisDocument capture, T
         var errors = new List<FieldError>();
         if (string.IsNullOrWhiteSpace(request.Lot)) errors.Add(new("lot", "lot is required."));
         if (string.IsNullOrWhiteSpace(request.Reason)) errors.Add(new("reason", "reason is required."));
+        Infrastructure.Validation.TextLimits.Check(errors, "reason", request.Reason, Infrastructure.Validation.TextLimits.Reason);
         if (errors.Count > 0) throw new RequestValidationException("Invalid recall", errors);
         var lot = request.Lot!;
         var conn = await Sql.OpenAsync(db, ct);
