@@ -17,6 +17,7 @@ using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Chain;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
+using Traceability.Api.Infrastructure.Http;
 using Traceability.Api.Infrastructure.Jobs;
 using Traceability.Api.Infrastructure.Persistence;
 
@@ -107,6 +108,7 @@ builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
 builder.Services.ConfigureHttpJsonOptions(j =>
 {
     j.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+    j.SerializerOptions.AllowDuplicateProperties = false; // a request naming a field twice is refused (400), not read by its last value
     j.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
 });
 builder.Services.AddEndpointsApiExplorer();
@@ -140,6 +142,9 @@ await using (var scope = app.Services.CreateAsyncScope())
 
 if (options.TrustedProxies.Count > 0) app.UseForwardedHeaders(); // first: everything after sees the client's address
 app.UseExceptionHandler();
+
+app.UseSecurityHeaders(); // nosniff and Referrer-Policy on every answer; CSP and no framing on HTML
+
 app.UseStatusCodePages();
 app.UseRateLimiter();
 app.UseSwagger();
