@@ -86,7 +86,7 @@ public static class ConsumerApi
         var gtin14 = NormaliseGtin(gtin);
         var scanRegion = Regions.IsValid(region) ? region : null;
         ConsumerModel model;
-        if (gtin14 is null || !IsSerial(serial))
+        if (gtin14 is null || !IsSerial(gtin14, serial))
         {
             model = new ConsumerModel { Gtin = gtin, Serial = serial, Epc = "", Known = false, Status = "unknown", Verification = Verification.NoEvents };
         }
@@ -122,7 +122,7 @@ public static class ConsumerApi
         AnchorTrees trees, AuditStatus audits, CancellationToken ct, string? lot = null)
     {
         var gtin14 = NormaliseGtin(gtin);
-        if (gtin14 is null || !IsSerial(serial)) throw new NotFoundException($"Code {gtin}/{serial}");
+        if (gtin14 is null || !IsSerial(gtin14, serial)) throw new NotFoundException($"Code {gtin}/{serial}");
         var model = await views.GetAsync(db, gtin14, serial, lot, ct);
         var step = model.Steps.FirstOrDefault(s => s.Sequence == sequence)
             ?? throw new NotFoundException($"Event {sequence} in the public journey of {model.Epc}");
@@ -176,5 +176,11 @@ public static class ConsumerApi
         return Gs1Identifiers.CheckDigit(g.AsSpan(0, 13)) == g[13] ? g : null;
     }
 
-    private static bool IsSerial(string serial) => serial.Length is >= 1 and <= 20 && serial.All(Serials.IsAi82);
+    /// <summary>
+    /// A serial of 1 to 20 characters of the GS1 AI 82 set that also makes a valid Digital Link: the path arrives as the
+    /// client wrote it, and an escape that decodes to no character ("%ED%A0%80") or a '%' that starts none ("a%2Fb" keeps
+    /// its "%2F") is an unknown code, not an error.
+    /// </summary>
+    private static bool IsSerial(string gtin14, string serial) => serial.Length is >= 1 and <= 20 && serial.All(Serials.IsAi82)
+        && Gs1Identifiers.TryToCanonicalDigitalLink($"https://id.gs1.org/01/{gtin14}/21/{Uri.EscapeDataString(serial)}", out _);
 }
