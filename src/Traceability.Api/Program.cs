@@ -71,6 +71,7 @@ builder.Services.AddScoped<AuditStatus>();
 builder.Services.AddConsumer(options);
 // Capture steps run in registration order: the diversion rule reads units, so it comes after the tracing projection's steps.
 builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();
+builder.Services.AddScoped<ICaptureStep, ForeignLocationStep>(); // who may record at another member's location (ADR 0009)
 
 builder.Services.AddQuartz(q =>
 {

@@ -68,6 +68,47 @@ public sealed class HostileCorpusTests(ChainFixture chain, HostileWorld world, I
         }
     }
 
+    /// <summary>Generated documents per run: TRACE_HOSTILE_DOCUMENTS, else 1,000 (10,000 is the long run).</summary>
+    public static int GeneratedDocuments =>
+        int.TryParse(Environment.GetEnvironmentVariable("TRACE_HOSTILE_DOCUMENTS"), out var n) && n > 0 ? n : 1_000;
+
+    [Fact]
+    public async Task GeneratedDocumentsNeverGetA5xxNorWriteHalfADocument()
+    {
+        await world.StartAsync(chain);
+        var client = world.Clients["manufacturer"];
+        var statuses = new SortedDictionary<int, int>();
+        var watch = Stopwatch.StartNew();
+        for (var seed = 0; seed < GeneratedDocuments; seed++)
+        {
+            var (body, type) = Mutations.Make(seed, world.Values["EPC"]);
+            var before = world.EventCount();
+            using var content = new StringContent(body, new UTF8Encoding(false));
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse(type);
+            using var response = await client.PostAsync("/api/v1/capture", content);
+            var answer = await response.Content.ReadAsStringAsync();
+            var status = (int)response.StatusCode;
+            statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            var because = $"seed {seed}: {(body.Length > 300 ? body[..300] + "…" : body)} → {(answer.Length > 500 ? answer[..500] : answer)}";
+
+            status.Should().BeLessThan(500, because);
+            var after = world.EventCount();
+            if (status == 201)
+            {
+                var receipts = JsonNode.Parse(answer)!["receipts"]!.AsArray();
+                var appended = receipts.Select(r => (long)r!["sequence"]!).Where(s => s > before).Distinct().Count();
+                (after - before).Should().Be(appended, because);
+            }
+            else
+            {
+                after.Should().Be(before, "a refused document stores nothing: " + because);
+                response.Content.Headers.ContentType?.MediaType.Should().Be("application/problem+json", because);
+            }
+        }
+        output.WriteLine($"{GeneratedDocuments} documents in {watch.Elapsed.TotalSeconds:F1} s: {string.Join(", ", statuses.Select(s => $"{s.Value} × {s.Key}"))}");
+        statuses.Keys.Should().Contain([201, 400, 422], "the mutations reach the parser, the validator and the store");
+    }
+
     private HttpRequestMessage Build(JsonObject c)
     {
         var hasBody = c["json"] is not null || c["body"] is not null || c["event"] is not null || c["generate"] is not null || c["base64"] is not null;
