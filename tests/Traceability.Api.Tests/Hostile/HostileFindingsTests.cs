@@ -52,7 +52,7 @@ public sealed class HostileFindingsTests(ChainFixture chain)
             .StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
         (await maker.PostAsJsonAsync("/api/v1/locations", new { id = Plant, name = "plant", regionCode = "310115" })).StatusCode.Should().Be(HttpStatusCode.Created);
 
-        var under = await rival.PostAsJsonAsync("/api/v1/products", new { gtin = "10614141000005", name = "under the maker's prefix" });
+        var under = await rival.PostAsJsonAsync("/api/v1/products", new { gtin = "10614141000002", name = "under the maker's prefix" });
         under.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity, "a member without prefixes still cannot register under another's");
         svc.Scalar("SELECT COUNT(*) FROM products").Should().Be(1);
         svc.Text($"SELECT company_prefixes FROM members WHERE id = '{makerId}'").Should().Be("0614141");
