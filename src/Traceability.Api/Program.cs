@@ -18,6 +18,7 @@ using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Chain;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
+using Traceability.Api.Infrastructure.Http;
 using Traceability.Api.Infrastructure.Jobs;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Api.Infrastructure.Requests;
@@ -67,6 +68,7 @@ builder.Services.AddScoped<AuditStatus>();
 builder.Services.AddConsumer(options);
 // Capture steps run in registration order: the diversion rule reads units, so it comes after the tracing projection's steps.
 builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();
+builder.Services.AddScoped<ICaptureStep, ForeignLocationStep>(); // who may record at another member's location (ADR 0009)
 
 // Every use case is a request with one handler (registered by the source generator, which reads these options as
 // literals); timing wraps validation so refused requests are logged and measured too.
@@ -113,6 +115,7 @@ builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
 builder.Services.ConfigureHttpJsonOptions(j =>
 {
     j.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+    j.SerializerOptions.AllowDuplicateProperties = false; // a request naming a field twice is refused (400), not read by its last value
     j.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
 });
 builder.Services.AddEndpointsApiExplorer();
@@ -146,6 +149,9 @@ await using (var scope = app.Services.CreateAsyncScope())
 
 if (options.TrustedProxies.Count > 0) app.UseForwardedHeaders(); // first: everything after sees the client's address
 app.UseExceptionHandler();
+
+app.UseSecurityHeaders(); // nosniff and Referrer-Policy on every answer; CSP and no framing on HTML
+
 app.UseStatusCodePages();
 app.UseRateLimiter();
 app.UseSwagger();

@@ -37,6 +37,15 @@ public sealed class ConformanceCaptureTests(ChainFixture chain)
         if (response.StatusCode == HttpStatusCode.Created) return;
 
         var problem = await TraceService.JsonAsync(response);
+        if (RepoPaths.ExamplesWithDuplicateKeys.Contains(file.Replace('\\', '/')))
+        {
+            // a key named twice in one object: refused whatever the values (the hash and the index could read different ones)
+            response.StatusCode.Should().Be(HttpStatusCode.BadRequest, problem.ToJsonString());
+            problem.ToJsonString().Should().Contain("Duplicate property");
+            svc.Scalar("SELECT COUNT(*) FROM events").Should().Be(0);
+            (await TraceService.CaptureAsync(regulator, EpcisDocs.WithoutEventIds(document))).StatusCode.Should().Be(HttpStatusCode.Created);
+            return;
+        }
         response.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity, problem.ToJsonString());
         svc.Scalar("SELECT COUNT(*) FROM events").Should().Be(0, "a refused document stores nothing");
         var named = new Dictionary<int, string>();

@@ -38,6 +38,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         {
             ["TRACE_SCAN_LIMIT"] = ScanLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["TRACE_CONSUMER_RATE_LIMIT"] = "1000",
+            // the browser is on 127.0.0.1: its X-Forwarded-For plays distinct phones for the scan limit (distinct scanners)
+            ["TRACE_TRUSTED_PROXIES"] = "127.0.0.0/8",
         });
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ChromiumArgs });

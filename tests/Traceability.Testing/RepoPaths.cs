@@ -20,6 +20,12 @@ public static class RepoPaths
     /// </summary>
     public static bool OnCi { get; } = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Official EPCIS examples (under conformance/epcis-examples) that repeat a key in one object: AssociationEvent-h
+    /// names its eventID twice (a hash and a UUID). The parser refuses duplicate keys, so these are refused on purpose.
+    /// </summary>
+    public static IReadOnlySet<string> ExamplesWithDuplicateKeys { get; } = new HashSet<string>(StringComparer.Ordinal) { "AssociationEvent/AssociationEvent-h.jsonld" };
+
     public static string SharedPath(params string[] parts) =>
         Path.Combine([Shared ?? throw new InvalidOperationException(SharedMissing), .. parts]);
 

@@ -9,6 +9,8 @@ public sealed class Member
     public string? Gln { get; set; }
     /// <summary>GB/T 2260 codes of the member's territory (dealers), comma-separated in storage.</summary>
     public List<string> RegionCodes { get; set; } = [];
+    /// <summary>The GS1 company prefixes the member declared (comma-separated in storage); its GTINs and SGLNs fall under them.</summary>
+    public List<string> CompanyPrefixes { get; set; } = [];
     public string? Address { get; set; }
     public required string ApiKeyHash { get; init; }
     public DateTimeOffset CreatedAt { get; init; }

@@ -71,7 +71,7 @@ public static class EpcisJsonLd
         if (!hasIgnore && e.IgnoreFieldsJson is { } decl)
         {
             // the document said these fields are not part of the event's identity: the event says it itself now
-            using var value = JsonDocument.Parse(decl.ValueJson);
+            using var value = JsonDocument.Parse(decl.ValueJson, EpcisParser.DocumentOptions);
             w.WritePropertyName(decl.Key);
             value.RootElement.WriteTo(w);
         }
@@ -81,7 +81,7 @@ public static class EpcisJsonLd
     /// <summary>A JSON value as this writer writes it (the same bytes as <c>JsonElement.WriteTo</c> here).</summary>
     private static byte[] Compact(string json)
     {
-        using var doc = JsonDocument.Parse(json);
+        using var doc = JsonDocument.Parse(json, EpcisParser.DocumentOptions);
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(json.Length);
         using (var w = new Utf8JsonWriter(buffer, Options)) doc.RootElement.WriteTo(w);
         return buffer.WrittenSpan.ToArray();

@@ -17,7 +17,18 @@ public static class EpcisParser
         "ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent",
     };
 
-    private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 128 };
+    /// <summary>
+    /// The deepest nesting accepted, in JSON (objects and arrays) and in XML (elements), counted from the document's
+    /// root. The stored events are read again with System.Text.Json's default depth (64), and recursive readers must
+    /// not run out of stack on a hostile document: deeper documents are refused before anything is built from them.
+    /// </summary>
+    public const int MaxDepth = 64;
+
+    // Duplicate keys are refused: the event hash and the indexed fields must read the same value of each key.
+    private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = MaxDepth, AllowDuplicateProperties = false };
+
+    /// <summary>The options every later reading of captured JSON uses (the same limits as capture).</summary>
+    public static JsonDocumentOptions DocumentOptions => JsonOptions;
 
     // =============================================== JSON-LD ===================================================
 
@@ -25,7 +36,7 @@ public static class EpcisParser
     {
         ArgumentNullException.ThrowIfNull(json);
         using var doc = ParseJsonDocument(json);
-        return ReadJsonDocument(doc);
+        return Strings(() => ReadJsonDocument(doc));
     }
 
     /// <summary>
@@ -35,8 +46,27 @@ public static class EpcisParser
     public static EpcisDocument ParseJson(ReadOnlyMemory<byte> utf8Json)
     {
         using var doc = ParseJsonDocument(utf8Json);
-        return ReadJsonDocument(doc);
+        return Strings(() => ReadJsonDocument(doc));
     }
+
+    /// <summary>
+    /// JSON allows escapes of lone UTF-16 surrogates ("\ud800") that no string can hold: System.Text.Json refuses them
+    /// (InvalidOperationException) only when the string is read, so reading the document is where they are refused.
+    /// </summary>
+    private static T Strings<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is null || ex.InnerException is System.Text.DecoderFallbackException or ArgumentException)
+        {
+            throw SurrogateRefusal(ex);
+        }
+    }
+
+    private static EpcisFormatException SurrogateRefusal(InvalidOperationException ex) =>
+        new($"invalid JSON: a string or key is not valid Unicode (a lone surrogate escape such as \\ud800): {ex.Message}", inner: ex);
 
     private static EpcisDocument ReadJsonDocument(JsonDocument doc)
     {
@@ -119,9 +149,12 @@ public static class EpcisParser
         using var doc = ParseJsonDocument(eventJson);
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new EpcisFormatException("an EPCIS event is a JSON object", 0);
-        var ctx = JsonContext.From(root);
-        var ignore = FindIgnoreFields([root], ctx);
-        return ReadJsonEvent(root, 0, "event", ctx, ignore, new JsonEventSource(root.Clone()));
+        return Strings(() =>
+        {
+            var ctx = JsonContext.From(root);
+            var ignore = FindIgnoreFields([root], ctx);
+            return ReadJsonEvent(root, 0, "event", ctx, ignore, new JsonEventSource(root.Clone()));
+        });
     }
 
     private static JsonDocument ParseJsonDocument(string json)
@@ -132,7 +165,11 @@ public static class EpcisParser
         }
         catch (JsonException ex)
         {
-            throw new EpcisFormatException($"invalid JSON: {ex.Message}", inner: ex);
+            throw JsonRefusal(ex);
+        }
+        catch (InvalidOperationException ex) // the duplicate-key check reads every key: a lone surrogate in one shows here
+        {
+            throw SurrogateRefusal(ex);
         }
     }
 
@@ -144,9 +181,19 @@ public static class EpcisParser
         }
         catch (JsonException ex)
         {
-            throw new EpcisFormatException($"invalid JSON: {ex.Message}", inner: ex);
+            throw JsonRefusal(ex);
+        }
+        catch (InvalidOperationException ex) // the duplicate-key check reads every key: a lone surrogate in one shows here
+        {
+            throw SurrogateRefusal(ex);
         }
     }
+
+    private static EpcisFormatException JsonRefusal(JsonException ex) =>
+        new(ex.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                ? $"invalid JSON: nested deeper than {MaxDepth} levels (the limit): {ex.Message}"
+                : $"invalid JSON: {ex.Message}",
+            inner: ex);
 
     private static string? OptString(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
@@ -511,15 +558,7 @@ public static class EpcisParser
     public static EpcisDocument ParseXml(string xml)
     {
         ArgumentNullException.ThrowIfNull(xml);
-        XDocument doc;
-        try
-        {
-            doc = XDocument.Parse(xml, LoadOptions.SetLineInfo);
-        }
-        catch (XmlException ex)
-        {
-            throw new EpcisFormatException($"invalid XML: {ex.Message}", inner: ex);
-        }
+        var doc = LoadXml(xml);
         var root = doc.Root ?? throw new EpcisFormatException("the XML document has no root element");
         var type = root.Name.LocalName;
         if (type is not ("EPCISDocument" or "EPCISQueryDocument"))
@@ -562,6 +601,39 @@ public static class EpcisParser
             SubscriptionId = type == "EPCISQueryDocument" ? root.Descendants().FirstOrDefault(e => e.Name.LocalName == "subscriptionID")?.Value.Trim() : null,
             IgnoredFields = ignore,
         };
+    }
+
+    private static readonly XmlReaderSettings XmlSettings = new()
+    {
+        DtdProcessing = DtdProcessing.Prohibit, // no entities: a 50 KB document must not expand into megabytes
+        XmlResolver = null,
+        MaxCharactersFromEntities = 0,
+    };
+
+    /// <summary>
+    /// The XML document, refused (400) when it declares a DTD or nests elements deeper than <see cref="MaxDepth"/>.
+    /// The depth is checked by a first streaming pass, which stops at the first element too deep, so no tree (and no
+    /// recursion over one) is ever built from such a document.
+    /// </summary>
+    private static XDocument LoadXml(string xml)
+    {
+        try
+        {
+            using (var scan = XmlReader.Create(new StringReader(xml), XmlSettings))
+            {
+                while (scan.Read())
+                    if (scan.NodeType == XmlNodeType.Element && scan.Depth >= MaxDepth)
+                        throw new EpcisFormatException(
+                            $"invalid XML: elements nested deeper than {MaxDepth} levels (the limit), at line {((IXmlLineInfo)scan).LineNumber}");
+            }
+            using var reader = XmlReader.Create(new StringReader(xml), XmlSettings);
+            return XDocument.Load(reader, LoadOptions.SetLineInfo);
+        }
+        catch (XmlException ex)
+        {
+            var dtd = ex.Message.Contains("DTD", StringComparison.Ordinal);
+            throw new EpcisFormatException(dtd ? $"invalid XML: a DTD (DOCTYPE) is not accepted: {ex.Message}" : $"invalid XML: {ex.Message}", inner: ex);
+        }
     }
 
     private static int LineOf(XElement e) => e is IXmlLineInfo li && li.HasLineInfo() ? li.LineNumber : 0;

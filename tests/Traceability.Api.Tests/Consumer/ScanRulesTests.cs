@@ -8,36 +8,57 @@ namespace Traceability.Api.Tests.Consumer;
 public sealed class ScanRulesTests(ChainFixture chain)
 {
     [Fact]
-    public async Task CountsScansAndWarnsOfACounterfeitPastTheScanLimitRaisingOneAlert()
+    public async Task CountsScansAndWarnsOfACounterfeitWhenMoreClientsThanTheScanLimitScanRaisingOneAlert()
     {
         var setup = await ConsumerSetup.StartAsync(chain, new Dictionary<string, string> { ["TRACE_SCAN_LIMIT"] = "3" });
         await using var _ = setup.Service;
         var code = await setup.CommissionedAsync();
         var path = ConsumerSetup.PathOf(code);
+        HttpClient From(int n) => setup.Service.ClientFrom(IPAddress.Parse($"198.51.100.{n}"));
 
         DateTimeOffset? first = null;
         for (var i = 1; i <= 3; i++)
         {
-            var (_, body) = await setup.ScanJsonAsync(path);
+            var (_, body) = await setup.ScanJsonAsync(path, client: From(i));
             ((long)body["scans"]!["count"]!).Should().Be(i);
             first ??= (DateTimeOffset)body["scans"]!["first"]!;
             ((DateTimeOffset)body["scans"]!["first"]!).Should().Be(first!.Value);
             body["warnings"]!.AsArray().Should().BeEmpty();
         }
-        var (_, fourth) = await setup.ScanJsonAsync(path);
-        fourth["warnings"]!.AsArray().Select(w => (string)w!["type"]!).Should().Equal("counterfeit");
+        var (_, again) = await setup.ScanJsonAsync(path, client: From(1));
+        again["warnings"]!.AsArray().Should().BeEmpty("a client scanning again is not one more scanner");
+        var (_, fifth) = await setup.ScanJsonAsync(path, client: From(4));
+        fifth["warnings"]!.AsArray().Select(w => (string)w!["type"]!).Should().Equal("counterfeit");
         var (_, html) = await setup.ScanHtmlAsync(path);
-        html.Should().Contain("id=\"counterfeit-warning\"").And.Contain("scanned 5 times");
-        html.Should().Contain("id=\"scan-count\">5<");
+        html.Should().Contain("id=\"counterfeit-warning\"").And.Contain("scanned 6 times");
+        html.Should().Contain("id=\"scan-count\">6<");
 
         var alerts = await setup.AlertsAsync("counterfeit");
         alerts.Should().HaveCount(1, "one counterfeit alert per code, however often it is scanned");
         ((string)alerts[0]!["detail"]!["reason"]!).Should().Be("scan-limit");
+        ((int)alerts[0]!["detail"]!["scanners"]!).Should().Be(4);
         ((string)alerts[0]!["gtin"]!).Should().Be(setup.Gtin);
         ((string)alerts[0]!["lot"]!).Should().Be(ConsumerSetup.Lot);
 
         var rows = setup.Service.Scalar("SELECT COUNT(*) FROM scans WHERE ua_family = 'Other' AND length(ip_hash) = 64");
-        rows.Should().Be(5, "every scan is recorded with a hashed address and a browser family");
+        rows.Should().Be(6, "every scan is recorded with a hashed address and a browser family");
+    }
+
+    [Fact]
+    public async Task OneClientReloadingAGenuineUnitsPageNeverTurnsItCounterfeit()
+    {
+        var setup = await ConsumerSetup.StartAsync(chain, new Dictionary<string, string> { ["TRACE_SCAN_LIMIT"] = "2" });
+        await using var _ = setup.Service;
+        var path = ConsumerSetup.PathOf(await setup.CommissionedAsync());
+        using var phone = setup.Service.ClientFrom(IPAddress.Parse("203.0.113.7"));
+        for (var i = 1; i <= 10; i++)
+        {
+            var (status, body) = await setup.ScanJsonAsync(path, client: phone);
+            status.Should().Be(200);
+            ((long)body["scans"]!["count"]!).Should().Be(i);
+            body["warnings"]!.AsArray().Should().BeEmpty($"reload {i} comes from the same client");
+        }
+        (await setup.AlertsAsync("counterfeit")).Should().BeEmpty();
     }
 
     [Fact]

@@ -54,6 +54,10 @@ public sealed class TraceService : IAsyncDisposable
         return c;
     }
 
+    /// <summary>An anonymous client whose requests come from <paramref name="address"/> (the consumer side counts clients by address).</summary>
+    public HttpClient ClientFrom(System.Net.IPAddress address) =>
+        new(_factory.Server.CreateHandler(c => c.Connection.RemoteIpAddress = address)) { BaseAddress = _factory.Server.BaseAddress };
+
     /// <summary>Creates a member with the role and returns a client carrying its key, and its id.</summary>
     public async Task<(HttpClient Client, string Id)> MemberAsync(string role, string? name = null, string? gln = null, string[]? regions = null)
     {

@@ -356,7 +356,7 @@ public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnec
         catch (FormatException) { return []; }
     }
 
-    [GeneratedRegex(@"/01/(\d{14})")]
+    [GeneratedRegex(@"/01/([0-9]{14})")]
     private static partial Regex GtinInLink();
 
     /// <summary>The findings of one run, in ledger order; past <see cref="MaxFindingsStored"/>, event findings fold into their anchor.</summary>

@@ -59,7 +59,21 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
     /// </summary>
     private static RequestValidationException EveryBadEvent(string body, EpcisFormatException first)
     {
-        var root = System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject();
+        try
+        {
+            return EveryBadEventOf(body, first);
+        }
+        catch (InvalidOperationException e)
+        {
+            // a lone surrogate escape elsewhere in the document: the parser stopped at the bad event before reading it
+            return new RequestValidationException("The EPCIS document is malformed",
+                [new FieldError("document", $"invalid JSON: a string or key is not valid Unicode (a lone surrogate escape such as \\ud800): {e.Message}")]);
+        }
+    }
+
+    private static RequestValidationException EveryBadEventOf(string body, EpcisFormatException first)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(body, documentOptions: EpcisParser.DocumentOptions)!.AsObject();
         var list = (root["epcisBody"]?["eventList"] ?? root["epcisBody"]?["queryResults"]?["resultsBody"]?["eventList"])?.AsArray();
         if (list is null) return new RequestValidationException("The EPCIS document is malformed", [new FieldError(first.Field ?? "event", first.Message, first.EventIndex)], true);
         var errors = new List<FieldError>();

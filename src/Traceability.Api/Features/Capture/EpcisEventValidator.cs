@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Errors;
+using Traceability.Api.Infrastructure.Validation;
 using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Capture;
@@ -12,7 +13,7 @@ namespace Traceability.Api.Features.Capture;
 /// </summary>
 public static partial class EpcisEventValidator
 {
-    [GeneratedRegex(@"^[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)$")]
+    [GeneratedRegex(@"^[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00)\z")]
     private static partial Regex TimeZoneOffset();
 
     public static IReadOnlyList<ValidatedEvent> ValidateAll(IReadOnlyList<EpcisEvent> events)
@@ -50,6 +51,8 @@ public static partial class EpcisEventValidator
 
         if (e.Type is not ("ObjectEvent" or "AggregationEvent" or "TransactionEvent" or "TransformationEvent" or "AssociationEvent"))
             Fail("type", $"'{e.Type}' is not an EPCIS 2.0 event type.");
+        if (!HasExplicitOffset(e.EventTimeText))
+            Fail("eventTime", $"'{e.EventTimeText}' has no time zone: an eventTime ends with Z or an offset (+HH:MM / -HH:MM).");
         if (!TimeZoneOffset().IsMatch(e.EventTimeZoneOffset ?? ""))
             Fail("eventTimeZoneOffset", $"'{e.EventTimeZoneOffset}' is not an offset of the form +HH:MM or -HH:MM.");
 
@@ -83,6 +86,16 @@ public static partial class EpcisEventValidator
                 break;
         }
 
+        foreach (var (field, list) in new[] { ("quantityList", e.QuantityList), ("childQuantityList", e.ChildQuantityList),
+                     ("inputQuantityList", e.InputQuantityList), ("outputQuantityList", e.OutputQuantityList) })
+            foreach (var q in list)
+                if (QuantityProblem(q.Quantity) is { } problem) Fail($"{field}.quantity", $"{q.EpcClass}: {problem}");
+
+        var extensions = e.Extensions.Concat(e.IlmdElements).Concat(e.ErrorDeclaration?.Extensions ?? [])
+            .Concat(e.SensorElements.SelectMany(se => se.Extensions));
+        if (LongExtensionValue(extensions) is { } tooLong)
+            Fail(tooLong.Name, $"the value of {tooLong.Name} is {tooLong.Value.Length} characters long; at most {TextLimits.ExtensionValue} are accepted.");
+
         if (CbvVocabularyCheck.Check(e.BizStep, "BizStep-", CbvVocabulary.BizSteps, "business step") is { } bizStepError) Fail("bizStep", bizStepError);
         if (CbvVocabularyCheck.Check(e.Disposition, "Disp-", CbvVocabulary.Dispositions, "disposition") is { } dispError) Fail("disposition", dispError);
         foreach (var t in e.BizTransactions)
@@ -105,8 +118,8 @@ public static partial class EpcisEventValidator
         Ids(e.InputEpcList, "inputEPCList", EpcRoles.Input);
         Ids(e.OutputEpcList, "outputEPCList", EpcRoles.Output);
         Ids(e.QuantityList.Concat(e.ChildQuantityList).Concat(e.InputQuantityList).Concat(e.OutputQuantityList).Select(q => q.EpcClass), "quantityList.epcClass", EpcRoles.Class);
-        if (e.ReadPoint is not null && !IsUri(e.ReadPoint)) Fail("readPoint.id", $"'{e.ReadPoint}' is not a URI.");
-        if (e.BizLocation is not null && !IsUri(e.BizLocation)) Fail("bizLocation.id", $"'{e.BizLocation}' is not a URI.");
+        if (e.ReadPoint is not null && !CanonicalId(e.ReadPoint, out _, out var rpProblem)) Fail("readPoint.id", rpProblem!);
+        if (e.BizLocation is not null && !CanonicalId(e.BizLocation, out _, out var blProblem)) Fail("bizLocation.id", blProblem!);
 
         string hash;
         try { hash = EventHash.Compute(e); }
@@ -121,21 +134,80 @@ public static partial class EpcisEventValidator
         return errors.Count > 0 ? null : new ValidatedEvent(index, e, hash, EpcisJsonLd.WriteEvent(e), identifiers);
     }
 
+    /// <summary>The first extension field (at any depth) whose text is longer than <see cref="TextLimits.ExtensionValue"/>, or null.</summary>
+    private static EpcisExtension? LongExtensionValue(IEnumerable<EpcisExtension> extensions)
+    {
+        var stack = new Stack<EpcisExtension>(extensions);
+        while (stack.Count > 0)
+        {
+            var x = stack.Pop();
+            if (x.Value.Length > TextLimits.ExtensionValue) return x;
+            foreach (var c in x.Children) stack.Push(c);
+        }
+        return null;
+    }
+
+    /// <summary>An xsd:dateTimeStamp carries its zone: Z, or ±hh:mm after the time (a time without one is ambiguous).</summary>
+    public static bool HasExplicitOffset(string? time)
+    {
+        var s = (time ?? "").AsSpan().Trim();
+        if (s.Length < 17) return false;
+        if (s[^1] is 'Z' or 'z') return true;
+        return s.Length >= 6 && s[^6] is '+' or '-' && char.IsAsciiDigit(s[^5]) && char.IsAsciiDigit(s[^4]) && s[^3] == ':'
+            && char.IsAsciiDigit(s[^2]) && char.IsAsciiDigit(s[^1]);
+    }
+
+    /// <summary>Why a quantity is refused (not a finite number, or negative), or null; an absent quantity is allowed.</summary>
+    public static string? QuantityProblem(string? quantity)
+    {
+        if (quantity is null) return null;
+        if (!decimal.TryParse(quantity, System.Globalization.NumberStyles.AllowLeadingSign | System.Globalization.NumberStyles.AllowDecimalPoint | System.Globalization.NumberStyles.AllowExponent,
+                System.Globalization.CultureInfo.InvariantCulture, out var q))
+            return $"quantity '{quantity}' is not a number.";
+        return q < 0 ? $"quantity {quantity} is negative." : null;
+    }
+
     /// <summary>EPC URNs and GS1 Digital Link URIs become the canonical Digital Link; other URIs are kept as they are.</summary>
     public static bool CanonicalId(string value, out string canonical, out string? problem)
     {
         problem = null;
-        if (Gs1Identifiers.TryToCanonicalDigitalLink(value, out canonical)) return true;
+        if (Gs1Identifiers.TryToCanonicalDigitalLink(value, out canonical))
+        {
+            if (KeyCheckDigitValid(canonical)) return true;
+            problem = $"'{value}' has a GS1 key with a wrong check digit.";
+            return false;
+        }
         canonical = value;
         if (value.StartsWith("urn:epc:", StringComparison.OrdinalIgnoreCase))
         {
             problem = $"'{value}' is not a valid EPC URN.";
             return false;
         }
+        if (value.StartsWith("https://id.gs1.org/", StringComparison.OrdinalIgnoreCase) || value.StartsWith("http://id.gs1.org/", StringComparison.OrdinalIgnoreCase))
+        {
+            problem = $"'{value}' is not a valid GS1 Digital Link (key, check digit or qualifiers).";
+            return false;
+        }
         if (!IsUri(value))
         {
             problem = $"'{value}' is neither an EPC URN, a GS1 Digital Link nor a URI.";
             return false;
+        }
+        return true;
+    }
+
+    /// <summary>The check digit of the GTIN (/01/), GLN (/414/) or SSCC (/00/) of a canonical Digital Link; true for other keys.</summary>
+    internal static bool KeyCheckDigitValid(string canonical)
+    {
+        foreach (var (ai, length) in new[] { ("/01/", 14), ("/414/", 13), ("/00/", 18) })
+        {
+            var i = canonical.IndexOf(ai, StringComparison.Ordinal);
+            if (i < 0) continue;
+            var key = canonical.AsSpan(i + ai.Length);
+            if (key.Length < length) return false;
+            key = key[..length];
+            foreach (var c in key) if (!char.IsAsciiDigit(c)) return false;
+            return Gs1Identifiers.CheckDigit(key[..^1]) == key[^1];
         }
         return true;
     }

@@ -27,7 +27,7 @@ public static partial class CodesApi
     public sealed record IssuedCode(string Serial, string Epc, string DigitalLink);
     public sealed record GenerateResponse(string Gtin, string Lot, int Count, IReadOnlyList<IssuedCode> Codes);
 
-    [GeneratedRegex(@"^\d{8}$|^\d{12,14}$")] private static partial Regex GtinPattern();
+    [GeneratedRegex(@"^(?:[0-9]{8}|[0-9]{12,14})\z")] private static partial Regex GtinPattern(); // ASCII digits only, no final newline
 
     public static RouteGroupBuilder MapCodesApi(this IEndpointRouteBuilder app)
     {

@@ -94,7 +94,7 @@ public static class ConsumerApi
                 var (gtin, serial, lot, region, client, userAgent) = command;
                 var gtin14 = NormaliseGtin(gtin);
                 var scanRegion = Regions.IsValid(region) ? region : null;
-                if (gtin14 is null || !IsSerial(serial))
+                if (gtin14 is null || !IsSerial(gtin14, serial))
                     return new ConsumerModel { Gtin = gtin, Serial = serial, Epc = "", Known = false, Status = "unknown", Verification = Verification.NoEvents };
 
                 var model = await views.GetAsync(db, gtin14, serial, lot, ct);
@@ -124,7 +124,7 @@ public static class ConsumerApi
             {
                 var (gtin, serial, sequence, lot) = query;
                 var gtin14 = NormaliseGtin(gtin);
-                if (gtin14 is null || !IsSerial(serial)) throw new NotFoundException($"Code {gtin}/{serial}");
+                if (gtin14 is null || !IsSerial(gtin14, serial)) throw new NotFoundException($"Code {gtin}/{serial}");
                 var model = await views.GetAsync(db, gtin14, serial, lot, ct);
                 var step = model.Steps.FirstOrDefault(s => s.Sequence == sequence)
                     ?? throw new NotFoundException($"Event {sequence} in the public journey of {model.Epc}");
@@ -199,5 +199,11 @@ public static class ConsumerApi
         return Gs1Identifiers.CheckDigit(g.AsSpan(0, 13)) == g[13] ? g : null;
     }
 
-    private static bool IsSerial(string serial) => serial.Length is >= 1 and <= 20 && serial.All(Serials.IsAi82);
+    /// <summary>
+    /// A serial of 1 to 20 characters of the GS1 AI 82 set that also makes a valid Digital Link: the path arrives as the
+    /// client wrote it, and an escape that decodes to no character ("%ED%A0%80") or a '%' that starts none ("a%2Fb" keeps
+    /// its "%2F") is an unknown code, not an error.
+    /// </summary>
+    private static bool IsSerial(string gtin14, string serial) => serial.Length is >= 1 and <= 20 && serial.All(Serials.IsAi82)
+        && Gs1Identifiers.TryToCanonicalDigitalLink($"https://id.gs1.org/01/{gtin14}/21/{Uri.EscapeDataString(serial)}", out _);
 }

@@ -60,7 +60,7 @@ public static class UserAgents
 /// </summary>
 public static partial class Regions
 {
-    [GeneratedRegex(@"^\d{6}$")] private static partial Regex SixDigits();
+    [GeneratedRegex(@"^[0-9]{6}\z")] private static partial Regex SixDigits(); // ASCII only, and no final newline
 
     public static bool IsValid(string? code) => code is not null && SixDigits().IsMatch(code);
 
@@ -77,14 +77,17 @@ public static partial class Regions
     }
 }
 
-/// <summary>What the scan counts say about a code after this scan.</summary>
-public sealed record ScanSummary(long Count, DateTimeOffset? First, int CitiesIn24Hours, bool TooMany, bool TooManyCities)
+/// <summary>
+/// What the scan counts say about a code after this scan. <see cref="Scanners"/> counts distinct clients (hashed
+/// addresses): one phone reloading a genuine unit's page is one scanner, so it cannot turn the page to "counterfeit".
+/// </summary>
+public sealed record ScanSummary(long Count, DateTimeOffset? First, int CitiesIn24Hours, bool TooMany, bool TooManyCities, long Scanners = 1)
 {
     public bool Suspicious => TooMany || TooManyCities;
 }
 
 /// <summary>
-/// Records consumer scans and applies the rules that read them: counterfeit suspicion (more than TRACE_SCAN_LIMIT scans,
+/// Records consumer scans and applies the rules that read them: counterfeit suspicion (scans by more than TRACE_SCAN_LIMIT clients,
 /// or scans from 3 or more cities within 24 hours: a warning, and one counterfeit alert per code) and diversion (a scan
 /// with ?region= outside the territory of the dealer the unit was shipped to: an alert, never shown to the consumer).
 /// </summary>
@@ -116,16 +119,17 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
             _write.Release();
         }
 
-        long count;
+        long count, scanners;
         DateTimeOffset? first;
         var cities = new HashSet<string>(StringComparer.Ordinal);
-        await using (var stats = Sql.Command(conn, null, "SELECT COUNT(*), MIN(at) FROM scans WHERE epc = @e"))
+        await using (var stats = Sql.Command(conn, null, "SELECT COUNT(*), MIN(at), COUNT(DISTINCT ip_hash) FROM scans WHERE epc = @e"))
         {
             SchemaMigrator.AddParameter(stats, "@e", epc);
             await using var r = await stats.ExecuteReaderAsync(ct);
             await r.ReadAsync(ct);
             count = r.GetInt64(0);
             first = r.IsDBNull(1) ? null : DbTime.Parse(r.GetString(1));
+            scanners = r.GetInt64(2);
         }
         await using (var recent = Sql.Command(conn, null, "SELECT DISTINCT region_code FROM scans WHERE epc = @e AND at >= @since AND region_code IS NOT NULL"))
         {
@@ -136,7 +140,7 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
                 if (Regions.City(r.GetString(0)) is { } city) cities.Add(city);
         }
 
-        return new ScanSummary(count, first, cities.Count, count > options.ScanLimit, cities.Count >= CityLimit);
+        return new ScanSummary(count, first, cities.Count, scanners > options.ScanLimit, cities.Count >= CityLimit, scanners);
     }
 
     /// <summary>
@@ -156,6 +160,7 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
         {
             reason,
             scans = m.Scans?.Count,
+            scanners = m.Scans?.Scanners,
             scanLimit = options.ScanLimit,
             citiesIn24Hours = m.Scans?.CitiesIn24Hours,
             firstScan = m.Scans?.First,

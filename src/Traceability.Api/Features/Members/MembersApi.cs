@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -10,32 +9,38 @@ using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Api.Infrastructure.Requests;
+using Traceability.Api.Infrastructure.Validation;
 
 namespace Traceability.Api.Features.Members;
 
 /// <summary>Members (admin only), and the master data members keep: products and locations.</summary>
 public static partial class MembersApi
 {
-    public sealed record CreateMemberRequest(string? Name, string? Role, string? Gln, IReadOnlyList<string>? RegionCodes, string? Address);
-    public sealed record CreateMemberResponse(string Id, string ApiKey, string Name, string Role, string? Gln, IReadOnlyList<string> RegionCodes);
+    public sealed record CreateMemberRequest(string? Name, string? Role, string? Gln, IReadOnlyList<string>? RegionCodes, string? Address,
+        IReadOnlyList<string>? CompanyPrefixes = null);
+    public sealed record CreateMemberResponse(string Id, string ApiKey, string Name, string Role, string? Gln, IReadOnlyList<string> RegionCodes,
+        IReadOnlyList<string> CompanyPrefixes);
+    public sealed record UpdateMemberRequest(IReadOnlyList<string>? CompanyPrefixes);
+    public sealed record MemberResponse(string Id, string Name, string Role, string? Gln, IReadOnlyList<string> RegionCodes, IReadOnlyList<string> CompanyPrefixes);
     public sealed record CreateProductRequest(string? Gtin, string? Name, string? Description, JsonElement? Attributes);
     public sealed record ProductResponse(string Gtin, string Name, string? Description, JsonElement? Attributes, string? OwnerMemberId);
     public sealed record CreateLocationRequest(string? Id, string? Name, string? RegionCode, string? MemberId);
     public sealed record LocationResponse(string Id, string Name, string RegionCode, string? MemberId);
 
-    [GeneratedRegex(@"^\d{13}$")] private static partial Regex Gln();
-    [GeneratedRegex(@"^\d{6}$")] private static partial Regex RegionCode();
-    [GeneratedRegex(@"^\d{8}$|^\d{12,14}$")] private static partial Regex Gtin();
 
     public static RouteGroupBuilder MapMembersApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("api/v1").WithTags("Members and master data");
         group.MapPost("members", CreateMemberAsync).RequireRoles(MemberRole.Admin)
-            .WithSummary("Create a member; its API key is returned once").ProducesProblem(400);
+            .WithSummary("Create a member; its API key is returned once").ProducesProblem(400).ProducesProblem(409);
+        group.MapPatch("members/{id}", UpdateMemberAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator)
+            .WithSummary("Declare the member's GS1 company prefixes (the member itself, or admin); its GTINs and SGLNs must then fall under them")
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
         group.MapPost("products", CreateProductAsync).RequireRoles(MemberRole.Manufacturer)
             .WithSummary("Create or update a product's master data").ProducesProblem(400);
         group.MapPost("locations", CreateLocationAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator)
-            .WithSummary("Create or update a location (SGLN) with its GB/T 2260 region").ProducesProblem(400);
+            .WithSummary("Create or update a location (SGLN) with its GB/T 2260 region; another member's location is refused (409)")
+            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(422);
         return group;
     }
 
@@ -52,9 +57,17 @@ public static partial class MembersApi
             if (string.IsNullOrWhiteSpace(Request.Name)) yield return new("name", "name is required.");
             if (!MemberRoles.TryParse(Request.Role, out _))
                 yield return new("role", $"role must be one of {string.Join(", ", Enum.GetValues<MemberRole>().Select(r => r.ToWire()))}.");
-            if (Request.Gln is not null && !Gln().IsMatch(Request.Gln)) yield return new("gln", "gln must be 13 digits.");
+            var errors = new List<FieldError>();
+            TextLimits.Check(errors, "name", Request.Name, TextLimits.Name);
+            TextLimits.Check(errors, "address", Request.Address, TextLimits.Address);
+            foreach (var e in errors) yield return e;
+            if (Request.Gln is not null && !Digits.Exactly(Request.Gln, 13)) yield return new("gln", "gln must be 13 digits.");
+            if (Request.RegionCodes is { Count: > CompanyPrefixes.MaxPerMember }) yield return new("regionCodes", $"at most {CompanyPrefixes.MaxPerMember} region codes.");
             foreach (var code in Request.RegionCodes ?? [])
-                if (!RegionCode().IsMatch(code)) yield return new("regionCodes", $"'{code}' is not a six-digit GB/T 2260 code.");
+                if (!Digits.Exactly(code, 6)) yield return new("regionCodes", $"'{Clip(code)}' is not a six-digit GB/T 2260 code.");
+            var prefixErrors = new List<FieldError>();
+            CompanyPrefixes.Validate(Request.CompanyPrefixes, prefixErrors);
+            foreach (var e in prefixErrors) yield return e;
         }
 
         public sealed class Handler(TraceDbContext db, TimeProvider time) : ICommandHandler<CreateMember, CreateMemberResponse>
@@ -63,6 +76,8 @@ public static partial class MembersApi
             {
                 var request = command.Request;
                 MemberRoles.TryParse(request.Role, out var role);
+                var prefixes = CompanyPrefixes.Validate(request.CompanyPrefixes, []);
+                await CompanyPrefixes.RequireUnclaimedAsync(db, prefixes, null, ct);
                 var key = ApiKeyService.NewKey();
                 var member = new Member
                 {
@@ -71,13 +86,14 @@ public static partial class MembersApi
                     Role = role,
                     Gln = request.Gln,
                     RegionCodes = [.. request.RegionCodes ?? []],
+                    CompanyPrefixes = prefixes,
                     Address = request.Address,
                     ApiKeyHash = ApiKeyService.Hash(key),
                     CreatedAt = time.GetUtcNow(),
                 };
                 db.Members.Add(member);
                 await db.SaveChangesAsync(ct);
-                return new CreateMemberResponse(member.Id, key, member.Name, role.ToWire(), member.Gln, member.RegionCodes);
+                return new CreateMemberResponse(member.Id, key, member.Name, role.ToWire(), member.Gln, member.RegionCodes, member.CompanyPrefixes);
             }
         }
     }
@@ -89,9 +105,13 @@ public static partial class MembersApi
 
         public IEnumerable<FieldError> Validate()
         {
-            if (Request.Gtin is null || !Gtin().IsMatch(Request.Gtin) || !Gs1CheckDigitValid(Request.Gtin.PadLeft(14, '0')))
+            if (!Digits.IsGtinShape(Request.Gtin) || !Gs1CheckDigitValid(Request.Gtin!.PadLeft(14, '0')))
                 yield return new("gtin", "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit.");
             if (string.IsNullOrWhiteSpace(Request.Name)) yield return new("name", "name is required.");
+            var errors = new List<FieldError>();
+            TextLimits.Check(errors, "name", Request.Name, TextLimits.Name);
+            TextLimits.Check(errors, "description", Request.Description, TextLimits.Description);
+            foreach (var e in errors) yield return e;
             if (Request.Attributes is { ValueKind: not JsonValueKind.Object and not JsonValueKind.Null and not JsonValueKind.Undefined })
                 yield return new("attributes", "attributes must be a JSON object.");
         }
@@ -104,6 +124,8 @@ public static partial class MembersApi
                 var gtin = request.Gtin!.PadLeft(14, '0');
                 var product = await db.Products.FindAsync([gtin], ct);
                 var created = product is null;
+                if (product is null || product.OwnerMemberId == caller.MemberId)
+                    await CompanyPrefixes.RequireUnderOwnAsync(db, caller, "gtin", gtin[1..], $"GTIN {gtin}", ct);
                 if (product is null)
                 {
                     product = new Product { Gtin = gtin, Name = request.Name!, CreatedAt = time.GetUtcNow(), OwnerMemberId = caller.Role == MemberRole.Admin ? null : caller.MemberId };
@@ -135,7 +157,10 @@ public static partial class MembersApi
         {
             if (LocationId is null) yield return new("id", "id must be an SGLN URN (urn:epc:id:sgln:...) or its GS1 Digital Link (.../414/...).");
             if (string.IsNullOrWhiteSpace(Request.Name)) yield return new("name", "name is required.");
-            if (Request.RegionCode is null || !RegionCode().IsMatch(Request.RegionCode)) yield return new("regionCode", "regionCode must be a six-digit GB/T 2260 code.");
+            var errors = new List<FieldError>();
+            TextLimits.Check(errors, "name", Request.Name, TextLimits.Name);
+            foreach (var e in errors) yield return e;
+            if (!Digits.Exactly(Request.RegionCode, 6)) yield return new("regionCode", "regionCode must be a six-digit GB/T 2260 code.");
         }
 
         public sealed class Handler(TraceDbContext db, TimeProvider time) : ICommandHandler<CreateLocation, Saved<LocationResponse>>
@@ -149,6 +174,9 @@ public static partial class MembersApi
                     throw RequestValidationException.ForField("memberId", $"No member '{memberId}'.");
 
                 var location = await db.Locations.FindAsync([id], ct);
+                if (location is not null && LocationTakeover(location.MemberId, caller) is { } refusal) throw new ConflictException(refusal);
+                if (GlnOf(id) is { } gln && memberId is not null)
+                    await CompanyPrefixes.RequireUnderAsync(db, memberId, "id", gln, $"SGLN {id}", ct);
                 var created = location is null;
                 if (location is null)
                 {
@@ -170,6 +198,40 @@ public static partial class MembersApi
         return TypedResults.Created($"/api/v1/members/{member.Id}", member);
     }
 
+    /// <summary>A member declares its GS1 company prefixes (or the admin does it for the member).</summary>
+    public sealed record UpdateMember(string Id, UpdateMemberRequest Request, Caller Caller) : ICommand<MemberResponse>, IValidate
+    {
+        public static string Invalid => "Invalid member";
+
+        public IEnumerable<FieldError> Validate()
+        {
+            if (Request.CompanyPrefixes is null) yield return new("companyPrefixes", "companyPrefixes is required (an empty list removes them).");
+            var errors = new List<FieldError>();
+            CompanyPrefixes.Validate(Request.CompanyPrefixes, errors);
+            foreach (var e in errors) yield return e;
+        }
+
+        public sealed class Handler(TraceDbContext db) : ICommandHandler<UpdateMember, MemberResponse>
+        {
+            public async ValueTask<MemberResponse> Handle(UpdateMember command, CancellationToken ct)
+            {
+                var (id, request, caller) = command;
+                if (caller.Role != MemberRole.Admin && caller.MemberId != id) throw new ForbiddenException("A member declares its own company prefixes only.");
+                var member = await db.Members.FindAsync([id], ct) ?? throw new NotFoundException($"Member '{id}'");
+                var prefixes = CompanyPrefixes.Validate(request.CompanyPrefixes, []);
+                await CompanyPrefixes.RequireUnclaimedAsync(db, prefixes, id, ct);
+                member.CompanyPrefixes = prefixes;
+                await db.SaveChangesAsync(ct);
+                return new MemberResponse(member.Id, member.Name, member.Role.ToWire(), member.Gln, member.RegionCodes, member.CompanyPrefixes);
+            }
+        }
+    }
+
+    private static async Task<Ok<MemberResponse>> UpdateMemberAsync(string id, UpdateMemberRequest request, HttpContext http, IMediator mediator, CancellationToken ct) =>
+        TypedResults.Ok(await mediator.Send(new UpdateMember(id, request, http.Caller()), ct));
+
+    private static string Clip(string value) => value.Length <= 40 ? value : value[..40] + "…";
+
     private static async Task<Results<Created<ProductResponse>, Ok<ProductResponse>>> CreateProductAsync(
         CreateProductRequest request, HttpContext http, IMediator mediator, CancellationToken ct)
     {
@@ -184,9 +246,29 @@ public static partial class MembersApi
         return created ? TypedResults.Created($"/api/v1/locations/{Uri.EscapeDataString(location.Id)}", location) : TypedResults.Ok(location);
     }
 
+    /// <summary>
+    /// Why the caller may not update an existing location kept by <paramref name="ownerId"/>, or null when it may: the
+    /// operator (admin) keeps the register; a member (a regulator too) updates only its own locations (posting another
+    /// member's id would otherwise move the location, and what happens there, to the caller).
+    /// </summary>
+    public static string? LocationTakeover(string? ownerId, Caller caller) =>
+        caller.Role == MemberRole.Admin || ownerId == caller.MemberId ? null
+        : ownerId is null ? "This location is registered without a member; only the operator assigns it."
+        : "This location belongs to another member.";
+
+    /// <summary>The 13-digit GLN of a canonical SGLN Digital Link (…/414/{gln}…), or null.</summary>
+    internal static string? GlnOf(string canonical)
+    {
+        var i = canonical.IndexOf("/414/", StringComparison.Ordinal);
+        if (i < 0 || canonical.Length < i + 5 + 13) return null;
+        var gln = canonical.Substring(i + 5, 13);
+        return Digits.IsAscii(gln) ? gln : null;
+    }
+
     /// <summary>GS1 mod-10 check digit over a 14-digit key.</summary>
     public static bool Gs1CheckDigitValid(string digits)
     {
+        if (!Digits.IsAscii(digits)) return false;
         var sum = 0;
         for (var i = 0; i < digits.Length - 1; i++)
             sum += (digits[i] - '0') * (((digits.Length - 1 - i) % 2 == 1) ? 3 : 1);

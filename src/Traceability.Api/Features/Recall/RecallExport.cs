@@ -53,6 +53,15 @@ public sealed class RecallExport(TraceDbContext db, RecallLot recalls) : IQueryH
         [Name("Event Hash")] public required string EventHash { get; init; }
     }
 
+    /// <summary>
+    /// Cells that start with = + - @ (or a tab or carriage return) are formulas to a spreadsheet: such a cell gets a
+    /// leading apostrophe, so a location name or a document number written by another member is shown, never run.
+    /// </summary>
+    internal static readonly CsvHelper.Configuration.CsvConfiguration CsvSettings = new(CultureInfo.InvariantCulture)
+    {
+        InjectionOptions = CsvHelper.Configuration.InjectionOptions.Escape,
+    };
+
     private static readonly string[] SortKeys = ["eventTime", "cte", "location", "quantity", "sequence"];
 
     public async Task<List<FsmaRow>> RowsAsync(string gtin, string lot, Caller caller, CancellationToken ct)
@@ -110,7 +119,7 @@ public sealed class RecallExport(TraceDbContext db, RecallLot recalls) : IQueryH
         };
         await using var buffer = new MemoryStream();
         await using (var writer = new StreamWriter(buffer, new UTF8Encoding(false), leaveOpen: true))
-        await using (var csv = new CsvWriter(writer, CultureInfo.InvariantCulture))
+        await using (var csv = new CsvWriter(writer, CsvSettings))
         {
             await csv.WriteRecordsAsync(sorted, ct);
         }

@@ -39,6 +39,9 @@ public sealed class RecallLot(TraceDbContext db, CaptureEpcisDocument capture, T
             if (!BatchTrace.IsGtin(Request.Gtin)) yield return new("gtin", BatchTrace.GtinRule);
             if (string.IsNullOrWhiteSpace(Request.Lot)) yield return new("lot", "lot is required.");
             if (string.IsNullOrWhiteSpace(Request.Reason)) yield return new("reason", "reason is required.");
+            var errors = new List<FieldError>();
+            Infrastructure.Validation.TextLimits.Check(errors, "reason", Request.Reason, Infrastructure.Validation.TextLimits.Reason);
+            foreach (var e in errors) yield return e;
         }
     }
 

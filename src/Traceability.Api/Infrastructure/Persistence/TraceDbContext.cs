@@ -47,6 +47,11 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
                 s => s.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList(),
                 new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<List<string>>(
                     (a, c) => a!.SequenceEqual(c!), v => v.Aggregate(0, (h, s) => HashCode.Combine(h, s)), v => v.ToList()));
+            e.Property(x => x.CompanyPrefixes).HasColumnName("company_prefixes").HasConversion(
+                v => string.Join(',', v),
+                s => s.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList(),
+                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<List<string>>(
+                    (a, c) => a!.SequenceEqual(c!), v => v.Aggregate(0, (h, s) => HashCode.Combine(h, s)), v => v.ToList()));
             e.Property(x => x.Address).HasColumnName("address");
             e.Property(x => x.ApiKeyHash).HasColumnName("api_key_hash");
             e.Property(x => x.CreatedAt).HasColumnName("created_at");

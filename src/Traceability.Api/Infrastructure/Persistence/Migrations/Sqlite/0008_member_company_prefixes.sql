@@ -1,0 +1,1 @@
+ALTER TABLE members ADD COLUMN company_prefixes TEXT NOT NULL DEFAULT '';
