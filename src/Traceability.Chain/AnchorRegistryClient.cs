@@ -213,18 +213,14 @@ public sealed class AnchorRegistryClient
         var estimate = await Guard(() => handler.EstimateGasAsync(ContractAddress, message), ct).ConfigureAwait(false);
         message.Gas = estimate.Value + estimate.Value * GasLimitHeadroomPercent / 100;
 
-        // Sends through one client are serialised so that they get consecutive nonces; another process sending with
-        // the same key can still race for a nonce.
+        // Sends through one client are serialised, and each takes the node's pending nonce: Nethereum's in-memory nonce
+        // service would otherwise count past a transaction that failed to send or was dropped, and leave a gap that
+        // stalls every later one. Another process sending with the same key can still race for a nonce.
         await _sendLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            return await Guard(() => handler.SendRequestAsync(ContractAddress, message), ct).ConfigureAwait(false);
-        }
-        catch
-        {
-            // Nethereum's nonce service counts the nonce as used once taken; a send that failed must not leave a gap.
             if (web3.TransactionManager.Account.NonceService is { } nonces) await nonces.ResetNonceAsync().ConfigureAwait(false);
-            throw;
+            return await Guard(() => handler.SendRequestAsync(ContractAddress, message), ct).ConfigureAwait(false);
         }
         finally
         {

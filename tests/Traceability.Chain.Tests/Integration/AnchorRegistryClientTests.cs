@@ -49,6 +49,21 @@ public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task ConcurrentSendsThroughOneClientGetConsecutiveNonces()
+    {
+        var (registry, _, _) = await node.DeployRegistryAsync();
+        var owner = node.Owner.GetPublicAddress();
+        var before = (await node.Web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(owner, BlockParameter.CreatePending())).Value;
+        var accounts = Enumerable.Range(0, 4).Select(_ => EthECKey.GenerateKey().GetPublicAddress()).ToList();
+
+        var hashes = await Task.WhenAll(accounts.Select(a => registry.SetAnchorerAsync(a, true, None)));
+
+        foreach (var hash in hashes) await node.MinedAsync(hash);
+        (await node.Web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(owner, BlockParameter.CreateLatest())).Value.Should().Be(before + 4);
+        foreach (var a in accounts) (await registry.IsAnchorerAsync(a, None)).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task AnchorRecordsRootThatVerifiesStandardMerkleTreeProofs()
     {
         var (ownerClient, address, deployBlock) = await node.DeployRegistryAsync();
