@@ -1,6 +1,10 @@
 using System.Globalization;
 using System.Numerics;
-using Traceability.Chain.Abi;
+using Nethereum.ABI.FunctionEncoding;
+using Nethereum.Contracts;
+using Nethereum.Hex.HexConvertors.Extensions;
+using Nethereum.JsonRpc.Client;
+using Traceability.Chain.ContractDefinition;
 
 namespace Traceability.Chain;
 
@@ -14,39 +18,18 @@ public sealed class ChainUnavailableException : Exception
     public ChainUnavailableException(string message, Exception inner) : base(message, inner) { }
 }
 
-/// <summary>The node answered with a JSON-RPC error object (other than a contract revert, see <see cref="ContractRevertedException"/>).</summary>
-public sealed class JsonRpcException : Exception
-{
-    public JsonRpcException(string method, int code, string message, string? dataJson)
-        : base($"{method} failed with JSON-RPC error {code}: {message}")
-    {
-        Method = method;
-        Code = code;
-        RpcMessage = message;
-        DataJson = dataJson;
-    }
-
-    public string Method { get; }
-    public int Code { get; }
-
-    /// <summary>The error object's message, as the node wrote it.</summary>
-    public string RpcMessage { get; }
-
-    /// <summary>The error object's data member as raw JSON, or null.</summary>
-    public string? DataJson { get; }
-}
-
 /// <summary>
 /// A call, a gas estimation or a transaction reverted. <see cref="ErrorName"/> is the custom error's name
 /// (e.g. "UnexpectedAnchorSequence") with its decoded <see cref="Arguments"/> (uint as BigInteger, address
-/// as checksummed string, bytes32 as byte[]); "Error" with the reason string for require/revert messages;
-/// "Panic" with the code (BigInteger); <see cref="NoReason"/> when the revert carried no data; and
-/// <see cref="UnknownError"/> when the selector is not among the errors known to the caller.
+/// as checksummed string), decoded by Nethereum against <see cref="AnchorRegistryErrors.All"/>; "Error" with the
+/// reason string for require/revert messages; "Panic" with its code; <see cref="NoReason"/> when the revert carried no data; and
+/// <see cref="UnknownError"/> when the selector is not one of the contract's errors.
 /// </summary>
 public sealed class ContractRevertedException : Exception
 {
     public const string NoReason = "Revert";
     public const string UnknownError = "Unknown";
+    public const string ErrorString = "Error";
 
     public ContractRevertedException(string errorName, IReadOnlyList<object> arguments, byte[] revertData, string? signature, Exception? inner = null)
         : base(Describe(errorName, arguments, revertData, signature), inner)
@@ -66,18 +49,38 @@ public sealed class ContractRevertedException : Exception
     /// <summary>The error's signature, e.g. "NotAuthorised(address)", or null when unknown.</summary>
     public string? Signature { get; }
 
-    /// <summary>Decodes revert data against the caller's known errors and the built-in Error(string) and Panic(uint256).</summary>
-    public static ContractRevertedException FromRevertData(byte[] revertData, IEnumerable<AbiError>? knownErrors, Exception? inner = null)
+    /// <summary>
+    /// The revert Nethereum raised, named: a custom error of the contract (checked with
+    /// <see cref="SmartContractCustomErrorRevertException.IsCustomErrorFor(Type)"/> and decoded with its DecodeError),
+    /// a require/revert reason string, or a JSON-RPC error carrying revert data. Null when <paramref name="e"/> is no revert.
+    /// </summary>
+    public static ContractRevertedException? From(Exception e) => e switch
     {
-        if (revertData.Length == 0) return new ContractRevertedException(NoReason, [], revertData, null, inner);
-        foreach (var error in (knownErrors ?? []).Append(AbiError.ErrorString).Append(AbiError.Panic))
+        SmartContractCustomErrorRevertException custom => FromCustomError(custom.ExceptionEncodedData, custom),
+        SmartContractRevertException reason => new ContractRevertedException(ErrorString, [reason.RevertMessage],
+            HexOrEmpty(reason.EncodedData), "Error(string)", reason),
+        RpcResponseException rpc when rpc.RpcError?.GetDataAsString() is { } data && data.IsHex() => FromCustomError(data, rpc),
+        RpcResponseException rpc when rpc.RpcError?.Message?.Contains("reverted", StringComparison.OrdinalIgnoreCase) == true =>
+            new ContractRevertedException(NoReason, [], [], null, rpc),
+        _ => null,
+    };
+
+    private static ContractRevertedException FromCustomError(string? encodedData, Exception inner)
+    {
+        var data = HexOrEmpty(encodedData);
+        if (data.Length == 0) return new ContractRevertedException(NoReason, [], data, null, inner);
+        var revert = inner as SmartContractCustomErrorRevertException ?? new SmartContractCustomErrorRevertException(encodedData);
+        foreach (var type in AnchorRegistryErrors.Decodable)
         {
-            if (!error.Matches(revertData)) continue;
-            try { return new ContractRevertedException(error.Name, error.Decode(revertData), revertData, error.Signature, inner); }
-            catch (AbiDecodingException) { break; }
+            if (!revert.IsCustomErrorFor(type)) continue;
+            var error = ABITypedRegistry.GetError(type);
+            var decoded = (IAnchorRegistryError)encodedData!.DecodeExceptionEncodedData(type);
+            return new ContractRevertedException(error.Name, decoded.Arguments, data, error.Signature, inner);
         }
-        return new ContractRevertedException(UnknownError, [], revertData, null, inner);
+        return new ContractRevertedException(UnknownError, [], data, null, inner);
     }
+
+    private static byte[] HexOrEmpty(string? hex) => string.IsNullOrEmpty(hex) || !hex.IsHex() ? [] : hex.HexToByteArray();
 
     private static string Describe(string name, IReadOnlyList<object> arguments, byte[] data, string? signature)
     {
@@ -92,7 +95,6 @@ public sealed class ContractRevertedException : Exception
         BigInteger n => n.ToString(CultureInfo.InvariantCulture),
         string s => s,
         bool b => b ? "true" : "false",
-        object[] items => "[" + string.Join(", ", items.Select(Format)) + "]",
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
     };
 }

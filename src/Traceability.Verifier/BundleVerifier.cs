@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Nethereum.JsonRpc.Client;
+using Nethereum.Web3;
 using Traceability.Chain;
 using Traceability.Ledger.Epcis;
 using Traceability.Ledger.Merkle;
@@ -151,18 +153,19 @@ public sealed class BundleVerifier(HttpClient http)
             return Fail(Checks.Contract, $"'{contract}' is not a contract address", bundle);
         }
 
-        var rpc = new EthereumRpcClient(http, options.RpcUrl);
+        var rpc = new HttpRpcClient(http, options.RpcUrl);
+        var web3 = new Web3(rpc);
         var endpoint = rpc.SafeEndpoint;
         try
         {
-            var chainId = await rpc.GetChainIdAsync(ct).ConfigureAwait(false);
+            var chainId = (long)(await web3.Eth.ChainId.SendRequestAsync().WaitAsync(ct).ConfigureAwait(false)).Value;
             if (anchor.ChainId is { } expected && expected != chainId)
             {
                 return Fail(Checks.Chain, $"chain mismatch: the bundle's anchor is on chain {expected}, the node at {endpoint} is chain {chainId}", bundle, contract, chainId);
             }
 
-            var code = await rpc.GetCodeAsync(contract, BlockTag.Latest, ct).ConfigureAwait(false);
-            if (code.Length == 0)
+            var code = await web3.Eth.GetCode.SendRequestAsync(contract).WaitAsync(ct).ConfigureAwait(false);
+            if (code is null or "" or "0x")
             {
                 return Fail(Checks.Contract, $"no contract at {contract} on chain {chainId} ({endpoint})", bundle, contract, chainId);
             }
@@ -213,13 +216,13 @@ public sealed class BundleVerifier(HttpClient http)
                 };
             }
 
-            return await CheckTransactionAsync(rpc, anchor, contract, result, ct).ConfigureAwait(false);
+            return await CheckTransactionAsync(registry, anchor, contract, result, ct).ConfigureAwait(false);
         }
         catch (ChainUnavailableException e)
         {
             return Fail(Checks.Chain, $"chain unreachable: {e.Message}", bundle, contract);
         }
-        catch (JsonRpcException e)
+        catch (RpcResponseException e)
         {
             return Fail(Checks.Chain, $"the node at {endpoint} answered with an error: {e.Message}", bundle, contract);
         }
@@ -229,12 +232,12 @@ public sealed class BundleVerifier(HttpClient http)
     /// When the bundle names the anchoring transaction, its receipt must exist, have succeeded, have gone to the
     /// contract and be in the block the bundle states. The block printed is the receipt's.
     /// </summary>
-    private static async Task<VerificationResult> CheckTransactionAsync(EthereumRpcClient rpc, BundleAnchor anchor, string contract, VerificationResult result, CancellationToken ct)
+    private static async Task<VerificationResult> CheckTransactionAsync(AnchorRegistryClient registry, BundleAnchor anchor, string contract, VerificationResult result, CancellationToken ct)
     {
         if (anchor.TxHash is null) return result;
         TransactionReceipt? receipt;
-        try { receipt = await rpc.GetTransactionReceiptAsync(anchor.TxHash, ct).ConfigureAwait(false); }
-        catch (Exception e) when (e is FormatException or ArgumentException)
+        try { receipt = await registry.GetReceiptAsync(anchor.TxHash, ct).ConfigureAwait(false); }
+        catch (Exception e) when (e is FormatException or ArgumentException or RpcResponseException)
         {
             return result with { Verified = false, Check = Checks.Transaction, Reason = $"transaction: '{anchor.TxHash}' is not a transaction hash" };
         }

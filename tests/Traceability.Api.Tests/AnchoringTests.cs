@@ -22,7 +22,7 @@ public sealed class AnchoringTests(ChainFixture chain)
         return bundles;
     }
 
-    private AnchorRegistryClient Registry(TraceService svc) => new(new EthereumRpcClient(new HttpClient(), chain.Node.RpcUrl), svc.Registry.Contract);
+    private AnchorRegistryClient Registry(TraceService svc) => new(new HttpRpcClient(new HttpClient(), chain.Node.RpcUrl), svc.Registry.Contract);
 
     [SharedFact]
     public async Task AnchorsOfficialExamplesAndEveryProofVerifiesWithOpenZeppelinJsAndTheContract()
@@ -170,7 +170,7 @@ public sealed class AnchoringTests(ChainFixture chain)
 
         // The process "crashed" after its transaction reached the chain but before it recorded it: send it as it would have.
         using var http = new HttpClient();
-        var asAnchorer = new AnchorRegistryClient(new EthereumRpcClient(http, chain.Node.RpcUrl), registry.Contract, registry.Anchorer);
+        var asAnchorer = new AnchorRegistryClient(new HttpRpcClient(http, chain.Node.RpcUrl), registry.Contract, registry.Anchorer);
         var tx = await asAnchorer.SendAnchorAsync(2, Convert.FromHexString(root[2..]), 4, 8, CancellationToken.None);
         await asAnchorer.WaitForReceiptAsync(tx, TimeSpan.FromSeconds(30), CancellationToken.None);
 

@@ -62,7 +62,7 @@ public sealed class PostgresTests(ChainFixture chain)
         (await Postgres.ScalarAsync(database, "SELECT MAX(last_event_sequence) FROM anchors")).Should().Be(total);
         var anchors = await Postgres.ScalarAsync(database, "SELECT COUNT(*) FROM anchors");
         using var http = new HttpClient();
-        var onChain = await new AnchorRegistryClient(new EthereumRpcClient(http, chain.Node.RpcUrl), registry.Contract).AnchorCountAsync(CancellationToken.None);
+        var onChain = await new AnchorRegistryClient(new HttpRpcClient(http, chain.Node.RpcUrl), registry.Contract).AnchorCountAsync(CancellationToken.None);
         ((long)onChain).Should().Be(anchors, "each range is anchored once on the chain");
     }
 

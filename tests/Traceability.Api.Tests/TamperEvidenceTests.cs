@@ -257,10 +257,9 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
         await using var svc = await LedgerAsync();
         var other = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
         // The other contract holds an anchor 1 over the same range, with another root.
-        var rpc = new EthereumRpcClient(Http, chain.Node.RpcUrl);
-        var tx = await new AnchorRegistryClient(rpc, other.Contract, other.Anchorer)
-            .SendAnchorAsync(BigInteger.One, Enumerable.Repeat((byte)0xcd, 32).ToArray(), 1, 4, CancellationToken.None);
-        await rpc.WaitForReceiptAsync(tx, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var asOther = new AnchorRegistryClient(new HttpRpcClient(Http, chain.Node.RpcUrl), other.Contract, other.Anchorer);
+        var tx = await asOther.SendAnchorAsync(BigInteger.One, Enumerable.Repeat((byte)0xcd, 32).ToArray(), 1, 4, CancellationToken.None);
+        await asOther.WaitForReceiptAsync(tx, TimeSpan.FromSeconds(30), CancellationToken.None);
 
         var bundle = await BundleAsync(svc, 2);
         bundle["anchor"]!["contract"] = other.Contract;

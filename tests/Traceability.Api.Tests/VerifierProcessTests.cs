@@ -49,7 +49,7 @@ public sealed class VerifierProcessTests(ChainFixture chain) : IDisposable
         {
             ["TRACE_CHAIN_RPC"] = rpc,
             ["TRACE_CONTRACT"] = registry.Contract,
-            ["TRACE_CHAIN_KEY"] = registry.Anchorer.PrivateKeyHex,
+            ["TRACE_CHAIN_KEY"] = registry.Anchorer.GetPrivateKey(),
         });
         var http = service.Http;
 

@@ -98,6 +98,7 @@ public static class LedgerBenchmarks
         figures.Add(new Figure("leaf hashes per second, all cores", Math.Round(hashCount / parallelSeconds), "leaves/s",
             $"Parallel.For over {Environment.ProcessorCount} cores, best of 3"));
 
+        figures.AddRange(KeccakBenchmark.Run(log));
         figures.AddRange(EventHashBenchmark.Run(log));
         GC.KeepAlive(checksum);
         return figures;

@@ -1,11 +1,19 @@
 using System.Numerics;
 using System.Text.Json;
-using Traceability.Chain.Abi;
+using Nethereum.ABI.ABIDeserialisation;
+using Nethereum.ABI.FunctionEncoding;
+using Nethereum.Contracts;
+using Nethereum.Hex.HexConvertors.Extensions;
+using Nethereum.RPC.Eth.DTOs;
 using Traceability.Chain.ContractDefinition;
+using Traceability.Testing;
 
 namespace Traceability.Chain.Tests;
 
-/// <summary>AnchorRegistry's function calls, return values, errors and events against ethers' Interface over the compiled artifact.</summary>
+/// <summary>
+/// The typed AnchorRegistry definition against the compiled artifact's ABI (every function, event and error, both ways)
+/// and against ethers' Interface encodings of calls, return values, errors and events.
+/// </summary>
 public class AbiVectorTests
 {
     public static TheoryData<string> CallVectors => Vectors.Names("calls");
@@ -13,30 +21,62 @@ public class AbiVectorTests
     public static TheoryData<string> ErrorVectors => Vectors.Names("errors");
     public static TheoryData<string> EventVectors => Vectors.Names("events");
 
+    private static readonly Dictionary<string, Type> Functions = new()
+    {
+        ["anchor"] = typeof(AnchorFunction), ["getAnchor"] = typeof(GetAnchorFunction), ["anchorCount"] = typeof(AnchorCountFunction),
+        ["verify"] = typeof(VerifyFunction), ["setAnchorer"] = typeof(SetAnchorerFunction), ["isAnchorer"] = typeof(IsAnchorerFunction),
+        ["owner"] = typeof(OwnerFunction),
+    };
+
+    private static readonly Dictionary<string, Type> Events = new()
+    {
+        ["Anchored"] = typeof(AnchoredEventDTO), ["AnchorerChanged"] = typeof(AnchorerChangedEventDTO),
+    };
+
+    [Fact]
+    public async Task TypedDefinitionHasEverySignatureOfArtifactAbiGivenCompiledContract()
+    {
+        await HardhatNode.EnsureCompiledAsync();
+        using var artifact = JsonDocument.Parse(await File.ReadAllBytesAsync(DeployedRegistry.ArtifactPath));
+        var abi = new ABIJsonDeserialiser().DeserialiseContract(artifact.RootElement.GetProperty("abi").GetRawText());
+
+        abi.Functions.Select(f => (f.Signature, f.Sha3Signature)).Should().BeEquivalentTo(
+            Functions.Values.Select(t => ABITypedRegistry.GetFunctionABI(t)).Select(f => (f.Signature, f.Sha3Signature)));
+        foreach (var function in abi.Functions)
+        {
+            var typed = ABITypedRegistry.GetFunctionABI(Functions[function.Name]);
+            (typed.OutputParameters ?? []).Select(p => p.Type).Should().Equal((function.OutputParameters ?? []).Select(p => p.Type), function.Name);
+        }
+        abi.Events.Select(e => (e.Name, e.Sha3Signature, Indexed: string.Join(",", e.InputParameters.Select(p => p.Indexed)))).Should().BeEquivalentTo(
+            Events.Values.Select(t => ABITypedRegistry.GetEvent(t)).Select(e => (e.Name, e.Sha3Signature, Indexed: string.Join(",", e.InputParameters.Select(p => p.Indexed)))));
+        abi.Errors.Select(e => (e.Signature, e.Sha3Signature)).Should().BeEquivalentTo(
+            AnchorRegistryErrors.All.Select(ABITypedRegistry.GetError).Select(e => (e.Signature, e.Sha3Signature)));
+    }
+
     [Theory]
     [MemberData(nameof(CallVectors))]
-    public void EncodeReturnsEthersCallDataGivenFunctionMessage(string name)
+    public void CallDataEqualsEthersGivenFunctionMessage(string name)
     {
         var v = Vectors.Get("calls", name);
-        var message = Message(v.Str("function"), v.GetProperty("args"));
+        var (message, callData) = Message(v.Str("function"), v.GetProperty("args"));
+        var abi = ABITypedRegistry.GetFunctionABI(message.GetType());
 
-        message.Function.Signature.Should().Be(v.Str("signature"));
-        Hex.Encode(message.Function.Selector).Should().Be(v.Str("selector"));
-        Hex.Encode(message.Encode()).Should().Be(v.Str("expected"));
-        Normalise(message.Function.DecodeCall(v.Bytes("expected"))).Should().BeEquivalentTo(Normalise(message.Arguments));
+        abi.Signature.Should().Be(v.Str("signature"));
+        ("0x" + abi.Sha3Signature).Should().Be(v.Str("selector"));
+        callData.Should().Be(v.Str("expected"));
     }
 
     [Theory]
     [MemberData(nameof(ResultVectors))]
-    public void DecodeOutputReturnsValuesGivenEthersReturnData(string name)
+    public void OutputDecodesToValuesGivenEthersReturnData(string name)
     {
         var v = Vectors.Get("results", name);
-        var encoded = v.Bytes("encoded");
+        var encoded = v.Str("encoded");
         var values = v.GetProperty("values");
         switch (v.Str("function"))
         {
             case "getAnchor":
-                var a = new GetAnchorFunction(1).DecodeOutput(encoded);
+                var a = new GetAnchorOutput().DecodeOutput(encoded);
                 Hex.Encode(a.Root).Should().Be(values[0].GetString());
                 a.FirstEventSequence.Should().Be(values[1].Big());
                 a.LastEventSequence.Should().Be(values[2].Big());
@@ -44,16 +84,16 @@ public class AbiVectorTests
                 a.Submitter.Should().Be(values[4].GetString());
                 break;
             case "anchorCount":
-                new AnchorCountFunction().DecodeOutput(encoded).Should().Be(values[0].Big());
+                Simple<AnchorCountFunction, BigInteger>(encoded).Should().Be(values[0].Big());
                 break;
             case "verify":
-                new VerifyFunction(1, new byte[32], []).DecodeOutput(encoded).Should().Be(values[0].GetBoolean());
+                Simple<VerifyFunction, bool>(encoded).Should().Be(values[0].GetBoolean());
                 break;
             case "isAnchorer":
-                new IsAnchorerFunction("0x0000000000000000000000000000000000000000").DecodeOutput(encoded).Should().Be(values[0].GetBoolean());
+                Simple<IsAnchorerFunction, bool>(encoded).Should().Be(values[0].GetBoolean());
                 break;
             case "owner":
-                new OwnerFunction().DecodeOutput(encoded).Should().Be(values[0].GetString());
+                Simple<OwnerFunction, string>(encoded).Should().BeEquivalentTo(values[0].GetString());
                 break;
             default:
                 throw new InvalidOperationException($"No decoder for {v.Str("function")}.");
@@ -62,108 +102,113 @@ public class AbiVectorTests
 
     [Theory]
     [MemberData(nameof(ErrorVectors))]
-    public void RevertDataDecodesToErrorNameAndArgumentsGivenEthersEncoding(string name)
+    public void RevertNamesErrorAndArgumentsGivenEthersEncoding(string name)
     {
         var v = Vectors.Get("errors", name);
-        var error = AnchorRegistryErrors.All.Append(AbiError.ErrorString).Append(AbiError.Panic).Single(e => e.Name == v.Str("error"));
-        var expectedArguments = error.Inputs.Select((p, i) => Value(p.Type, v.Arg(i))).ToList();
+        var data = v.Str("expected");
+        // What Nethereum raises for this revert data: Error(string) as a reason, anything else as a custom error.
+        Exception raised;
+        try
+        {
+            new FunctionCallDecoder().ThrowIfErrorOnOutput(data);
+            raised = new SmartContractCustomErrorRevertException(data);
+        }
+        catch (SmartContractRevertException e) { raised = e; }
 
-        error.Signature.Should().Be(v.Str("signature"));
-        Hex.Encode(error.Selector).Should().Be(v.Str("selector"));
-        Hex.Encode(error.Encode(expectedArguments)).Should().Be(v.Str("expected"));
+        var reverted = ContractRevertedException.From(raised)!;
 
-        var reverted = ContractRevertedException.FromRevertData(v.Bytes("expected"), AnchorRegistryErrors.All);
         reverted.ErrorName.Should().Be(v.Str("error"));
         reverted.Signature.Should().Be(v.Str("signature"));
-        Normalise(reverted.Arguments).Should().BeEquivalentTo(Normalise(expectedArguments));
-    }
-
-    [Theory]
-    [MemberData(nameof(EventVectors))]
-    public void EventLogRoundTripsGivenEthersTopicsAndData(string name)
-    {
-        var v = Vectors.Get("events", name);
-        var definition = v.Str("event") == "Anchored" ? AnchoredEvent.Definition : AnchorerChangedEvent.Definition;
-        var arguments = definition.Inputs.Select((p, i) => Value(p.Type, v.Arg(i))).ToList();
-        var topics = v.GetProperty("topics").EnumerateArray().Select(t => t.GetString()!).ToList();
-
-        definition.Signature.Should().Be(v.Str("signature"));
-        definition.Topic0.Should().Be(v.Str("topic0"));
-        var (encodedTopics, data) = definition.EncodeLog(arguments);
-        encodedTopics.Should().Equal(topics);
-        Hex.Encode(data).Should().Be(v.Str("data"));
-
-        if (v.Str("event") == "Anchored")
+        Hex.Encode(reverted.RevertData).Should().Be(data);
+        var expected = v.GetProperty("args").EnumerateArray().ToList();
+        reverted.Arguments.Should().HaveCount(expected.Count);
+        for (var i = 0; i < expected.Count; i++)
         {
-            var e = AnchoredEvent.Decode(topics, v.Bytes("data"));
-            e.Sequence.Should().Be((BigInteger)arguments[0]);
-            e.Root.Should().Equal((byte[])arguments[1]);
-            e.FirstEventSequence.Should().Be((BigInteger)arguments[2]);
-            e.LastEventSequence.Should().Be((BigInteger)arguments[3]);
-            e.Submitter.Should().Be((string)arguments[4]);
-        }
-        else
-        {
-            AnchorerChangedEvent.Decode(topics, v.Bytes("data")).Should().Be(new AnchorerChangedEvent((string)arguments[0], (bool)arguments[1]));
+            var actual = reverted.Arguments[i];
+            switch (actual)
+            {
+                case BigInteger n: n.Should().Be(expected[i].Big()); break;
+                case string s: s.Should().Be(expected[i].GetString()); break;
+                default: throw new InvalidOperationException($"Unexpected argument type {actual.GetType().Name}.");
+            }
         }
     }
 
     [Fact]
-    public void FromRevertDataReturnsUnknownGivenForeignSelector()
+    public void RevertIsUnknownWithItsDataGivenForeignSelector()
     {
-        var reverted = ContractRevertedException.FromRevertData(Hex.Decode("0xdeadbeef"), AnchorRegistryErrors.All);
+        var reverted = ContractRevertedException.From(new SmartContractCustomErrorRevertException("0xdeadbeef"))!;
+
         reverted.ErrorName.Should().Be(ContractRevertedException.UnknownError);
         reverted.Arguments.Should().BeEmpty();
         reverted.Message.Should().Contain("0xdeadbeef");
     }
 
     [Fact]
-    public void FromRevertDataReturnsNoReasonGivenEmptyData()
+    public void RevertHasNoReasonGivenEmptyData()
     {
-        ContractRevertedException.FromRevertData([], AnchorRegistryErrors.All).ErrorName.Should().Be(ContractRevertedException.NoReason);
+        ContractRevertedException.From(new SmartContractCustomErrorRevertException("0x"))!.ErrorName.Should().Be(ContractRevertedException.NoReason);
     }
 
     [Fact]
-    public void DecodeThrowsGivenTruncatedData()
+    public void FromReturnsNullGivenExceptionThatIsNoRevert()
     {
-        var data = new VerifyFunction(1, new byte[32], [new byte[32], new byte[32]]).Encode();
-        var act = () => VerifyFunction.Definition.DecodeCall(data.AsSpan(0, data.Length - 1));
-        act.Should().Throw<AbiDecodingException>();
+        ContractRevertedException.From(new ChainUnavailableException("down")).Should().BeNull();
     }
 
-    [Fact]
-    public void EncodeThrowsGivenBytes32OfWrongLength()
+    [Theory]
+    [MemberData(nameof(EventVectors))]
+    public void EventLogDecodesGivenEthersTopicsAndData(string name)
     {
-        var act = () => new AnchorFunction(1, new byte[31], 1, 1).Encode();
-        act.Should().Throw<ArgumentException>().WithMessage("*32 bytes*");
+        var v = Vectors.Get("events", name);
+        var type = Events[v.Str("event")];
+        var abi = ABITypedRegistry.GetEvent(type);
+        var log = new FilterLog
+        {
+            Topics = v.GetProperty("topics").EnumerateArray().Select(t => (object)t.GetString()!).ToArray(),
+            Data = v.Str("data"),
+        };
+        var args = v.GetProperty("args");
+
+        ("0x" + abi.Sha3Signature).Should().Be(v.Str("topic0"));
+        if (type == typeof(AnchoredEventDTO))
+        {
+            var e = new[] { log }.DecodeAllEvents<AnchoredEventDTO>().Should().ContainSingle().Subject.Event;
+            e.Sequence.Should().Be(args[0].Big());
+            Hex.Encode(e.Root).Should().Be(args[1].GetString());
+            e.FirstEventSequence.Should().Be(args[2].Big());
+            e.LastEventSequence.Should().Be(args[3].Big());
+            e.Submitter.Should().BeEquivalentTo(args[4].GetString());
+        }
+        else
+        {
+            var e = new[] { log }.DecodeAllEvents<AnchorerChangedEventDTO>().Should().ContainSingle().Subject.Event;
+            e.Account.Should().BeEquivalentTo(args[0].GetString());
+            e.Authorised.Should().Be(args[1].ValueKind == JsonValueKind.True || args[1].ToString() == "true");
+        }
     }
 
-    private static IFunctionMessage Message(string function, JsonElement args) => function switch
+    private static TOutput Simple<TMessage, TOutput>(string encoded) where TMessage : FunctionMessage =>
+        new FunctionCallDecoder().DecodeSimpleTypeOutput<TOutput>(ABITypedRegistry.GetFunctionABI<TMessage>().OutputParameters[0], encoded);
+
+    private static (FunctionMessage Message, string CallData) Message(string function, JsonElement args) => function switch
     {
-        "anchor" => new AnchorFunction(args[0].Big(), Hex.Decode(args[1].GetString()!), args[2].Big(), args[3].Big()),
-        "getAnchor" => new GetAnchorFunction(args[0].Big()),
-        "anchorCount" => new AnchorCountFunction(),
-        "verify" => new VerifyFunction(args[0].Big(), Hex.Decode(args[1].GetString()!), args[2].EnumerateArray().Select(p => Hex.Decode(p.GetString()!)).ToList()),
-        "setAnchorer" => new SetAnchorerFunction(args[0].GetString()!, args[1].GetBoolean()),
-        "isAnchorer" => new IsAnchorerFunction(args[0].GetString()!),
-        "owner" => new OwnerFunction(),
+        "anchor" => Encoded(new AnchorFunction
+        {
+            Sequence = args[0].Big(), Root = Hex.Decode(args[1].GetString()!), FirstEventSequence = args[2].Big(), LastEventSequence = args[3].Big(),
+        }),
+        "getAnchor" => Encoded(new GetAnchorFunction { Sequence = args[0].Big() }),
+        "anchorCount" => Encoded(new AnchorCountFunction()),
+        "verify" => Encoded(new VerifyFunction
+        {
+            Sequence = args[0].Big(), Leaf = Hex.Decode(args[1].GetString()!), Proof = args[2].EnumerateArray().Select(p => Hex.Decode(p.GetString()!)).ToList(),
+        }),
+        "setAnchorer" => Encoded(new SetAnchorerFunction { Account = args[0].GetString()!, Authorised = args[1].GetBoolean() }),
+        "isAnchorer" => Encoded(new IsAnchorerFunction { Account = args[0].GetString()! }),
+        "owner" => Encoded(new OwnerFunction()),
         _ => throw new InvalidOperationException($"No message for {function}."),
     };
 
-    private static object Value(string type, JsonElement json) => type switch
-    {
-        "uint256" => json.Big(),
-        "bytes32" => Hex.Decode(json.GetString()!),
-        "address" or "string" => json.GetString()!,
-        "bool" => json.GetBoolean(),
-        _ => throw new InvalidOperationException(type),
-    };
-
-    // Compares byte arrays by content and lists element-wise through one textual form.
-    private static IReadOnlyList<string> Normalise(IEnumerable<object> values) => values.Select(v => v switch
-    {
-        byte[] b => Hex.Encode(b),
-        System.Collections.IEnumerable list and not string => "[" + string.Join(",", Normalise(list.Cast<object>())) + "]",
-        _ => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)!,
-    }).ToList();
+    // Nethereum encodes by the message's static type, so each message is encoded where its type is known.
+    private static (FunctionMessage, string) Encoded<T>(T message) where T : FunctionMessage, new() => (message, message.GetCallData().ToHex(prefix: true));
 }

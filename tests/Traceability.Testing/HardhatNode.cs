@@ -77,14 +77,14 @@ public sealed class HardhatNode : IAsyncDisposable
         process.BeginErrorReadLine();
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var rpc = new EthereumRpcClient(http, node.RpcUrl);
+        var web3 = new Nethereum.Web3.Web3(new HttpRpcClient(http, node.RpcUrl));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
             if (process.HasExited) throw new InvalidOperationException($"hardhat node exited ({process.ExitCode}):\n{node.Output}");
             try
             {
-                await rpc.GetChainIdAsync(ct);
+                await web3.Eth.ChainId.SendRequestAsync().WaitAsync(ct);
                 return node;
             }
             catch (Exception) when (DateTime.UtcNow < deadline)

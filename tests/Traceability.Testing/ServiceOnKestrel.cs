@@ -54,7 +54,7 @@ public sealed class ServiceOnKestrel : IAsyncDisposable
         psi.Environment["TRACE_ADMIN_KEY"] = AdminKey;
         psi.Environment["TRACE_CHAIN_RPC"] = rpcUrl.ToString();
         psi.Environment["TRACE_CONTRACT"] = registry.Contract;
-        psi.Environment["TRACE_CHAIN_KEY"] = registry.Anchorer.PrivateKeyHex;
+        psi.Environment["TRACE_CHAIN_KEY"] = registry.Anchorer.GetPrivateKey();
         psi.Environment["TRACE_ANCHOR_SCHEDULE"] = "false";
         psi.Environment["TRACE_PUBLIC_BASE_URL"] = baseUrl.ToString().TrimEnd('/');
         foreach (var (k, v) in settings) psi.Environment[k] = v;

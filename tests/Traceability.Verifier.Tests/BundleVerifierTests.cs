@@ -232,7 +232,7 @@ public sealed class BundleVerifierTests(VerifierFixture fixture)
     public async Task FailsContractGivenAnAddressWithoutCode()
     {
         var bundle = fixture.Main.Bundle(InAnchor2);
-        bundle["anchor"]!["contract"] = EthKey.Generate().Address;
+        bundle["anchor"]!["contract"] = Nethereum.Signer.EthECKey.GenerateKey().GetPublicAddress();
         await ShouldFail(VerifyAsync(bundle), Checks.Contract, "no contract at");
     }
 

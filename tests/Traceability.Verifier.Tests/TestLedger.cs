@@ -31,7 +31,7 @@ public sealed class TestLedger
         RpcUrl = rpcUrl;
         Registry = registry;
         ChainId = chainId;
-        Rpc = new EthereumRpcClient(http, rpcUrl);
+        Rpc = new HttpRpcClient(http, rpcUrl);
         Anchorer = new AnchorRegistryClient(Rpc, registry.Contract, registry.Anchorer);
     }
 
@@ -39,7 +39,7 @@ public sealed class TestLedger
     public DeployedRegistry Registry { get; }
     public string Contract => Registry.Contract;
     public long ChainId { get; }
-    public EthereumRpcClient Rpc { get; }
+    public HttpRpcClient Rpc { get; }
     public AnchorRegistryClient Anchorer { get; }
     public IReadOnlyList<LedgerEvent> Events => _events;
     public IReadOnlyList<LedgerAnchor> Anchors => _anchors;
@@ -48,7 +48,7 @@ public sealed class TestLedger
     public static async Task<TestLedger> CreateAsync(HttpClient http, Uri rpcUrl, IEnumerable<string> eventJsons)
     {
         var registry = await DeployedRegistry.DeployAsync(rpcUrl);
-        var chainId = await new EthereumRpcClient(http, rpcUrl).GetChainIdAsync(CancellationToken.None);
+        var chainId = (long)(await new Nethereum.Web3.Web3(new HttpRpcClient(http, rpcUrl)).Eth.ChainId.SendRequestAsync()).Value;
         var ledger = new TestLedger(http, rpcUrl, registry, chainId);
         foreach (var json in eventJsons) ledger.Capture(json);
         return ledger;

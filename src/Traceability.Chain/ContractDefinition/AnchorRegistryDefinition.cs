@@ -1,153 +1,177 @@
 using System.Numerics;
-using Traceability.Chain.Abi;
+using Nethereum.ABI.FunctionEncoding.Attributes;
+using Nethereum.Contracts;
 
-// AnchorRegistry (contracts/AnchorRegistry.sol) as typed messages, in the style of Nethereum's
-// ContractDefinition: one record per function and event, each with its signature in one place
-// (its static Definition); the encoding itself is in Abi/. Keep in step with the contract's ABI:
-// the unit tests compare every selector and topic with ethers' Interface over the compiled artifact.
+// AnchorRegistry (contracts/AnchorRegistry.sol) as Nethereum's typed messages: one class per function, output, event
+// and custom error, each with its ABI in attributes. Keep in step with the contract: the unit tests compare every
+// signature, selector and topic with the compiled artifact's ABI and with ethers' encodings.
 namespace Traceability.Chain.ContractDefinition;
 
-/// <summary>A call of a contract function: which function and its arguments, in order.</summary>
-public interface IFunctionMessage
+/// <summary>The deployment (constructor without arguments); the init code is set from the Hardhat artifact.</summary>
+public sealed class AnchorRegistryDeployment : ContractDeploymentMessage
 {
-    AbiFunction Function { get; }
-    IReadOnlyList<object> Arguments { get; }
-}
+    // Nethereum's deployment handler creates messages through new(): the byte code is set afterwards.
+    public AnchorRegistryDeployment() : base("") { }
 
-/// <summary>A call of a view function whose return data decodes to <typeparamref name="TOutput"/>.</summary>
-public interface IFunctionMessage<out TOutput> : IFunctionMessage
-{
-    TOutput DecodeOutput(byte[] returnData);
-}
-
-public static class FunctionMessageExtensions
-{
-    /// <summary>The call data: selector || abi.encode(arguments).</summary>
-    public static byte[] Encode(this IFunctionMessage message) => message.Function.EncodeCall(message.Arguments);
+    public AnchorRegistryDeployment(string byteCode) : base(byteCode) { }
 }
 
 /// <summary>anchor(uint256 sequence, bytes32 root, uint256 firstEventSequence, uint256 lastEventSequence).</summary>
-public sealed record AnchorFunction(BigInteger Sequence, byte[] Root, BigInteger FirstEventSequence, BigInteger LastEventSequence) : IFunctionMessage
+[Function("anchor")]
+public sealed class AnchorFunction : FunctionMessage
 {
-    public static readonly AbiFunction Definition = new("anchor",
-        [new("uint256", "sequence"), new("bytes32", "root"), new("uint256", "firstEventSequence"), new("uint256", "lastEventSequence")], []);
-
-    AbiFunction IFunctionMessage.Function => Definition;
-    IReadOnlyList<object> IFunctionMessage.Arguments => [Sequence, Root, FirstEventSequence, LastEventSequence];
+    [Parameter("uint256", "sequence", 1)] public BigInteger Sequence { get; set; }
+    [Parameter("bytes32", "root", 2)] public byte[] Root { get; set; } = [];
+    [Parameter("uint256", "firstEventSequence", 3)] public BigInteger FirstEventSequence { get; set; }
+    [Parameter("uint256", "lastEventSequence", 4)] public BigInteger LastEventSequence { get; set; }
 }
 
-/// <summary>getAnchor(uint256 sequence) view returns (bytes32 root, uint256 firstEventSequence, uint256 lastEventSequence, uint256 timestamp, address submitter).</summary>
-public sealed record GetAnchorFunction(BigInteger Sequence) : IFunctionMessage<GetAnchorOutput>
+/// <summary>getAnchor(uint256 sequence) view returns (bytes32, uint256, uint256, uint256, address); reverts UnknownAnchor.</summary>
+[Function("getAnchor", typeof(GetAnchorOutput))]
+public sealed class GetAnchorFunction : FunctionMessage
 {
-    public static readonly AbiFunction Definition = new("getAnchor", [new("uint256", "sequence")],
-        [new("bytes32", "root"), new("uint256", "firstEventSequence"), new("uint256", "lastEventSequence"), new("uint256", "timestamp"), new("address", "submitter")]);
-
-    AbiFunction IFunctionMessage.Function => Definition;
-    IReadOnlyList<object> IFunctionMessage.Arguments => [Sequence];
-
-    public GetAnchorOutput DecodeOutput(byte[] returnData)
-    {
-        var v = Definition.DecodeOutput(returnData);
-        return new GetAnchorOutput((byte[])v[0], (BigInteger)v[1], (BigInteger)v[2], (BigInteger)v[3], (string)v[4]);
-    }
+    [Parameter("uint256", "sequence", 1)] public BigInteger Sequence { get; set; }
 }
 
 /// <summary>What getAnchor returns.</summary>
-public sealed record GetAnchorOutput(byte[] Root, BigInteger FirstEventSequence, BigInteger LastEventSequence, BigInteger Timestamp, string Submitter);
-
-/// <summary>anchorCount() view returns (uint256).</summary>
-public sealed record AnchorCountFunction : IFunctionMessage<BigInteger>
+[FunctionOutput]
+public sealed class GetAnchorOutput : IFunctionOutputDTO
 {
-    public static readonly AbiFunction Definition = new("anchorCount", [], [new("uint256", "")]);
-
-    AbiFunction IFunctionMessage.Function => Definition;
-    IReadOnlyList<object> IFunctionMessage.Arguments => [];
-
-    public BigInteger DecodeOutput(byte[] returnData) => (BigInteger)Definition.DecodeOutput(returnData)[0];
+    [Parameter("bytes32", "root", 1)] public byte[] Root { get; set; } = [];
+    [Parameter("uint256", "firstEventSequence", 2)] public BigInteger FirstEventSequence { get; set; }
+    [Parameter("uint256", "lastEventSequence", 3)] public BigInteger LastEventSequence { get; set; }
+    [Parameter("uint256", "timestamp", 4)] public BigInteger Timestamp { get; set; }
+    [Parameter("address", "submitter", 5)] public string Submitter { get; set; } = "";
 }
 
+/// <summary>anchorCount() view returns (uint256).</summary>
+[Function("anchorCount", "uint256")]
+public sealed class AnchorCountFunction : FunctionMessage;
+
 /// <summary>verify(uint256 sequence, bytes32 leaf, bytes32[] proof) view returns (bool).</summary>
-public sealed record VerifyFunction(BigInteger Sequence, byte[] Leaf, IReadOnlyList<byte[]> Proof) : IFunctionMessage<bool>
+[Function("verify", "bool")]
+public sealed class VerifyFunction : FunctionMessage
 {
-    public static readonly AbiFunction Definition = new("verify",
-        [new("uint256", "sequence"), new("bytes32", "leaf"), new("bytes32[]", "proof")], [new("bool", "")]);
-
-    AbiFunction IFunctionMessage.Function => Definition;
-    IReadOnlyList<object> IFunctionMessage.Arguments => [Sequence, Leaf, Proof];
-
-    public bool DecodeOutput(byte[] returnData) => (bool)Definition.DecodeOutput(returnData)[0];
+    [Parameter("uint256", "sequence", 1)] public BigInteger Sequence { get; set; }
+    [Parameter("bytes32", "leaf", 2)] public byte[] Leaf { get; set; } = [];
+    [Parameter("bytes32[]", "proof", 3)] public List<byte[]> Proof { get; set; } = [];
 }
 
 /// <summary>setAnchorer(address account, bool authorised); owner only.</summary>
-public sealed record SetAnchorerFunction(string Account, bool Authorised) : IFunctionMessage
+[Function("setAnchorer")]
+public sealed class SetAnchorerFunction : FunctionMessage
 {
-    public static readonly AbiFunction Definition = new("setAnchorer", [new("address", "account"), new("bool", "authorised")], []);
-
-    AbiFunction IFunctionMessage.Function => Definition;
-    IReadOnlyList<object> IFunctionMessage.Arguments => [Account, Authorised];
+    [Parameter("address", "account", 1)] public string Account { get; set; } = "";
+    [Parameter("bool", "authorised", 2)] public bool Authorised { get; set; }
 }
 
 /// <summary>isAnchorer(address) view returns (bool), the public mapping's getter.</summary>
-public sealed record IsAnchorerFunction(string Account) : IFunctionMessage<bool>
+[Function("isAnchorer", "bool")]
+public sealed class IsAnchorerFunction : FunctionMessage
 {
-    public static readonly AbiFunction Definition = new("isAnchorer", [new("address", "")], [new("bool", "")]);
-
-    AbiFunction IFunctionMessage.Function => Definition;
-    IReadOnlyList<object> IFunctionMessage.Arguments => [Account];
-
-    public bool DecodeOutput(byte[] returnData) => (bool)Definition.DecodeOutput(returnData)[0];
+    [Parameter("address", "", 1)] public string Account { get; set; } = "";
 }
 
 /// <summary>owner() view returns (address), the immutable's getter.</summary>
-public sealed record OwnerFunction : IFunctionMessage<string>
-{
-    public static readonly AbiFunction Definition = new("owner", [], [new("address", "")]);
-
-    AbiFunction IFunctionMessage.Function => Definition;
-    IReadOnlyList<object> IFunctionMessage.Arguments => [];
-
-    public string DecodeOutput(byte[] returnData) => (string)Definition.DecodeOutput(returnData)[0];
-}
+[Function("owner", "address")]
+public sealed class OwnerFunction : FunctionMessage;
 
 /// <summary>Anchored(uint256 indexed sequence, bytes32 root, uint256 firstEventSequence, uint256 lastEventSequence, address indexed submitter).</summary>
-public sealed record AnchoredEvent(BigInteger Sequence, byte[] Root, BigInteger FirstEventSequence, BigInteger LastEventSequence, string Submitter)
+[Event("Anchored")]
+public sealed class AnchoredEventDTO : IEventDTO
 {
-    public static readonly AbiEvent Definition = new("Anchored",
-    [
-        new("uint256", "sequence", Indexed: true), new("bytes32", "root"), new("uint256", "firstEventSequence"),
-        new("uint256", "lastEventSequence"), new("address", "submitter", Indexed: true),
-    ]);
-
-    public static AnchoredEvent Decode(IReadOnlyList<string> topics, byte[] data)
-    {
-        var v = Definition.DecodeLog(topics, data);
-        return new AnchoredEvent((BigInteger)v[0], (byte[])v[1], (BigInteger)v[2], (BigInteger)v[3], (string)v[4]);
-    }
+    [Parameter("uint256", "sequence", 1, true)] public BigInteger Sequence { get; set; }
+    [Parameter("bytes32", "root", 2, false)] public byte[] Root { get; set; } = [];
+    [Parameter("uint256", "firstEventSequence", 3, false)] public BigInteger FirstEventSequence { get; set; }
+    [Parameter("uint256", "lastEventSequence", 4, false)] public BigInteger LastEventSequence { get; set; }
+    [Parameter("address", "submitter", 5, true)] public string Submitter { get; set; } = "";
 }
 
 /// <summary>AnchorerChanged(address indexed account, bool authorised).</summary>
-public sealed record AnchorerChangedEvent(string Account, bool Authorised)
+[Event("AnchorerChanged")]
+public sealed class AnchorerChangedEventDTO : IEventDTO
 {
-    public static readonly AbiEvent Definition = new("AnchorerChanged", [new("address", "account", Indexed: true), new("bool", "authorised")]);
+    [Parameter("address", "account", 1, true)] public string Account { get; set; } = "";
+    [Parameter("bool", "authorised", 2, false)] public bool Authorised { get; set; }
+}
 
-    public static AnchorerChangedEvent Decode(IReadOnlyList<string> topics, byte[] data)
-    {
-        var v = Definition.DecodeLog(topics, data);
-        return new AnchorerChangedEvent((string)v[0], (bool)v[1]);
-    }
+/// <summary>A custom error of the contract, with its decoded arguments in declaration order.</summary>
+public interface IAnchorRegistryError
+{
+    IReadOnlyList<object> Arguments { get; }
+}
+
+[Error("NotOwner")]
+public sealed class NotOwnerError : IAnchorRegistryError
+{
+    [Parameter("address", "caller", 1)] public string Caller { get; set; } = "";
+    public IReadOnlyList<object> Arguments => [Caller];
+}
+
+[Error("NotAuthorised")]
+public sealed class NotAuthorisedError : IAnchorRegistryError
+{
+    [Parameter("address", "caller", 1)] public string Caller { get; set; } = "";
+    public IReadOnlyList<object> Arguments => [Caller];
+}
+
+[Error("UnexpectedAnchorSequence")]
+public sealed class UnexpectedAnchorSequenceError : IAnchorRegistryError
+{
+    [Parameter("uint256", "expected", 1)] public BigInteger Expected { get; set; }
+    [Parameter("uint256", "actual", 2)] public BigInteger Actual { get; set; }
+    public IReadOnlyList<object> Arguments => [Expected, Actual];
+}
+
+[Error("NonContiguousEvents")]
+public sealed class NonContiguousEventsError : IAnchorRegistryError
+{
+    [Parameter("uint256", "expectedFirst", 1)] public BigInteger ExpectedFirst { get; set; }
+    [Parameter("uint256", "actualFirst", 2)] public BigInteger ActualFirst { get; set; }
+    public IReadOnlyList<object> Arguments => [ExpectedFirst, ActualFirst];
+}
+
+[Error("InvalidEventRange")]
+public sealed class InvalidEventRangeError : IAnchorRegistryError
+{
+    [Parameter("uint256", "firstEventSequence", 1)] public BigInteger FirstEventSequence { get; set; }
+    [Parameter("uint256", "lastEventSequence", 2)] public BigInteger LastEventSequence { get; set; }
+    public IReadOnlyList<object> Arguments => [FirstEventSequence, LastEventSequence];
+}
+
+[Error("ZeroRoot")]
+public sealed class ZeroRootError : IAnchorRegistryError
+{
+    public IReadOnlyList<object> Arguments => [];
+}
+
+[Error("UnknownAnchor")]
+public sealed class UnknownAnchorError : IAnchorRegistryError
+{
+    [Parameter("uint256", "sequence", 1)] public BigInteger Sequence { get; set; }
+    public IReadOnlyList<object> Arguments => [Sequence];
+}
+
+/// <summary>Solidity's built-in Panic(uint256) (assert, overflow, ...); not declared by the contract, decoded all the same.</summary>
+[Error("Panic")]
+public sealed class PanicError : IAnchorRegistryError
+{
+    [Parameter("uint256", "code", 1)] public BigInteger Code { get; set; }
+    public IReadOnlyList<object> Arguments => [Code];
 }
 
 /// <summary>The contract's custom errors, by which reverts are reported (<see cref="ContractRevertedException.ErrorName"/>).</summary>
 public static class AnchorRegistryErrors
 {
-    public static readonly AbiError NotOwner = new("NotOwner", [new("address", "caller")]);
-    public static readonly AbiError NotAuthorised = new("NotAuthorised", [new("address", "caller")]);
-    public static readonly AbiError UnexpectedAnchorSequence = new("UnexpectedAnchorSequence", [new("uint256", "expected"), new("uint256", "actual")]);
-    public static readonly AbiError NonContiguousEvents = new("NonContiguousEvents", [new("uint256", "expectedFirst"), new("uint256", "actualFirst")]);
-    public static readonly AbiError InvalidEventRange = new("InvalidEventRange", [new("uint256", "firstEventSequence"), new("uint256", "lastEventSequence")]);
-    public static readonly AbiError ZeroRoot = new("ZeroRoot", []);
-    public static readonly AbiError UnknownAnchor = new("UnknownAnchor", [new("uint256", "sequence")]);
+    public static readonly IReadOnlyList<Type> All =
+    [
+        typeof(NotOwnerError), typeof(NotAuthorisedError), typeof(UnexpectedAnchorSequenceError), typeof(NonContiguousEventsError),
+        typeof(InvalidEventRangeError), typeof(ZeroRootError), typeof(UnknownAnchorError),
+    ];
 
-    public static readonly IReadOnlyList<AbiError> All =
-        [NotOwner, NotAuthorised, UnexpectedAnchorSequence, NonContiguousEvents, InvalidEventRange, ZeroRoot, UnknownAnchor];
+    /// <summary>The contract's errors and Solidity's Panic, the errors a revert is decoded against.</summary>
+    internal static readonly IReadOnlyList<Type> Decodable = [.. All, typeof(PanicError)];
+
+    /// <summary>The error's name as the contract declares it, e.g. "UnknownAnchor".</summary>
+    public static string NameOf<TError>() where TError : IAnchorRegistryError => ABITypedRegistry.GetError<TError>().Name;
 }

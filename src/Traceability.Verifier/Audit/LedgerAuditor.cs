@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Nethereum.JsonRpc.Client;
+using Nethereum.Web3;
 using Traceability.Chain;
 using Traceability.Ledger.Epcis;
 using Traceability.Ledger.Merkle;
@@ -112,7 +114,7 @@ public sealed class LedgerAuditor
     {
         var report = new AuditReport();
         var api = new TraceApiClient(_apiHttp, options.ApiUrl, options.ApiKey);
-        var rpc = new EthereumRpcClient(_chainHttp, options.Chain.RpcUrl);
+        var rpc = new HttpRpcClient(_chainHttp, options.Chain.RpcUrl);
         try
         {
             await RunAsync(api, rpc, options, report, ct).ConfigureAwait(false);
@@ -125,7 +127,7 @@ public sealed class LedgerAuditor
         {
             report.Aborted = $"chain unreachable: {e.Message}";
         }
-        catch (JsonRpcException e)
+        catch (RpcResponseException e)
         {
             report.Aborted = $"the node at {rpc.SafeEndpoint} answered with an error: {e.Message}";
         }
@@ -133,9 +135,10 @@ public sealed class LedgerAuditor
         return report;
     }
 
-    private async Task RunAsync(TraceApiClient api, EthereumRpcClient rpc, AuditOptions options, AuditReport report, CancellationToken ct)
+    private async Task RunAsync(TraceApiClient api, HttpRpcClient rpc, AuditOptions options, AuditReport report, CancellationToken ct)
     {
-        report.ChainId = await rpc.GetChainIdAsync(ct).ConfigureAwait(false);
+        var web3 = new Web3(rpc);
+        report.ChainId = (long)(await web3.Eth.ChainId.SendRequestAsync().WaitAsync(ct).ConfigureAwait(false)).Value;
         var anchors = (await api.GetAllAnchorsAsync(ct).ConfigureAwait(false)).OrderBy(a => a.Sequence).ToList();
         report.Anchors = anchors.Count;
 
@@ -153,7 +156,7 @@ public sealed class LedgerAuditor
         catch (Exception e) when (e is FormatException or ArgumentException) { report.Aborted = $"contract: '{contract}' is not an address"; return; }
         report.Contract = contract;
 
-        if ((await rpc.GetCodeAsync(contract, BlockTag.Latest, ct).ConfigureAwait(false)).Length == 0)
+        if (await web3.Eth.GetCode.SendRequestAsync(contract).WaitAsync(ct).ConfigureAwait(false) is null or "" or "0x")
         {
             report.Aborted = $"contract: no contract at {contract} on chain {report.ChainId}";
             return;

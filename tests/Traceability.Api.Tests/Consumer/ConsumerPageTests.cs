@@ -177,7 +177,7 @@ public sealed class ConsumerPageTests(ChainFixture chain)
         var sequence = (long)bundle["sequence"]!;
         var recomputed = EventHash.Compute(EpcisParser.ParseEventJson(bundle["event"]!.ToJsonString()));
         recomputed.Should().Be((string)bundle["eventHash"]!);
-        var registry = new AnchorRegistryClient(new EthereumRpcClient(new HttpClient(), chain.Node.RpcUrl), setup.Service.Registry.Contract);
+        var registry = new AnchorRegistryClient(new HttpRpcClient(new HttpClient(), chain.Node.RpcUrl), setup.Service.Registry.Contract);
         var onChain = await registry.GetAnchorAsync((long)bundle["anchor"]!["sequence"]!, CancellationToken.None);
         var proof = bundle["proof"]!.AsArray().Select(p => Convert.FromHexString(((string)p!)[2..])).ToList();
         var leaf = new MerkleLeaf((ulong)sequence, EventHash.Digest(recomputed));

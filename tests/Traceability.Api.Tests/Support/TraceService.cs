@@ -28,7 +28,7 @@ public sealed class TraceService : IAsyncDisposable
             ["TRACE_ADMIN_KEY"] = AdminKey,
             ["TRACE_CHAIN_RPC"] = rpcUrl.ToString(),
             ["TRACE_CONTRACT"] = registry.Contract,
-            ["TRACE_CHAIN_KEY"] = registry.Anchorer.PrivateKeyHex,
+            ["TRACE_CHAIN_KEY"] = registry.Anchorer.GetPrivateKey(),
             ["TRACE_ANCHOR_SCHEDULE"] = "false",
             ["TRACE_AUDIT_SCHEDULE"] = "false",
         };

@@ -1,8 +1,13 @@
 using System.Numerics;
-using Traceability.Chain.Abi;
+using Nethereum.ABI;
+using Nethereum.Contracts;
+using Nethereum.Hex.HexTypes;
+using Nethereum.RPC.Eth.DTOs;
+using Nethereum.Signer;
 using Traceability.Chain.ContractDefinition;
 using Traceability.Ledger.Crypto;
 using Xunit.Abstractions;
+using TransactionReceipt = Traceability.Chain.TransactionReceipt;
 
 namespace Traceability.Chain.Tests.Integration;
 
@@ -18,28 +23,44 @@ public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelpe
     {
         var (registry, address, block) = await node.DeployRegistryAsync();
 
-        (await node.Rpc.GetCodeAsync(address, BlockTag.Latest, None)).Should().NotBeEmpty();
+        (await node.Web3.Eth.GetCode.SendRequestAsync(address)).Should().NotBe("0x").And.StartWith("0x");
         block.Should().BeGreaterThan(0);
-        (await registry.OwnerAsync(None)).Should().Be(node.Owner.Address);
+        (await registry.OwnerAsync(None)).Should().Be(node.Owner.GetPublicAddress());
         (await registry.AnchorCountAsync(None)).Should().Be(BigInteger.Zero);
-        (await registry.IsAnchorerAsync(node.Owner.Address, None)).Should().BeFalse();
+        (await registry.IsAnchorerAsync(node.Owner.GetPublicAddress(), None)).Should().BeFalse();
     }
 
     [Fact]
     public async Task SetAnchorerAuthorisesAccountAndEmitsAnchorerChanged()
     {
         var (registry, address, _) = await node.DeployRegistryAsync();
-        var account = EthKey.Generate().Address;
+        var account = EthECKey.GenerateKey().GetPublicAddress();
 
         var receipt = await node.MinedAsync(await registry.SetAnchorerAsync(account, true, None));
 
         (await registry.IsAnchorerAsync(account, None)).Should().BeTrue();
-        var log = receipt.Logs.Should().ContainSingle().Subject;
-        log.Address.Should().Be(address);
-        AnchorerChangedEvent.Decode(log.Topics, log.Data).Should().Be(new AnchorerChangedEvent(account, true));
+        var log = receipt.Raw.DecodeAllEvents<AnchorerChangedEventDTO>().Should().ContainSingle().Subject;
+        log.Log.Address.Should().BeEquivalentTo(address);
+        log.Event.Account.Should().Be(account);
+        log.Event.Authorised.Should().BeTrue();
 
         await node.MinedAsync(await registry.SetAnchorerAsync(account, false, None));
         (await registry.IsAnchorerAsync(account, None)).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task ConcurrentSendsThroughOneClientGetConsecutiveNonces()
+    {
+        var (registry, _, _) = await node.DeployRegistryAsync();
+        var owner = node.Owner.GetPublicAddress();
+        var before = (await node.Web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(owner, BlockParameter.CreatePending())).Value;
+        var accounts = Enumerable.Range(0, 4).Select(_ => EthECKey.GenerateKey().GetPublicAddress()).ToList();
+
+        var hashes = await Task.WhenAll(accounts.Select(a => registry.SetAnchorerAsync(a, true, None)));
+
+        foreach (var hash in hashes) await node.MinedAsync(hash);
+        (await node.Web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(owner, BlockParameter.CreateLatest())).Value.Should().Be(before + 4);
+        foreach (var a in accounts) (await registry.IsAnchorerAsync(a, None)).Should().BeTrue();
     }
 
     [Fact]
@@ -48,6 +69,7 @@ public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelpe
         var (ownerClient, address, deployBlock) = await node.DeployRegistryAsync();
         var anchorer = await node.NewAnchorerAsync(ownerClient);
         var registry = new AnchorRegistryClient(node.Rpc, address, anchorer);
+        registry.SignerAddress.Should().Be(anchorer.GetPublicAddress());
         var tree = Vectors.Get("merkle", "2 leaves");
         var root = tree.Bytes("root");
         var leaves = tree.GetProperty("leaves").EnumerateArray().ToList();
@@ -57,8 +79,12 @@ public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelpe
 
         receipt.Succeeded.Should().BeTrue();
         receipt.TransactionHash.Should().Be(txHash);
+        receipt.To.Should().Be(address);
+        receipt.From.Should().Be(anchorer.GetPublicAddress());
+        receipt.Raw.Type.Value.Should().Be(2, "anchors are EIP-1559 transactions");
+        receipt.EffectiveGasPrice.Should().BeGreaterThan(BigInteger.Zero);
         output.WriteLine($"anchor(1, root, 1, 2): gas used {receipt.GasUsed}, effective gas price {receipt.EffectiveGasPrice} wei");
-        var block = await node.Rpc.GetBlockByNumberAsync(receipt.BlockNumber, None);
+        var block = await node.Web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(new HexBigInteger(receipt.BlockNumber));
 
         var anchor = await registry.GetAnchorAsync(1, None);
         anchor.Should().NotBeNull();
@@ -66,8 +92,8 @@ public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelpe
         anchor.Root.Should().Equal(root);
         anchor.FirstEventSequence.Should().Be(BigInteger.One);
         anchor.LastEventSequence.Should().Be(new BigInteger(2));
-        anchor.Submitter.Should().Be(anchorer.Address);
-        anchor.Timestamp.Should().Be(block!.Timestamp);
+        anchor.Submitter.Should().Be(anchorer.GetPublicAddress());
+        anchor.Timestamp.Should().Be(DateTimeOffset.FromUnixTimeSeconds((long)block.Timestamp.Value));
         (await registry.AnchorCountAsync(None)).Should().Be(BigInteger.One);
 
         foreach (var leaf in leaves)
@@ -85,7 +111,7 @@ public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelpe
 
         var logs = await registry.GetAnchoredLogsAsync(deployBlock, null, None);
         var anchored = logs.Should().ContainSingle().Subject;
-        anchored.Should().BeEquivalentTo(new AnchoredLog(1, root, 1, 2, anchorer.Address, txHash, receipt.BlockNumber));
+        anchored.Should().BeEquivalentTo(new AnchoredLog(1, root, 1, 2, anchorer.GetPublicAddress(), txHash, receipt.BlockNumber));
     }
 
     [Fact]
@@ -99,7 +125,8 @@ public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelpe
         output.WriteLine($"gas used: first anchor {first.GasUsed}, second anchor {second.GasUsed}");
 
         (await registry.AnchorCountAsync(None)).Should().Be(new BigInteger(2));
-        var logs = await registry.GetAnchoredLogsAsync(deployBlock, await node.Rpc.GetBlockNumberAsync(None), None);
+        var head = (long)(await node.Web3.Eth.Blocks.GetBlockNumber.SendRequestAsync()).Value;
+        var logs = await registry.GetAnchoredLogsAsync(deployBlock, head, None);
         logs.Select(l => (l.Sequence, l.FirstEventSequence, l.LastEventSequence, l.BlockNumber)).Should().Equal(
             (BigInteger.One, BigInteger.One, new BigInteger(10), first.BlockNumber),
             (new BigInteger(2), new BigInteger(11), new BigInteger(11), second.BlockNumber));
@@ -116,8 +143,11 @@ public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelpe
         var e = await Reverted(() => registry.SendAnchorAsync(1, SomeRoot, 1, 1, None));
 
         e.ErrorName.Should().Be("NotAuthorised");
-        e.Arguments.Should().Equal(stranger.Address);
-        (await node.Rpc.GetTransactionCountAsync(stranger.Address, BlockTag.Pending, None)).Should().Be(0, "nothing may be sent when the estimate reverts");
+        e.Arguments.Should().Equal(stranger.GetPublicAddress());
+        e.Message.Should().Be($"The contract reverted with NotAuthorised({stranger.GetPublicAddress()}).");
+        e.InnerException.Should().BeOfType<SmartContractCustomErrorRevertException>("Nethereum raised it at gas estimation");
+        var sent = await node.Web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(stranger.GetPublicAddress(), BlockParameter.CreatePending());
+        sent.Value.Should().Be(0, "nothing may be sent when the estimate reverts");
     }
 
     [Fact]
@@ -185,10 +215,10 @@ public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelpe
         var stranger = await node.NewFundedKeyAsync();
         var registry = new AnchorRegistryClient(node.Rpc, address, stranger);
 
-        var e = await Reverted(() => registry.SetAnchorerAsync(stranger.Address, true, None));
+        var e = await Reverted(() => registry.SetAnchorerAsync(stranger.GetPublicAddress(), true, None));
 
         e.ErrorName.Should().Be("NotOwner");
-        e.Arguments.Should().Equal(stranger.Address);
+        e.Arguments.Should().Equal(stranger.GetPublicAddress());
     }
 
     [Fact]
@@ -201,29 +231,21 @@ public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelpe
     }
 
     [Fact]
-    public async Task CallThrowsUnknownAnchorByNameGivenRawGetAnchorCall()
+    public async Task QueryThrowsNethereumCustomErrorNamedUnknownAnchorGivenRawGetAnchorCall()
     {
         var (_, address, _) = await node.DeployRegistryAsync();
-        var call = new CallRequest(address, new GetAnchorFunction(42).Encode());
+        var query = node.Web3.Eth.GetContractQueryHandler<GetAnchorFunction>();
 
-        var e = await Reverted(() => node.Rpc.CallAsync(call, BlockTag.Latest, AnchorRegistryErrors.All, None));
+        var act = () => query.QueryRawAsync(address, new GetAnchorFunction { Sequence = 42 });
 
+        var revert = (await act.Should().ThrowAsync<SmartContractCustomErrorRevertException>()).Which;
+        revert.IsCustomErrorFor<UnknownAnchorError>().Should().BeTrue();
+        revert.IsCustomErrorFor<UnexpectedAnchorSequenceError>().Should().BeFalse();
+        revert.DecodeError<UnknownAnchorError>().Sequence.Should().Be(new BigInteger(42));
+        var e = ContractRevertedException.From(revert)!;
         e.ErrorName.Should().Be("UnknownAnchor");
         e.Arguments.Should().Equal(new BigInteger(42));
         e.Message.Should().Contain("UnknownAnchor(42)");
-    }
-
-    [Fact]
-    public async Task CallThrowsUnknownErrorWithRevertDataGivenNoKnownErrors()
-    {
-        var (_, address, _) = await node.DeployRegistryAsync();
-        var call = new CallRequest(address, new GetAnchorFunction(42).Encode());
-
-        var e = await Reverted(() => node.Rpc.CallAsync(call, BlockTag.Latest, null, None));
-
-        e.ErrorName.Should().Be(ContractRevertedException.UnknownError);
-        e.RevertData.Should().Equal(AnchorRegistryErrors.UnknownAnchor.Encode([new BigInteger(42)]));
-        e.InnerException.Should().BeOfType<JsonRpcException>();
     }
 
     [Fact]
@@ -249,7 +271,8 @@ public class AnchorRegistryClientTests(HardhatNodeFixture node, ITestOutputHelpe
         return assertion.Which;
     }
 
-    // OpenZeppelin StandardMerkleTree leaf over ["uint256","bytes32"]: keccak256(keccak256(abi.encode(sequence, digest))).
+    // OpenZeppelin StandardMerkleTree leaf over ["uint256","bytes32"]: keccak256(keccak256(abi.encode(sequence, digest))),
+    // the encoding by Nethereum's ABI encoder.
     private static byte[] LeafHash(BigInteger sequence, byte[] digest) =>
-        Keccak256.Hash(Keccak256.Hash(AbiCodec.Encode(["uint256", "bytes32"], [sequence, digest])));
+        Keccak256.Hash(Keccak256.Hash(new ABIEncode().GetABIEncoded(new ABIValue("uint256", sequence), new ABIValue("bytes32", digest))));
 }

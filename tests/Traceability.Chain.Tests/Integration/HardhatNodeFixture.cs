@@ -1,4 +1,5 @@
 using System.Numerics;
+using Nethereum.Signer;
 using Traceability.Testing;
 
 namespace Traceability.Chain.Tests.Integration;
@@ -20,9 +21,10 @@ public sealed class HardhatNodeFixture : IAsyncLifetime
     private HardhatNode? _node;
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
-    public EthKey Owner { get; } = EthKey.FromHex(HardhatNode.DefaultAccountKey);
+    public EthECKey Owner { get; } = new(HardhatNode.DefaultAccountKey);
     public int Port => _node!.Port;
-    public EthereumRpcClient Rpc { get; private set; } = null!;
+    public HttpRpcClient Rpc { get; private set; } = null!;
+    public Nethereum.Web3.Web3 Web3 { get; private set; } = null!;
     public byte[] Bytecode { get; private set; } = [];
 
     public async Task InitializeAsync()
@@ -30,8 +32,9 @@ public sealed class HardhatNodeFixture : IAsyncLifetime
         await HardhatNode.EnsureCompiledAsync();
         Bytecode = AnchorRegistryClient.LoadBytecode(DeployedRegistry.ArtifactPath);
         _node = await HardhatNode.StartAsync();
-        Rpc = new EthereumRpcClient(Http, _node.RpcUrl);
-        (await Rpc.GetChainIdAsync(CancellationToken.None)).Should().Be(31337);
+        Rpc = new HttpRpcClient(Http, _node.RpcUrl);
+        Web3 = new Nethereum.Web3.Web3(Rpc);
+        (await Web3.Eth.ChainId.SendRequestAsync()).Value.Should().Be(31337);
     }
 
     public async Task DisposeAsync()
@@ -51,26 +54,25 @@ public sealed class HardhatNodeFixture : IAsyncLifetime
     }
 
     /// <summary>A new key funded with 1 ETH by <see cref="Owner"/> and authorised as an anchorer of <paramref name="registry"/>.</summary>
-    public async Task<EthKey> NewAnchorerAsync(AnchorRegistryClient registry)
+    public async Task<EthECKey> NewAnchorerAsync(AnchorRegistryClient registry)
     {
         var key = await NewFundedKeyAsync();
-        await MinedAsync(await registry.SetAnchorerAsync(key.Address, true, CancellationToken.None));
+        await MinedAsync(await registry.SetAnchorerAsync(key.GetPublicAddress(), true, CancellationToken.None));
         return key;
     }
 
-    public async Task<EthKey> NewFundedKeyAsync()
+    public async Task<EthECKey> NewFundedKeyAsync()
     {
-        var key = EthKey.Generate();
-        await MinedAsync(await Rpc.SendTransactionAsync(Owner, key.Address, BigInteger.Pow(10, 18), [], CancellationToken.None));
+        var key = EthECKey.GenerateKey();
+        await TestChain.FundAsync(Rpc, Owner, key.GetPublicAddress(), BigInteger.Pow(10, 18));
         return key;
     }
 
     /// <summary>Waits for the receipt and asserts that the transaction succeeded.</summary>
     public async Task<TransactionReceipt> MinedAsync(string txHash)
     {
-        var receipt = await Rpc.WaitForReceiptAsync(txHash, ReceiptTimeout, CancellationToken.None);
+        var receipt = await AnchorRegistryClient.WaitForReceiptAsync(Web3, txHash, ReceiptTimeout, CancellationToken.None);
         receipt.Succeeded.Should().BeTrue($"transaction {txHash} should succeed");
         return receipt;
     }
-
 }

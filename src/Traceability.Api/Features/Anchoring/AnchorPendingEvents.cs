@@ -214,7 +214,7 @@ public sealed class AnchorPendingEvents(
                     return false;
                 }
                 anchor.BlockNumber = receipt.BlockNumber;
-                var head = (long)await chain.Rpc!.GetBlockNumberAsync(ct);
+                var head = (long)(await chain.Web3!.Eth.Blocks.GetBlockNumber.SendRequestAsync().WaitAsync(ct)).Value;
                 if (head - receipt.BlockNumber + 1 >= options.Confirmations)
                 {
                     anchor.Status = AnchorStatus.Confirmed;

@@ -45,9 +45,9 @@ public static class PlatformApi
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(TimeSpan.FromSeconds(3));
-                var block = await chain.Rpc!.GetBlockNumberAsync(timeout.Token);
-                var code = await chain.Rpc.GetCodeAsync(chain.Contract!, BlockTag.Latest, timeout.Token);
-                chainCheck = code.Length == 0
+                var block = (await chain.Web3!.Eth.Blocks.GetBlockNumber.SendRequestAsync().WaitAsync(timeout.Token)).Value;
+                var code = await chain.Web3.Eth.GetCode.SendRequestAsync(chain.Contract!).WaitAsync(timeout.Token);
+                chainCheck = code is null or "0x" or ""
                     ? new Check("down", $"no contract code at {chain.Contract} on {chain.RpcUrl}")
                     : new Check("ok", $"block {block}");
             }
@@ -67,6 +67,6 @@ public static class PlatformApi
         {
             try { chainId = await chain.GetChainIdAsync(ct); } catch (Exception) { /* reported by /health */ }
         }
-        return TypedResults.Ok(new ChainResponse(chain.RpcUrl, chainId, chain.Contract, chain.Signer?.Address));
+        return TypedResults.Ok(new ChainResponse(chain.RpcUrl, chainId, chain.Contract, chain.SignerAddress));
     }
 }

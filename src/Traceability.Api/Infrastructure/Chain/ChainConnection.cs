@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Nethereum.Signer;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Chain;
 
@@ -18,10 +19,11 @@ public sealed class ChainConnection
         Contract = options.Contract is { Length: > 0 } c ? c : record?.Contract;
         RecordedChainId = record?.ChainId;
         var keyHex = options.ChainKey is { Length: > 0 } k ? k : ReadKeyFile(Path.Combine(options.DataDir, "chain-key"));
-        Signer = keyHex is null ? null : EthKey.FromHex(keyHex);
+        Signer = keyHex is null ? null : new EthECKey(keyHex);
         if (RpcUrl is not null)
         {
-            Rpc = new EthereumRpcClient(httpFactory.CreateClient("chain"), new Uri(RpcUrl));
+            Rpc = new HttpRpcClient(httpFactory.CreateClient("chain"), new Uri(RpcUrl));
+            Web3 = new Nethereum.Web3.Web3(Rpc);
             if (Contract is not null) Registry = new AnchorRegistryClient(Rpc, Contract, Signer);
         }
     }
@@ -29,8 +31,15 @@ public sealed class ChainConnection
     public string? RpcUrl { get; }
     public string? Contract { get; }
     public long? RecordedChainId { get; }
-    public EthKey? Signer { get; }
-    public EthereumRpcClient? Rpc { get; }
+    public EthECKey? Signer { get; }
+
+    /// <summary>The anchorer's address, or null without a key.</summary>
+    public string? SignerAddress => Signer?.GetPublicAddress();
+
+    public HttpRpcClient? Rpc { get; }
+
+    /// <summary>Read-only Nethereum access to the chain (block number, code); the contract goes through <see cref="Registry"/>.</summary>
+    public Nethereum.Web3.Web3? Web3 { get; }
     public AnchorRegistryClient? Registry { get; }
 
     public bool IsConfigured => Registry is not null && Signer is not null;
@@ -47,8 +56,8 @@ public sealed class ChainConnection
     public async Task<long> GetChainIdAsync(CancellationToken ct)
     {
         if (_chainId is { } known) return known;
-        if (Rpc is null) return RecordedChainId ?? 0;
-        var id = (long)await Rpc.GetChainIdAsync(ct);
+        if (Web3 is null) return RecordedChainId ?? 0;
+        var id = (long)(await Web3.Eth.ChainId.SendRequestAsync().WaitAsync(ct)).Value;
         _chainId = id;
         return id;
     }
