@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Quartz;
 using Traceability.Api.Features.Alerts;
 using Traceability.Api.Features.Anchoring;
 using Traceability.Api.Features.Audit;
@@ -18,6 +17,7 @@ using Traceability.Api.Infrastructure.Chain;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Jobs;
+using Traceability.Api.Infrastructure.Observability;
 using Traceability.Api.Infrastructure.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -71,36 +71,8 @@ builder.Services.AddConsumer(options);
 // Capture steps run in registration order: the diversion rule reads units, so it comes after the tracing projection's steps.
 builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();
 
-builder.Services.AddQuartz(q =>
-{
-    if (options.UsesPostgres)
-    {
-        // Several API instances may share one PostgreSQL database: the clustered store runs each firing on one instance.
-        q.UsePersistentStore(s =>
-        {
-            s.UsePostgres(options.Database!);
-            s.UseSystemTextJsonSerializer();
-            s.UseClustering();
-            s.ProvisionSchema();
-        });
-    }
-    if (options.AnchorSchedule)
-    {
-        q.AddJob<AnchoringJob>(j => j.WithIdentity(AnchoringJob.Key));
-        q.AddTrigger(t => t.ForJob(AnchoringJob.Key).WithIdentity("anchoring-trigger")
-            .StartAt(DateTimeOffset.UtcNow.AddSeconds(Math.Min(5, options.AnchorIntervalSeconds)))
-            .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.AnchorIntervalSeconds)).RepeatForever()));
-    }
-    if (options.AuditSchedule)
-    {
-        // The first run a minute after the start (sooner with a shorter interval), so restarts do not postpone audits forever.
-        q.AddJob<AuditJob>(j => j.WithIdentity(AuditJob.Key));
-        q.AddTrigger(t => t.ForJob(AuditJob.Key).WithIdentity("audit-trigger")
-            .StartAt(DateTimeOffset.UtcNow.AddSeconds(Math.Min(60, options.AuditIntervalSeconds)))
-            .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.AuditIntervalSeconds)).RepeatForever()));
-    }
-});
-builder.Services.AddQuartzHostedService(q => q.WaitForJobsToComplete = true);
+builder.Services.AddJobs(options);
+builder.Services.AddObservability(options, builder.Configuration);
 
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
@@ -139,6 +111,7 @@ await using (var scope = app.Services.CreateAsyncScope())
 }
 
 if (options.TrustedProxies.Count > 0) app.UseForwardedHeaders(); // first: everything after sees the client's address
+app.UseObservability();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRateLimiter();
@@ -156,6 +129,7 @@ app.MapConsumerApi();
 app.MapTracingApi();
 app.MapRecallsApi();
 app.MapAuditApi();
+app.MapJobs(options);
 
 app.Run();
 

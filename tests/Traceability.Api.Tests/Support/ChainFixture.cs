@@ -17,15 +17,15 @@ public sealed class ChainFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh registry and a data folder; the service's RPC goes through the proxy.</summary>
-    public async Task<TraceService> StartServiceAsync(IDictionary<string, string>? settings = null)
+    public async Task<TraceService> StartServiceAsync(IDictionary<string, string>? settings = null, Action<Microsoft.AspNetCore.Hosting.IWebHostBuilder>? configure = null)
     {
         var registry = await DeployedRegistry.DeployAsync(Node.RpcUrl);
         var dir = Directory.CreateTempSubdirectory("trace-api-test-").FullName;
-        return Start(dir, registry, settings);
+        return Start(dir, registry, settings, configure);
     }
 
-    public TraceService Start(string dataDir, DeployedRegistry registry, IDictionary<string, string>? settings = null) =>
-        new(dataDir, Proxy.Url, registry, settings);
+    public TraceService Start(string dataDir, DeployedRegistry registry, IDictionary<string, string>? settings = null, Action<Microsoft.AspNetCore.Hosting.IWebHostBuilder>? configure = null) =>
+        new(dataDir, Proxy.Url, registry, settings, configure);
 
     public async Task DisposeAsync()
     {

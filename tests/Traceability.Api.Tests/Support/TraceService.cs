@@ -18,7 +18,8 @@ public sealed class TraceService : IAsyncDisposable
     public const string AdminKey = "test-admin-key";
     private readonly WebApplicationFactory<Program> _factory;
 
-    public TraceService(string dataDir, Uri rpcUrl, DeployedRegistry registry, IDictionary<string, string>? settings = null)
+    /// <param name="configure">Further set-up of the test host (e.g. a middleware that stands in for a remote client).</param>
+    public TraceService(string dataDir, Uri rpcUrl, DeployedRegistry registry, IDictionary<string, string>? settings = null, Action<IWebHostBuilder>? configure = null)
     {
         DataDir = dataDir;
         Registry = registry;
@@ -36,6 +37,7 @@ public sealed class TraceService : IAsyncDisposable
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             foreach (var (k, v) in all) b.UseSetting(k, v);
+            configure?.Invoke(b);
         });
         Admin = Client(AdminKey);
     }
@@ -52,6 +54,9 @@ public sealed class TraceService : IAsyncDisposable
         if (apiKey is not null) c.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
         return c;
     }
+
+    /// <summary>A client that neither follows redirects nor keeps cookies, to look at each answer as it is.</summary>
+    public HttpClient RawClient() => _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
 
     /// <summary>Creates a member with the role and returns a client carrying its key, and its id.</summary>
     public async Task<(HttpClient Client, string Id)> MemberAsync(string role, string? name = null, string? gln = null, string[]? regions = null)
