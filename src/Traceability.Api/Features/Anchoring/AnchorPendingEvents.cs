@@ -73,6 +73,7 @@ public sealed class AnchorPendingEvents(
         }
         finally
         {
+            metrics.Invalidate(); // anchors were written: the next scrape reads the backlog again
             _gate.Release();
         }
     }

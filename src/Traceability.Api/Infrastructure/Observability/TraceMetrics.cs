@@ -8,7 +8,8 @@ namespace Traceability.Api.Infrastructure.Observability;
 /// <summary>
 /// The service's own metrics (meter "Traceability"), served in Prometheus text at GET /metrics. Features record into
 /// the counters and histograms; the anchoring backlog and the anchors by status are read from the database when
-/// scraped (a few indexed lookups, at most once a second), so they are true for every instance sharing it.
+/// scraped (a few indexed lookups, shared by the gauges of one scrape: kept a second, or until this instance captures
+/// or runs the anchoring), so they are true for every instance sharing it.
 /// </summary>
 public sealed class TraceMetrics
 {
@@ -50,7 +51,11 @@ public sealed class TraceMetrics
 
     public void EventsCaptured(int count, TimeSpan elapsed)
     {
-        if (count > 0) _captured.Add(count);
+        if (count > 0)
+        {
+            _captured.Add(count);
+            Invalidate();
+        }
         _captureDuration.Record(elapsed.TotalSeconds);
     }
 
@@ -61,6 +66,12 @@ public sealed class TraceMetrics
     public void AuditFindings(long count)
     {
         if (count > 0) _auditFindings.Add(count);
+    }
+
+    /// <summary>The backlog changed here: the next scrape reads it again.</summary>
+    public void Invalidate()
+    {
+        lock (_lock) _snapshot = null;
     }
 
     private Backlog Read()
