@@ -35,7 +35,7 @@ public sealed class TraceMetrics
         _time = time;
         var meter = meters.Create(MeterName);
         _captured = meter.CreateCounter<long>("trace.events.captured", "{event}", "Events appended to the ledger (a repeated capture of a known event is not counted)");
-        _captureDuration = meter.CreateHistogram("trace.capture.duration", "s", "Time to validate and store one capture document",
+        _captureDuration = meter.CreateHistogram("trace.capture.duration", "s", "Time to validate and store one accepted capture document (its parsed events to the commit)",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _anchorGas = meter.CreateHistogram("trace.anchor.gas_used", "{gas}", "Gas used by each confirmed anchor's transaction (from its receipt)",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [25_000, 50_000, 75_000, 100_000, 150_000, 200_000, 300_000, 500_000, 1_000_000] });
