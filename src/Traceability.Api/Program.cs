@@ -2,7 +2,6 @@ using System.Text.Json.Serialization;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Quartz;
 using Traceability.Api.Features.Alerts;
 using Traceability.Api.Features.Anchoring;
 using Traceability.Api.Features.Audit;
@@ -20,6 +19,7 @@ using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Http;
 using Traceability.Api.Infrastructure.Jobs;
+using Traceability.Api.Infrastructure.Observability;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Api.Infrastructure.Requests;
 
@@ -79,36 +79,8 @@ builder.Services.AddMediator(m =>
     m.PipelineBehaviors = [typeof(TimingBehavior<,>), typeof(ValidationBehavior<,>)];
 });
 
-builder.Services.AddQuartz(q =>
-{
-    if (options.UsesPostgres)
-    {
-        // Several API instances may share one PostgreSQL database: the clustered store runs each firing on one instance.
-        q.UsePersistentStore(s =>
-        {
-            s.UsePostgres(options.Database!);
-            s.UseSystemTextJsonSerializer();
-            s.UseClustering();
-            s.ProvisionSchema();
-        });
-    }
-    if (options.AnchorSchedule)
-    {
-        q.AddJob<AnchoringJob>(j => j.WithIdentity(AnchoringJob.Key));
-        q.AddTrigger(t => t.ForJob(AnchoringJob.Key).WithIdentity("anchoring-trigger")
-            .StartAt(DateTimeOffset.UtcNow.AddSeconds(Math.Min(5, options.AnchorIntervalSeconds)))
-            .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.AnchorIntervalSeconds)).RepeatForever()));
-    }
-    if (options.AuditSchedule)
-    {
-        // The first run a minute after the start (sooner with a shorter interval), so restarts do not postpone audits forever.
-        q.AddJob<AuditJob>(j => j.WithIdentity(AuditJob.Key));
-        q.AddTrigger(t => t.ForJob(AuditJob.Key).WithIdentity("audit-trigger")
-            .StartAt(DateTimeOffset.UtcNow.AddSeconds(Math.Min(60, options.AuditIntervalSeconds)))
-            .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.AuditIntervalSeconds)).RepeatForever()));
-    }
-});
-builder.Services.AddQuartzHostedService(q => q.WaitForJobsToComplete = true);
+builder.Services.AddJobs(options);
+builder.Services.AddObservability(options, builder.Configuration);
 
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
@@ -148,6 +120,7 @@ await using (var scope = app.Services.CreateAsyncScope())
 }
 
 if (options.TrustedProxies.Count > 0) app.UseForwardedHeaders(); // first: everything after sees the client's address
+app.UseObservability();
 app.UseExceptionHandler();
 
 app.UseSecurityHeaders(); // nosniff and Referrer-Policy on every answer; CSP and no framing on HTML
@@ -168,6 +141,7 @@ app.MapConsumerApi();
 app.MapTracingApi();
 app.MapRecallsApi();
 app.MapAuditApi();
+app.MapJobs(options);
 
 app.Run();
 

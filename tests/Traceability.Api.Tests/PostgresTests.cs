@@ -67,6 +67,34 @@ public sealed class PostgresTests(ChainFixture chain)
     }
 
     [PostgresFact]
+    public async Task TwoInstancesWithTheScheduleOnRunEachRecurringRunOnceAndAnchorEachRangeOnce()
+    {
+        var database = await Postgres.NewDatabaseAsync();
+        var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
+        var settings = new Dictionary<string, string> { ["TRACE_DB"] = database, ["TRACE_ANCHOR_SCHEDULE"] = "on", ["TRACE_ANCHOR_INTERVAL"] = "1" };
+        await using var a = chain.Start(Directory.CreateTempSubdirectory("trace-pg-sched-a-").FullName, registry, settings);
+        await using var b = chain.Start(Directory.CreateTempSubdirectory("trace-pg-sched-b-").FullName, registry, settings);
+        var (makerA, _) = await a.MemberAsync("manufacturer");
+        var makerB = b.Client(makerA.DefaultRequestHeaders.GetValues("X-Api-Key").Single());
+        for (var i = 0; i < 6; i++)
+            (await TraceService.CaptureAsync(i % 2 == 0 ? makerA : makerB, EpcisDocs.Commissioning(2))).StatusCode.Should().Be(HttpStatusCode.Created);
+
+        var deadline = DateTime.UtcNow.AddSeconds(45);
+        while (DateTime.UtcNow < deadline && await Postgres.ScalarAsync(database, "SELECT COALESCE(MAX(last_event_sequence), 0) FROM anchors WHERE status = 'confirmed'") < 12)
+            await Task.Delay(250);
+        (await Postgres.ScalarAsync(database, "SELECT COALESCE(MAX(last_event_sequence), 0) FROM anchors WHERE status = 'confirmed'")).Should().Be(12, "the schedule anchored every event");
+        (await Postgres.ScalarAsync(database, "SELECT COUNT(*) FROM hangfire.server")).Should().Be(2, "both instances run a Hangfire server");
+        (await Postgres.ScalarAsync(database, "SELECT COUNT(*) FROM hangfire.hash WHERE key = 'recurring-job:anchoring' AND field = 'Cron'")).Should().Be(1);
+        (await Postgres.ScalarAsync(database, "SELECT COUNT(*) FROM hangfire.jobparameter WHERE name = 'Time'")).Should().BeGreaterThan(1);
+        (await Postgres.ScalarAsync(database, "SELECT COUNT(*) - COUNT(DISTINCT value) FROM hangfire.jobparameter WHERE name = 'Time'"))
+            .Should().Be(0, "each occurrence of the recurring job is enqueued once, for one instance to run");
+        var anchors = await Postgres.ScalarAsync(database, "SELECT COUNT(*) FROM anchors");
+        using var http = new HttpClient();
+        var onChain = await new AnchorRegistryClient(new HttpRpcClient(http, chain.Node.RpcUrl), registry.Contract).AnchorCountAsync(CancellationToken.None);
+        ((long)onChain).Should().Be(anchors, "each range is anchored once on the chain");
+    }
+
+    [PostgresFact]
     public async Task SelfAuditFindsAnEditedEventOnPostgres()
     {
         var database = await Postgres.NewDatabaseAsync();

@@ -1,15 +1,18 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Recall;
 using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Configuration;
+using Traceability.Api.Infrastructure.Observability;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Ledger.Epcis;
 
@@ -331,8 +334,12 @@ public static class TraceBenchmarks
         var options = new Traceability.Api.Infrastructure.Configuration.TraceOptions();
         // the checkpointer is not started here: Build checkpoints the file itself when it is done
         var checkpointer = new SqliteCheckpointer(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteCheckpointer>.Instance);
-        return new(db, new CaptureWriteLock(), hashes ?? new EventHashIndex(), checkpointer, options, TimeProvider.System, [new CustodyStep()]);
+        return new(db, new CaptureWriteLock(), hashes ?? new EventHashIndex(), checkpointer, options, TimeProvider.System, [new CustodyStep()],
+            new TraceMetrics(MetricsServices.GetRequiredService<IMeterFactory>(), MetricsServices.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System));
     }
+
+    /// <summary>Only for the meter the capture records into; nothing listens to it here, so its gauges never read a database.</summary>
+    private static readonly ServiceProvider MetricsServices = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
     private static async Task<Caller> CallerAsync(TraceDbContext db, string id)
     {

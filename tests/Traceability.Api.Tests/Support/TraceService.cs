@@ -18,6 +18,7 @@ public sealed class TraceService : IAsyncDisposable
     public const string AdminKey = "test-admin-key";
     private readonly WebApplicationFactory<Program> _factory;
 
+    /// <param name="configure">Further set-up of the test host (e.g. a middleware that stands in for a remote client).</param>
     public TraceService(string dataDir, Uri rpcUrl, DeployedRegistry registry, IDictionary<string, string>? settings = null, Action<IWebHostBuilder>? configure = null)
     {
         DataDir = dataDir;
@@ -57,6 +58,9 @@ public sealed class TraceService : IAsyncDisposable
     /// <summary>An anonymous client whose requests come from <paramref name="address"/> (the consumer side counts clients by address).</summary>
     public HttpClient ClientFrom(System.Net.IPAddress address) =>
         new(_factory.Server.CreateHandler(c => c.Connection.RemoteIpAddress = address)) { BaseAddress = _factory.Server.BaseAddress };
+
+    /// <summary>A client that neither follows redirects nor keeps cookies, to look at each answer as it is.</summary>
+    public HttpClient RawClient() => _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
 
     /// <summary>Creates a member with the role and returns a client carrying its key, and its id.</summary>
     public async Task<(HttpClient Client, string Id)> MemberAsync(string role, string? name = null, string? gln = null, string[]? regions = null)

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Chain;
 using Traceability.Api.Infrastructure.Configuration;
+using Traceability.Api.Infrastructure.Observability;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Chain;
 using Traceability.Ledger.Merkle;
@@ -17,7 +18,7 @@ namespace Traceability.Api.Features.Anchoring;
 /// <item>Then each pending range (at most TRACE_ANCHOR_MAX_EVENTS events) gets a tree; the anchor row, with range and
 /// root, is written <i>before</i> the transaction is sent; status moves pending → submitted → confirmed.</item>
 /// </list>
-/// One run at a time per process; with PostgreSQL the scheduler's clustered store runs the job on one instance at a time.
+/// One run at a time per process; with PostgreSQL, instances sharing the database also take an advisory lock for the run.
 /// </summary>
 public sealed class AnchorPendingEvents(
     IServiceScopeFactory scopes,
@@ -26,6 +27,7 @@ public sealed class AnchorPendingEvents(
     AnchorTrees trees,
     TraceOptions options,
     TimeProvider time,
+    TraceMetrics metrics,
     ILogger<AnchorPendingEvents> log)
 {
     private static readonly TimeSpan ReceiptTimeout = TimeSpan.FromSeconds(60);
@@ -64,12 +66,14 @@ public sealed class AnchorPendingEvents(
             {
                 var problem = $"chain unavailable at {chain.RpcUrl}: {e.Message}";
                 log.LogWarning("Anchoring deferred: {Problem}", problem);
+                metrics.ChainError("unavailable");
                 health.Down(problem);
                 return new RunResult(touched, problem);
             }
         }
         finally
         {
+            metrics.Invalidate(); // anchors were written: the next scrape reads the backlog again
             _gate.Release();
         }
     }
@@ -186,6 +190,7 @@ public sealed class AnchorPendingEvents(
             anchor.LastError = $"the contract refused anchor {anchor.Sequence}: {e.ErrorName}({string.Join(", ", e.Arguments)})";
             await db.SaveChangesAsync(ct);
             log.LogError("{Error}", anchor.LastError);
+            metrics.ChainError("refused");
             health.Down(anchor.LastError);
             return false;
         }
@@ -210,6 +215,7 @@ public sealed class AnchorPendingEvents(
                 {
                     anchor.Status = AnchorStatus.Pending;
                     anchor.LastError = $"transaction {txHash} reverted";
+                    metrics.ChainError("reverted");
                     await db.SaveChangesAsync(ct);
                     return false;
                 }
@@ -220,7 +226,8 @@ public sealed class AnchorPendingEvents(
                     anchor.Status = AnchorStatus.Confirmed;
                     anchor.ConfirmedAt = time.GetUtcNow();
                     await db.SaveChangesAsync(ct);
-                    log.LogInformation("Anchor {Sequence} confirmed in block {Block} ({Tx})", anchor.Sequence, receipt.BlockNumber, txHash);
+                    log.LogInformation("Anchor {Sequence} confirmed in block {Block} ({Tx}, {Gas} gas)", anchor.Sequence, receipt.BlockNumber, txHash, receipt.GasUsed);
+                    metrics.AnchorConfirmed(receipt.GasUsed);
                     return true;
                 }
             }
@@ -243,6 +250,7 @@ public sealed class AnchorPendingEvents(
             anchor.LastError = $"the chain holds a different anchor {anchor.Sequence}: root {Hex.Encode(onChain.Root)}, events {onChain.FirstEventSequence}..{onChain.LastEventSequence}";
             await db.SaveChangesAsync(ct);
             log.LogCritical("{Error}", anchor.LastError);
+            metrics.ChainError("mismatch");
             health.Down(anchor.LastError);
             return false;
         }

@@ -7,6 +7,7 @@ using Traceability.Api.Domain;
 using Traceability.Api.Features.Alerts;
 using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Chain;
+using Traceability.Api.Infrastructure.Observability;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Chain;
 using Traceability.Ledger.Epcis;
@@ -31,7 +32,7 @@ namespace Traceability.Api.Features.Audit;
 /// status stays conservative). Each finding raises a <c>tamper</c> alert, deduplicated per kind, anchor and event so
 /// that re-runs finding the same mismatch do not raise it again.
 /// </summary>
-public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnection chain, TimeProvider time, ILogger<AuditLedger> log)
+public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnection chain, TimeProvider time, TraceMetrics metrics, ILogger<AuditLedger> log)
 {
     public const int MaxFindingsStored = 10_000;
     public const int MaxAlertsPerRun = 1_000;
@@ -76,6 +77,7 @@ public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnec
             run.Summary = Summary(run, stored, failure);
             db.AuditFindings.AddRange(stored);
             await db.SaveChangesAsync(CancellationToken.None);
+            metrics.AuditFindings(findings.Total);
             await RaiseAlertsAsync(db, run, stored, findings.Total, CancellationToken.None);
 
             if (run.Status == AuditRunStatus.Ok) log.LogInformation("Audit run {Run}: {Summary}", run.Id, run.Summary);

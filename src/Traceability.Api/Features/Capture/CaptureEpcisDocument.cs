@@ -6,6 +6,7 @@ using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Features.Tracing;
+using Traceability.Api.Infrastructure.Observability;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Ledger.Epcis;
 
@@ -22,7 +23,7 @@ public sealed record ValidatedEvent(int Index, EpcisEvent Event, string EventHas
 /// with the next sequence numbers in one transaction. All or nothing: one bad event rejects the whole document and
 /// nothing is stored. An event captured before (same event hash) gets its first receipt back and is not stored twice.
 /// </summary>
-public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock writeLock, EventHashIndex hashIndex, SqliteCheckpointer checkpointer, TraceOptions options, TimeProvider time, IEnumerable<ICaptureStep> steps)
+public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock writeLock, EventHashIndex hashIndex, SqliteCheckpointer checkpointer, TraceOptions options, TimeProvider time, IEnumerable<ICaptureStep> steps, TraceMetrics metrics)
     : ICommandHandler<CaptureEpcisDocument.Command, IReadOnlyList<CaptureReceipt>>
 {
     /// <summary>A parsed document and who sends it; the receipts come back in the document's event order.</summary>
@@ -103,15 +104,18 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
         if (document.Events.Count > options.CaptureMaxEvents)
             throw new PayloadTooLargeException($"The document holds {document.Events.Count} events; at most {options.CaptureMaxEvents} are accepted in one capture.");
 
+        var started = time.GetTimestamp();
         var validated = EpcisEventValidator.ValidateAll(document.Events);
 
-        IReadOnlyList<CaptureReceipt> receipts;
-        using (await writeLock.AcquireAsync(ct)) receipts = await AppendAsync(validated, caller, ct);
+        (IReadOnlyList<CaptureReceipt> Receipts, int Appended) result;
+        using (await writeLock.AcquireAsync(ct)) result = await AppendAsync(validated, caller, ct);
         checkpointer.Appended(validated.Count); // SQLite: the WAL is copied into the database file in the background
-        return receipts;
+        metrics.EventsCaptured(result.Appended, time.GetElapsedTime(started));
+        return result.Receipts;
     }
 
-    private async Task<IReadOnlyList<CaptureReceipt>> AppendAsync(IReadOnlyList<ValidatedEvent> validated, Caller caller, CancellationToken ct)
+    /// <summary>Appends the events not captured before; their receipts, in document order, and how many were appended.</summary>
+    private async Task<(IReadOnlyList<CaptureReceipt> Receipts, int Appended)> AppendAsync(IReadOnlyList<ValidatedEvent> validated, Caller caller, CancellationToken ct)
     {
         var conn = await Sql.OpenAsync(db, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -182,7 +186,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
         }
         await tx.CommitAsync(ct);
         known?.Add(appended);
-        return receipts;
+        return (receipts, appended.Count);
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ public sealed class TraceOptions
     /// <summary>TRACE_CHAIN_KEY: the anchorer's private key (hex); defaults to the data folder's chain-key file.</summary>
     public string? ChainKey { get; set; }
 
-    /// <summary>TRACE_ANCHOR_INTERVAL: seconds between anchoring runs (default 60).</summary>
+    /// <summary>TRACE_ANCHOR_INTERVAL: seconds between anchoring runs (default 60); run on the nearest interval a cron schedule can keep (see Infrastructure/Jobs/IntervalSchedule).</summary>
     [Range(1, 86_400)] public int AnchorIntervalSeconds { get; set; } = 60;
 
     /// <summary>TRACE_ANCHOR_MAX_EVENTS: the most events in one anchor (default 100,000).</summary>
@@ -36,14 +36,17 @@ public sealed class TraceOptions
     /// <summary>TRACE_CONFIRMATIONS: blocks after which an anchor counts as confirmed (default 1: the block that includes it).</summary>
     [Range(1, 1000)] public int Confirmations { get; set; } = 1;
 
-    /// <summary>TRACE_ANCHOR_SCHEDULE: false turns the recurring anchoring job off (on-demand only).</summary>
+    /// <summary>TRACE_ANCHOR_SCHEDULE: false/off/0 turns the recurring anchoring job off (on-demand only); true/on/1 (the default) keeps it.</summary>
     public bool AnchorSchedule { get; set; } = true;
 
     /// <summary>TRACE_AUDIT_INTERVAL: seconds between self-audit runs (default 86,400: daily).</summary>
     [Range(1, 31_536_000)] public int AuditIntervalSeconds { get; set; } = 86_400;
 
-    /// <summary>TRACE_AUDIT_SCHEDULE: false turns the recurring self-audit off (POST /api/v1/audit/run only).</summary>
+    /// <summary>TRACE_AUDIT_SCHEDULE: false/off/0 turns the recurring self-audit off (POST /api/v1/audit/run only).</summary>
     public bool AuditSchedule { get; set; } = true;
+
+    /// <summary>TRACE_LOG_FORMAT: "text" (the default: one readable line per entry) or "json" (compact JSON, one object per line).</summary>
+    public bool LogAsJson { get; set; }
 
     /// <summary>TRACE_CAPTURE_MAX_BYTES: the largest capture document (default 10 MB).</summary>
     [Range(1024, 1_000_000_000)] public long CaptureMaxBytes { get; set; } = 10 * 1024 * 1024;
@@ -88,9 +91,16 @@ public sealed class TraceOptions
         o.AnchorIntervalSeconds = Integer(c, "TRACE_ANCHOR_INTERVAL", o.AnchorIntervalSeconds);
         o.AnchorMaxEvents = Integer(c, "TRACE_ANCHOR_MAX_EVENTS", o.AnchorMaxEvents);
         o.Confirmations = Integer(c, "TRACE_CONFIRMATIONS", o.Confirmations);
-        o.AnchorSchedule = NotFalse(c, "TRACE_ANCHOR_SCHEDULE");
+        o.AnchorSchedule = Switch(c, "TRACE_ANCHOR_SCHEDULE", o.AnchorSchedule);
         o.AuditIntervalSeconds = Integer(c, "TRACE_AUDIT_INTERVAL", o.AuditIntervalSeconds);
-        o.AuditSchedule = NotFalse(c, "TRACE_AUDIT_SCHEDULE");
+        o.AuditSchedule = Switch(c, "TRACE_AUDIT_SCHEDULE", o.AuditSchedule);
+        o.LogAsJson = c["TRACE_LOG_FORMAT"] is not { Length: > 0 } format ? o.LogAsJson
+            : format.Trim().ToLowerInvariant() switch
+            {
+                "json" => true,
+                "text" => false,
+                _ => throw new OptionsValidationException("TRACE_LOG_FORMAT", typeof(TraceOptions), [$"TRACE_LOG_FORMAT must be 'text' or 'json', got '{format}'."]),
+            };
         o.CaptureMaxBytes = Integer(c, "TRACE_CAPTURE_MAX_BYTES", o.CaptureMaxBytes);
         o.CaptureMaxEvents = Integer(c, "TRACE_CAPTURE_MAX_EVENTS", o.CaptureMaxEvents);
         o.PublicBaseUrl = c["TRACE_PUBLIC_BASE_URL"] ?? o.PublicBaseUrl;
@@ -115,8 +125,15 @@ public sealed class TraceOptions
     }
 
 
-    /// <summary>On unless the value is "false".</summary>
-    private static bool NotFalse(IConfiguration c, string key) => c[key] is not { } v || !v.Equals("false", StringComparison.OrdinalIgnoreCase);
+    /// <summary>An on/off setting: true/on/1/yes or false/off/0/no (any case); anything else stops the start naming the variable.</summary>
+    private static bool Switch(IConfiguration c, string key, bool fallback) =>
+        c[key] is not { Length: > 0 } v ? fallback
+        : v.Trim().ToLowerInvariant() switch
+        {
+            "true" or "on" or "1" or "yes" => true,
+            "false" or "off" or "0" or "no" => false,
+            _ => throw new OptionsValidationException(key, typeof(TraceOptions), [$"{key} must be on or off (true/false, on/off, 1/0, yes/no), got '{v}'."]),
+        };
 
     private static T Integer<T>(IConfiguration c, string key, T fallback) where T : System.Numerics.IBinaryInteger<T> =>
         c[key] is not { } v ? fallback

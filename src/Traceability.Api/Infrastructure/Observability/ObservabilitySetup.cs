@@ -1,0 +1,55 @@
+using OpenTelemetry.Metrics;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+using Traceability.Api.Infrastructure.Configuration;
+
+namespace Traceability.Api.Infrastructure.Observability;
+
+/// <summary>
+/// Logs and metrics. Logs: Serilog to standard output (scripts/run sends it to data/api.log), one line per entry, or
+/// compact JSON with TRACE_LOG_FORMAT=json; one structured
+/// entry per HTTP request. Metrics: OpenTelemetry, exported in Prometheus text at GET /metrics — the service's own
+/// (<see cref="TraceMetrics"/>) and ASP.NET Core's request metrics.
+/// </summary>
+public static class ObservabilitySetup
+{
+    public const string MetricsPath = "/metrics";
+    private const string TextTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
+
+    public static IServiceCollection AddObservability(this IServiceCollection services, TraceOptions options, IConfiguration configuration)
+    {
+        services.AddSerilog((_, log) =>
+        {
+            // Quiet framework chatter by default; a "Serilog" configuration section (appsettings.json, or variables such
+            // as Serilog__MinimumLevel__Default=Debug) overrides these levels.
+            log.MinimumLevel.Information()
+                .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
+                .MinimumLevel.Override("Hangfire", LogEventLevel.Warning)
+                .ReadFrom.Configuration(configuration)
+                .Enrich.FromLogContext();
+            if (options.LogAsJson) log.WriteTo.Console(new RenderedCompactJsonFormatter());
+            else log.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        });
+        services.AddSingleton<TraceMetrics>();
+        services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(TraceMetrics.MeterName)
+            .AddAspNetCoreInstrumentation()
+            .AddPrometheusExporter(p => p.ScrapeResponseCacheDurationMilliseconds = 0)); // a scrape sees what was just recorded
+        return services;
+    }
+
+    /// <summary>The request log (first, so it sees every request's final status) and the scraping endpoint.</summary>
+    public static WebApplication UseObservability(this WebApplication app)
+    {
+        app.Services.GetRequiredService<TraceMetrics>(); // its gauges exist from the start, not from the first capture
+        app.UseSerilogRequestLogging(r => r.GetLevel = (http, _, error) =>
+            error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+            : http.Request.Path.StartsWithSegments(MetricsPath) || http.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Debug
+            : LogEventLevel.Information);
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        return app;
+    }
+}
