@@ -16,7 +16,7 @@ public static class PlatformApi
 
     public static void MapPlatformApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health", HealthAsync).WithTags("Platform").WithSummary("200 when the database and the chain answer; 503 otherwise, with the reason");
+        app.MapGet("/health", HealthAsync).WithTags("Platform").WithSummary("200 when the database and the chain answer and the chain holds every anchor the ledger confirmed; 503 otherwise, with the reason");
         app.MapGet("/api/v1/chain", ChainAsync).WithTags("Platform").WithSummary("The chain and AnchorRegistry the service anchors to");
     }
 
@@ -42,6 +42,9 @@ public static class PlatformApi
                 chainCheck = code.Length == 0
                     ? new Check("down", $"no contract code at {chain.Contract} on {chain.RpcUrl}")
                     : new Check("ok", $"block {block}");
+                if (database.Status == "ok" &&
+                    await chainHealth.LostAnchorsAsync(t => ChainLedgerCheck.FindProblemAsync(db, chain, t), fresh: false, timeout.Token) is { } lost)
+                    chainCheck = new Check("down", lost);
             }
             catch (Exception e) { chainCheck = new Check("down", $"{chain.RpcUrl}: {e.Message}"); }
         }
