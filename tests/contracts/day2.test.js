@@ -38,7 +38,7 @@ function isAlive(pid) {
 
 describe("day 2: scripts/run keeps the chain across restarts, and recovers a lost chain", function () {
   this.timeout(900_000);
-  let dataDir, apiPort, chainPort, api, rpc, adminKey, makerKey;
+  let dataDir, bundleDir, apiPort, chainPort, api, rpc, adminKey, makerKey;
   let run = null; // the running scripts/run: {child, output}
   const env = () => ({
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TRACE_"))),
@@ -108,7 +108,7 @@ describe("day 2: scripts/run keeps the chain across restarts, and recovers a los
   async function bundle(sequence) {
     const r = await call("GET", `/api/v1/events/${sequence}/proof`, adminKey);
     expect(r.status, r.text).to.equal(200);
-    const file = path.join(dataDir, `bundle-${sequence}-${Date.now()}.json`);
+    const file = path.join(bundleDir, `bundle-${sequence}-${Date.now()}.json`);
     fs.writeFileSync(file, r.text);
     return file;
   }
@@ -138,6 +138,7 @@ describe("day 2: scripts/run keeps the chain across restarts, and recovers a los
 
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "trace-day2-"));
+    bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), "trace-day2-bundles-")); // the test's files, not the service's
     apiPort = await freePort();
     chainPort = await freePort();
     api = `http://127.0.0.1:${apiPort}`;
@@ -151,6 +152,7 @@ describe("day 2: scripts/run keeps the chain across restarts, and recovers a los
     }
     await new Promise((resolve) => execFile(path.join(ROOT, "chain-devnet", "down"), [], { env: env() }, () => resolve()));
     fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(bundleDir, { recursive: true, force: true });
   });
 
   let firstBundle;
