@@ -80,7 +80,14 @@ public sealed class AnchorPendingEvents(
         var chainId = await chain.GetChainIdAsync(ct);
 
         // A chain that lost confirmed anchors refuses the next sequence number forever: say why, once, instead.
-        if (await health.LostAnchorsAsync(t => ChainLedgerCheck.FindProblemAsync(db, chain, t), fresh: true, ct) is { } lost)
+        // A chain that does not answer is left to the steps below, which record what they can and defer.
+        string? lost = null;
+        try
+        {
+            lost = await health.LostAnchorsAsync(t => ChainLedgerCheck.FindProblemAsync(db, chain, t), fresh: true, ct);
+        }
+        catch (Exception e) when (e is ChainUnavailableException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested) { }
+        if (lost is not null)
         {
             log.LogError("Anchoring halted: {Problem}", lost);
             var count = chain.Rpc is not null && (await chain.Rpc.GetCodeAsync(chain.Contract!, BlockTag.Latest, ct)).Length > 0
