@@ -1,5 +1,6 @@
-// Tests of chain-devnet/up and chain-devnet/down against real Hardhat nodes on free ports, with
-// temporary data folders. Every node started here (by up or by the test) is stopped in `after`.
+// Tests of chain-devnet/up and chain-devnet/down against real nodes on free ports (the Anvil that up
+// starts; a Hardhat node the test starts itself as "someone else's chain"), with temporary data
+// folders. Every node started here (by up or by the test) is stopped in `after`.
 const { expect } = require("chai");
 const { execFile, spawn } = require("child_process");
 const fs = require("fs");
@@ -65,7 +66,7 @@ describe("chain-devnet/up and down", function () {
   }
 
   function pidFromFile(dir) {
-    const file = path.join(dir, "hardhat-node.pid");
+    const file = path.join(dir, "anvil.pid");
     if (!fs.existsSync(file)) return null;
     const pid = Number(fs.readFileSync(file, "utf8").trim());
     knownPids.add(pid);
@@ -123,17 +124,28 @@ describe("chain-devnet/up and down", function () {
     for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Anvil's anchorCount on the recorded contract. */
+  async function anchorCount(r = record()) {
+    const provider = new ethers.JsonRpcProvider(rpcUrl, 31337, { staticNetwork: true });
+    try {
+      return await new ethers.Contract(r.contract, artifact.abi, provider).anchorCount();
+    } finally {
+      provider.destroy();
+    }
+  }
+
   it("starts a node, creates the chain key, deploys, funds and authorises, and writes chain.json", async function () {
     const result = await up();
     expect(result.code, result.output).to.equal(0);
-    expect(result.stdout).to.match(/starting the hardhat node/);
+    expect(result.stdout).to.match(/starting anvil on 127\.0\.0\.1:\d+ \(state .*chain-state\.json/);
     expect(result.stdout).to.match(/deployed AnchorRegistry at 0x[0-9a-fA-F]{40}/);
 
     const pid = pidFromFile(dataDir);
     expect(pid, "pid file").to.be.a("number");
     expect(isAlive(pid)).to.equal(true);
-    expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).to.include.members(["node", String(port)]);
-    expect(fs.statSync(path.join(dataDir, "hardhat-node.log")).size).to.be.greaterThan(0);
+    expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).to.include.members(
+      ["--port", String(port), "--state", path.join(dataDir, "chain-state.json"), "--state-interval", "1"]);
+    expect(fs.statSync(path.join(dataDir, "anvil.log")).size).to.be.greaterThan(0);
 
     const keyFile = path.join(dataDir, "chain-key");
     expect(fs.statSync(keyFile).mode & 0o777).to.equal(0o600);
@@ -194,25 +206,94 @@ describe("chain-devnet/up and down", function () {
     const pid = pidFromFile(dataDir);
     const result = await run(DOWN, { ...baseEnv, TRACE_DATA_DIR: dataDir });
     expect(result.code, result.output).to.equal(0);
-    expect(result.stdout).to.match(new RegExp(`stopped the hardhat node \\(pid ${pid}\\)`));
+    expect(result.stdout).to.match(new RegExp(`stopped the anvil node \\(pid ${pid}\\)`));
     expect(isAlive(pid)).to.equal(false);
-    expect(fs.existsSync(path.join(dataDir, "hardhat-node.pid"))).to.equal(false);
+    expect(fs.existsSync(path.join(dataDir, "anvil.pid"))).to.equal(false);
     expect(await answers(rpcUrl)).to.equal(false);
     const again = await run(DOWN, { ...baseEnv, TRACE_DATA_DIR: dataDir });
     expect(again.code, again.output).to.equal(0);
     expect(again.stdout).to.match(/no node started/);
   });
 
-  it("down leaves alone a process that is not a hardhat node (a reused pid) and drops the stale pid file", async function () {
+  it("up after down loads the saved chain: the same deployment, its anchor still there, no transaction sent", async function () {
+    const before = record();
+    const result = await up();
+    expect(result.code, result.output).to.equal(0);
+    expect(result.stdout).to.match(/loading the chain state from .*chain-state\.json/);
+    expect(result.stdout).to.match(/reusing AnchorRegistry/);
+    expect(result.stdout).to.not.match(/deploying AnchorRegistry|funded|authorised anchorer 0x/);
+    expect(record()).to.deep.equal(before);
+    expect(await anchorCount()).to.equal(1n);
+  });
+
+  it("after a kill -9 of anvil, up loads the state saved within the last second", async function () {
+    const before = record();
+    const provider = new ethers.JsonRpcProvider(rpcUrl, 31337, { staticNetwork: true });
+    try {
+      const service = new ethers.Wallet(fs.readFileSync(path.join(dataDir, "chain-key"), "utf8").trim(), provider);
+      const registry = new ethers.Contract(before.contract, artifact.abi, service);
+      const tree = StandardMerkleTree.of([["2", ethers.sha256("0x02")]], ["uint256", "bytes32"]);
+      await (await registry.anchor(2, tree.root, 2, 2)).wait();
+    } finally {
+      provider.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 2_000)); // the state is written every second
+    const pid = pidFromFile(dataDir);
+    process.kill(pid, "SIGKILL");
+    await waitUntil(() => !isAlive(pid), 5_000, `anvil pid ${pid} to die`);
+
+    const result = await up();
+    expect(result.code, result.output).to.equal(0);
+    expect(result.stdout).to.match(/removing the stale pid file/);
+    expect(result.stdout).to.match(/reusing AnchorRegistry/);
+    expect(record()).to.deep.equal(before);
+    expect(await anchorCount()).to.equal(2n);
+  });
+
+  it("a damaged state file (a kill -9 during the rewrite) is moved aside and the last good copy is loaded", async function () {
+    const before = record();
+    expect((await run(DOWN, { ...baseEnv, TRACE_DATA_DIR: dataDir })).code).to.equal(0);
+    const state = path.join(dataDir, "chain-state.json");
+    fs.writeFileSync(state, fs.readFileSync(state, "utf8").slice(0, 100));
+    const result = await up();
+    expect(result.code, result.output).to.equal(0);
+    expect(result.stdout).to.match(/chain-state\.json did not parse \(moved to .*chain-state\.json\.damaged-\d{8}T\d{6}Z\); starting from the last good copy/);
+    expect(result.stdout).to.match(/reusing AnchorRegistry/);
+    expect(record()).to.deep.equal(before);
+    expect(await anchorCount()).to.equal(2n); // the copy up kept when it loaded the state after the kill -9
+    expect(fs.readdirSync(dataDir).filter((f) => f.includes(".damaged-"))).to.have.length(1);
+    expect((await run(DOWN, { ...baseEnv, TRACE_DATA_DIR: dataDir })).code).to.equal(0);
+  });
+
+  it("keeps the data folder private (0700, files 0600) and appends to anvil.log across runs", async function () {
+    expect(fs.statSync(dataDir).mode & 0o777).to.equal(0o700);
+    for (const f of fs.readdirSync(dataDir)) {
+      expect(fs.statSync(path.join(dataDir, f)).mode & 0o077, f).to.equal(0);
+    }
+    const log = fs.readFileSync(path.join(dataDir, "anvil.log"), "utf8");
+    expect(log.match(/^=== .* chain-devnet\/up starts anvil on port \d+$/gm)).to.have.length(4); // first, after down, after kill -9, damaged
+
+    // a folder made before, readable by others: up makes it private
+    const dir = tmpDir();
+    fs.chmodSync(dir, 0o755);
+    fs.writeFileSync(path.join(dir, "old.log"), "x", { mode: 0o644 });
+    fs.chmodSync(path.join(dir, "old.log"), 0o644);
+    const result = await up({ TRACE_DATA_DIR: dir, TRACE_CHAIN_RPC: "http://127.0.0.1:1", TRACE_CHAIN_WAIT_SECONDS: "0" });
+    expect(result.code).to.not.equal(0); // no chain there; the folder is made private first
+    expect(fs.statSync(dir).mode & 0o777).to.equal(0o700);
+    expect(fs.statSync(path.join(dir, "old.log")).mode & 0o777).to.equal(0o600);
+  });
+
+  it("down leaves alone a process that is not an anvil node (a reused pid) and drops the stale pid file", async function () {
     const dir = tmpDir();
     const sleeper = spawn("sleep", ["30"], { stdio: "ignore" });
     try {
-      fs.writeFileSync(path.join(dir, "hardhat-node.pid"), `${sleeper.pid}\n`);
+      fs.writeFileSync(path.join(dir, "anvil.pid"), `${sleeper.pid}\n`);
       const result = await run(DOWN, { ...baseEnv, TRACE_DATA_DIR: dir });
       expect(result.code, result.output).to.equal(0);
-      expect(result.stdout).to.match(/not a hardhat node/);
+      expect(result.stdout).to.match(/not an anvil node/);
       expect(isAlive(sleeper.pid)).to.equal(true);
-      expect(fs.existsSync(path.join(dir, "hardhat-node.pid"))).to.equal(false);
+      expect(fs.existsSync(path.join(dir, "anvil.pid"))).to.equal(false);
     } finally {
       sleeper.kill("SIGKILL");
     }
@@ -234,7 +315,7 @@ describe("chain-devnet/up and down", function () {
       expect(result.code, result.output).to.equal(0);
       expect(result.stdout).to.match(/already answers/);
       expect(result.stdout).to.match(/deploying AnchorRegistry: block 1 is 0x[0-9a-f]+ on this chain.*a different chain/);
-      expect(fs.existsSync(path.join(dataDir, "hardhat-node.pid")), "up started no node, so wrote no pid file").to.equal(false);
+      expect(fs.existsSync(path.join(dataDir, "anvil.pid")), "up started no node, so wrote no pid file").to.equal(false);
 
       const r = record();
       expect(r.contract).to.not.equal(old.contract);
@@ -251,11 +332,12 @@ describe("chain-devnet/up and down", function () {
     }
   });
 
-  it("redeploys when up itself starts a fresh node after down", async function () {
+  it("redeploys when up starts anvil without the saved state (the chain is lost)", async function () {
+    for (const f of fs.readdirSync(dataDir).filter((f) => f.startsWith("chain-state.json"))) fs.rmSync(path.join(dataDir, f));
     const old = record();
     const result = await up();
     expect(result.code, result.output).to.equal(0);
-    expect(result.stdout).to.match(/starting the hardhat node/);
+    expect(result.stdout).to.match(/no .*chain-state\.json yet: a new chain/);
     expect(result.stdout).to.match(/deploying AnchorRegistry: /);
     const r = record();
     expect(r.deployBlockHash).to.not.equal(old.deployBlockHash);
@@ -301,10 +383,11 @@ describe("chain-devnet/up and down", function () {
       const taken = await up({ TRACE_DATA_DIR: dir, TRACE_CHAIN_PORT: String(closedPort) });
       expect(taken.code).to.not.equal(0);
       expect(taken.stderr).to.match(/exited before answering/);
-      const pid = Number(/hardhat node \(pid (\d+)\) exited/.exec(taken.stderr)[1]);
+      expect(taken.stderr).to.match(/Address already in use/);
+      const pid = Number(/anvil \(pid (\d+)\) exited/.exec(taken.stderr)[1]);
       knownPids.add(pid);
       expect(isAlive(pid)).to.equal(false);
-      expect(fs.existsSync(path.join(dir, "hardhat-node.pid"))).to.equal(false);
+      expect(fs.existsSync(path.join(dir, "anvil.pid"))).to.equal(false);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }

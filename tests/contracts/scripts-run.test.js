@@ -26,7 +26,7 @@ function portOpen(port) {
 
 
 describe("scripts/run", function () {
-  this.timeout(300_000);
+  this.timeout(600_000);
   let child;
   let output = "";
   let dataDir;
@@ -44,7 +44,7 @@ describe("scripts/run", function () {
     });
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
-    await waitUntil(async () => output.includes("Ctrl-C stops") || child.exitCode !== null, 240_000, "scripts/run to be ready");
+    await waitUntil(async () => output.includes("Ctrl-C stops") || child.exitCode !== null, 420_000, "scripts/run to be ready");
     if (child.exitCode !== null) throw new Error(`scripts/run exited ${child.exitCode}:\n${output}`);
   });
 

@@ -21,8 +21,10 @@ public static class AlertTypes
     public const string Recall = "recall";
     public const string Hold = "hold";
     public const string Tamper = "tamper";
+    /// <summary>The chain lost anchors the ledger had confirmed (a reset devnet, a contract deployed afresh), and their re-anchoring.</summary>
+    public const string ChainReset = "chain-reset";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Counterfeit, Diversion, Recall, Hold, Tamper };
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Counterfeit, Diversion, Recall, Hold, Tamper, ChainReset };
 }
 
 /// <summary>

@@ -14,8 +14,9 @@ public sealed class Anchor
     public AnchorStatus Status { get; set; }
     public string? TxHash { get; set; }
     public long? BlockNumber { get; set; }
-    public long ChainId { get; init; }
-    public required string Contract { get; init; }
+    /// <summary>The chain and contract that hold the anchor; changed only by a re-anchoring onto a new deployment.</summary>
+    public long ChainId { get; set; }
+    public required string Contract { get; set; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? SubmittedAt { get; set; }
     public DateTimeOffset? ConfirmedAt { get; set; }

@@ -1,6 +1,7 @@
 using System.Numerics;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
+using Traceability.Api.Features.Alerts;
 using Traceability.Api.Infrastructure.Chain;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Observability;
@@ -82,6 +83,26 @@ public sealed class AnchorPendingEvents(
     {
         var chainId = await chain.GetChainIdAsync(ct);
 
+        // A chain that lost confirmed anchors refuses the next sequence number forever: say why, once, instead.
+        // A chain that does not answer is left to the steps below, which record what they can and defer.
+        string? lost = null;
+        try
+        {
+            lost = await health.LostAnchorsAsync(t => ChainLedgerCheck.FindProblemAsync(db, chain, t), fresh: true, ct);
+        }
+        catch (Exception e) when (e is ChainUnavailableException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested) { }
+        if (lost is not null)
+        {
+            log.LogError("Anchoring halted: {Problem}", lost);
+            var count = await chain.HasCodeAsync(chain.Contract!, ct)
+                ? (long)await chain.Registry!.AnchorCountAsync(ct) : 0;
+            await AlertWriter.RaiseAsync(db, AlertTypes.ChainReset, null, null, null,
+                new { problem = lost, contract = chain.Contract, chainId, anchorsOnChain = count }, time.GetUtcNow(),
+                $"chain-reset:lost:{chainId}:{chain.Contract}:{count}", ct);
+            health.Down(lost);
+            return new RunResult([], lost);
+        }
+
         foreach (var open in await db.Anchors.Where(a => a.Status == AnchorStatus.Pending || a.Status == AnchorStatus.Submitted)
                      .OrderBy(a => a.Sequence).ToListAsync(ct))
         {
@@ -102,6 +123,125 @@ public sealed class AnchorPendingEvents(
         }
         health.Up();
         return Finish(touched);
+    }
+
+    /// <summary>What a re-anchoring did: the anchors written again (in order), or why it wrote none.</summary>
+    public sealed record ReanchorResult(IReadOnlyList<Anchor> Reanchored, long AnchorsOnChainBefore, string? Refused, bool ChainUnavailable = false);
+
+    /// <summary>
+    /// POST /api/v1/anchors/reanchor: after the chain lost anchors the ledger confirmed (a devnet reset, a contract
+    /// deployed afresh by chain-devnet/up), writes them again, in order, with the SAME sequence numbers, ranges and
+    /// roots, each root first rebuilt from the stored events and checked against the recorded one. The anchors the
+    /// chain still holds must equal the ledger's; otherwise nothing is written (another history: the audit's case).
+    /// Each row gets the new transaction, block, contract and chain id as soon as its anchor is confirmed, so a crash
+    /// part-way leaves rows that agree with the chain and a second call carries on. Raises a chain-reset alert.
+    /// </summary>
+    public async Task<ReanchorResult> ReanchorAsync(CancellationToken ct)
+    {
+        if (chain.ConfigurationProblem is { } notConfigured) return new ReanchorResult([], 0, notConfigured);
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TraceDbContext>();
+            if (!await TryLockAcrossInstancesAsync(db, ct))
+                return new ReanchorResult([], 0, "another instance is anchoring right now; try again");
+            try
+            {
+                return await ReanchorLockedAsync(db, ct);
+            }
+            catch (Exception e) when (e is ChainUnavailableException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                return new ReanchorResult([], 0, $"chain unavailable at {chain.RpcUrl}: {e.Message}", ChainUnavailable: true);
+            }
+            catch (ContractRevertedException e)
+            {
+                return new ReanchorResult([], 0, $"the contract refused the re-anchoring: {e.ErrorName}({string.Join(", ", e.Arguments)}); call again to carry on from what the chain holds");
+            }
+            finally
+            {
+                await UnlockAcrossInstancesAsync(db);
+                health.ForgetLedgerCheck();
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<ReanchorResult> ReanchorLockedAsync(TraceDbContext db, CancellationToken ct)
+    {
+        var registry = chain.Registry!;
+        var chainId = await chain.GetChainIdAsync(ct);
+        if (!await chain.HasCodeAsync(registry.ContractAddress, ct))
+            return new ReanchorResult([], 0, $"no AnchorRegistry code at {registry.ContractAddress}: run chain-devnet/up to deploy one (and restart the service on its chain.json) first");
+        var onChainBefore = (long)await registry.AnchorCountAsync(ct);
+        var confirmed = await db.Anchors.Where(a => a.Status == AnchorStatus.Confirmed).OrderBy(a => a.Sequence).ToListAsync(ct);
+        if (confirmed.Count == 0 || confirmed[^1].Sequence <= onChainBefore)
+            return new ReanchorResult([], onChainBefore, $"nothing to re-anchor: AnchorRegistry {registry.ContractAddress} holds {onChainBefore} anchors, " +
+                $"the ledger's highest confirmed anchor is {(confirmed.Count == 0 ? "none" : confirmed[^1].Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+
+        foreach (var kept in confirmed.Where(a => a.Sequence <= onChainBefore))
+        {
+            var onChain = await registry.GetAnchorAsync(kept.Sequence, ct);
+            if (onChain is null || !onChain.Root.AsSpan().SequenceEqual(Hex.Decode(kept.Root)) ||
+                onChain.FirstEventSequence != kept.FirstEventSequence || onChain.LastEventSequence != kept.LastEventSequence)
+                return new ReanchorResult([], onChainBefore, $"the chain holds a different anchor {kept.Sequence} than the ledger: re-anchoring would not restore the ledger's history; run the self-audit");
+        }
+
+        var lost = confirmed.Where(a => a.Sequence > onChainBefore).ToList();
+        var reanchored = new List<Anchor>();
+        var next = onChainBefore + 1;
+        foreach (var anchor in lost)
+        {
+            if (anchor.Sequence != next)
+                return await DoneAsync($"anchor {next} is not confirmed in the ledger (the next confirmed one is {anchor.Sequence}): let the anchoring job bring it forward, then call again");
+            var leaves = await AnchorTrees.LoadLeavesAsync(db, anchor.FirstEventSequence, anchor.LastEventSequence, ct);
+            var tree = StandardMerkleTree.Build(leaves);
+            if (leaves.Count != anchor.Count || Hex.Encode(tree.Root) != anchor.Root)
+                return await DoneAsync($"the ledger's events {anchor.FirstEventSequence}..{anchor.LastEventSequence} no longer give anchor {anchor.Sequence}'s root {anchor.Root}: not re-anchoring a changed ledger; run the self-audit");
+
+            var txHash = await registry.SendAnchorAsync(anchor.Sequence, tree.Root, anchor.FirstEventSequence, anchor.LastEventSequence, ct);
+            var receipt = await registry.WaitForReceiptAsync(txHash, ReceiptTimeout, ct);
+            if (!receipt.Succeeded) return await DoneAsync($"the re-anchoring transaction {txHash} of anchor {anchor.Sequence} reverted");
+            var previous = (anchor.TxHash, anchor.BlockNumber, anchor.Contract);
+            anchor.TxHash = txHash;
+            anchor.BlockNumber = receipt.BlockNumber;
+            anchor.Contract = registry.ContractAddress;
+            anchor.ChainId = chainId;
+            anchor.ConfirmedAt = time.GetUtcNow();
+            anchor.Attempts++;
+            anchor.LastError = null;
+            await db.SaveChangesAsync(ct);
+            trees.Remember(anchor.Sequence, tree, anchor.Root);
+            log.LogWarning("Re-anchored anchor {Sequence} (events {First}..{Last}, root {Root}) on {Contract} in block {Block} ({Tx}); it was {OldTx} in block {OldBlock} on {OldContract}",
+                anchor.Sequence, anchor.FirstEventSequence, anchor.LastEventSequence, anchor.Root, anchor.Contract, anchor.BlockNumber, txHash,
+                previous.TxHash, previous.BlockNumber, previous.Contract);
+            reanchored.Add(anchor);
+            next++;
+        }
+        return await DoneAsync(null);
+
+        async Task<ReanchorResult> DoneAsync(string? refused)
+        {
+            if (reanchored.Count > 0)
+            {
+                var detail = new
+                {
+                    contract = registry.ContractAddress, chainId, anchorsOnChainBefore = onChainBefore,
+                    reanchored = new { first = reanchored[0].Sequence, last = reanchored[^1].Sequence },
+                    events = new { first = reanchored[0].FirstEventSequence, last = reanchored[^1].LastEventSequence },
+                    unfinished = refused,
+                };
+                await AlertWriter.RaiseAsync(db, AlertTypes.ChainReset, null, null, null, detail, time.GetUtcNow(),
+                    $"chain-reset:reanchored:{chainId}:{registry.ContractAddress}:{reanchored[0].Sequence}-{reanchored[^1].Sequence}", CancellationToken.None);
+                log.LogWarning("Re-anchored anchors {First}..{Last} (events {FirstEvent}..{LastEvent}) on {Contract}: the chain held {Before}",
+                    reanchored[0].Sequence, reanchored[^1].Sequence, reanchored[0].FirstEventSequence, reanchored[^1].LastEventSequence, registry.ContractAddress, onChainBefore);
+                health.Up();
+            }
+            return new ReanchorResult(reanchored, onChainBefore, refused);
+        }
     }
 
     /// <summary>

@@ -35,6 +35,9 @@ public static class AnchorsApi
         group.MapPost("run", RunAsync).RequireRoles(MemberRole.Regulator)
             .WithSummary("Anchor every pending event now: 200 with the newest anchor, 204 when nothing is pending")
             .ProducesProblem(503);
+        group.MapPost("reanchor", ReanchorAsync).RequireRoles(MemberRole.Admin)
+            .WithSummary("After the chain lost anchors the ledger confirmed (see /health): write them again with the same sequence numbers, ranges and roots; 200 with what was re-anchored, 409 with the reason when nothing can be")
+            .ProducesProblem(409).ProducesProblem(503);
         group.MapGet("", ListAsync).WithSummary("Anchors, oldest first, with paging (offset, limit ≤ 1000)");
         group.MapGet("{sequence:long}", GetAsync).WithSummary("One anchor").ProducesProblem(404);
         group.MapGet("{sequence:long}/leaves", LeavesAsync).RequireRoles(MemberRole.Regulator)
@@ -101,6 +104,20 @@ public static class AnchorsApi
             return TypedResults.Problem(statusCode: 503, title: "Anchoring could not finish", detail: result.Problem,
                 type: ProblemDetailsExceptionHandler.TypeBase + "chain-unavailable", extensions: new Dictionary<string, object?> { ["anchor"] = AnchorResponse.From(newest) });
         return TypedResults.Ok(AnchorResponse.From(newest));
+    }
+
+    public sealed record ReanchorResponse(long AnchorsOnChainBefore, IReadOnlyList<AnchorResponse> Reanchored, string? Unfinished);
+
+    private static async Task<Results<Ok<ReanchorResponse>, ProblemHttpResult>> ReanchorAsync(AnchorPendingEvents handler, CancellationToken ct)
+    {
+        var result = await handler.ReanchorAsync(ct);
+        if (result.ChainUnavailable)
+            return TypedResults.Problem(statusCode: 503, title: "The chain is unavailable", detail: result.Refused,
+                type: ProblemDetailsExceptionHandler.TypeBase + "chain-unavailable");
+        if (result.Reanchored.Count == 0)
+            return TypedResults.Problem(statusCode: 409, title: "Nothing was re-anchored", detail: result.Refused,
+                type: ProblemDetailsExceptionHandler.TypeBase + "reanchor-refused");
+        return TypedResults.Ok(new ReanchorResponse(result.AnchorsOnChainBefore, result.Reanchored.Select(AnchorResponse.From).ToList(), result.Refused));
     }
 
     private static async Task<Ok<AnchorPage>> ListAsync(IMediator mediator, CancellationToken ct, int offset = 0, int limit = 100) =>

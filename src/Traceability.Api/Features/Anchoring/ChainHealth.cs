@@ -26,6 +26,25 @@ public sealed class ChainHealth(TimeProvider time)
         }
     }
 
+    private static readonly TimeSpan LedgerCheckTtl = TimeSpan.FromSeconds(5);
+    private (string? Problem, DateTimeOffset At)? _ledgerCheck;
+
+    /// <summary>
+    /// The result of <see cref="ChainLedgerCheck"/>, run through <paramref name="check"/> at most every 5 seconds
+    /// (so /health stays cheap under polling), or now when <paramref name="fresh"/>.
+    /// </summary>
+    public async Task<string?> LostAnchorsAsync(Func<CancellationToken, Task<string?>> check, bool fresh, CancellationToken ct)
+    {
+        var cached = _ledgerCheck;
+        if (!fresh && cached is { } c && time.GetUtcNow() - c.At < LedgerCheckTtl) return c.Problem;
+        var problem = await check(ct);
+        _ledgerCheck = (problem, time.GetUtcNow());
+        return problem;
+    }
+
+    /// <summary>Forgets the cached <see cref="LostAnchorsAsync"/> result (after a re-anchoring).</summary>
+    public void ForgetLedgerCheck() => _ledgerCheck = null;
+
     public void Down(string problem)
     {
         lock (_lock)

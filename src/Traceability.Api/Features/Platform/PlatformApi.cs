@@ -18,7 +18,7 @@ public static class PlatformApi
     public static void MapPlatformApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/health", HealthAsync).WithTags("Platform")
-            .WithSummary("200 when the database and the chain answer; 503 otherwise, with the reason (the event count only to admin and regulator keys)");
+            .WithSummary("200 when the database and the chain answer and the chain holds every anchor the ledger confirmed; 503 otherwise, with the reason (the event count only to admin and regulator keys)");
         app.MapGet("/api/v1/chain", ChainAsync).WithTags("Platform").WithSummary("The chain and AnchorRegistry the service anchors to");
     }
 
@@ -46,10 +46,12 @@ public static class PlatformApi
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(TimeSpan.FromSeconds(3));
                 var block = (await chain.Web3!.Eth.Blocks.GetBlockNumber.SendRequestAsync().WaitAsync(timeout.Token)).Value;
-                var code = await chain.Web3.Eth.GetCode.SendRequestAsync(chain.Contract!).WaitAsync(timeout.Token);
-                chainCheck = code is null or "0x" or ""
+                chainCheck = !await chain.HasCodeAsync(chain.Contract!, timeout.Token)
                     ? new Check("down", $"no contract code at {chain.Contract} on {chain.RpcUrl}")
                     : new Check("ok", $"block {block}");
+                if (database.Status == "ok" &&
+                    await chainHealth.LostAnchorsAsync(t => ChainLedgerCheck.FindProblemAsync(db, chain, t), fresh: false, timeout.Token) is { } lost)
+                    chainCheck = new Check("down", lost);
             }
             catch (Exception e) { chainCheck = new Check("down", $"{chain.RpcUrl}: {e.Message}"); }
         }

@@ -40,6 +40,14 @@ public sealed class ChainConnection
 
     /// <summary>Read-only Nethereum access to the chain (block number, code); the contract goes through <see cref="Registry"/>.</summary>
     public Nethereum.Web3.Web3? Web3 { get; }
+
+    /// <summary>Whether contract code sits at <paramref name="address"/> on the chain (false when no chain is configured).</summary>
+    public async Task<bool> HasCodeAsync(string address, CancellationToken ct)
+    {
+        if (Web3 is null) return false;
+        var code = await Web3.Eth.GetCode.SendRequestAsync(address).WaitAsync(ct);
+        return code is not (null or "" or "0x");
+    }
     public AnchorRegistryClient? Registry { get; }
 
     public bool IsConfigured => Registry is not null && Signer is not null;
