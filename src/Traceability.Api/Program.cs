@@ -8,6 +8,7 @@ using Traceability.Api.Features.Audit;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Codes;
 using Traceability.Api.Features.Consumer;
+using Traceability.Api.Features.Epcis;
 using Traceability.Api.Features.Events;
 using Traceability.Api.Features.Members;
 using Traceability.Api.Features.Platform;
@@ -68,6 +69,7 @@ builder.Services.AddScoped<RecallExport>();
 builder.Services.AddSingleton<AuditLedger>();
 builder.Services.AddScoped<AuditStatus>();
 builder.Services.AddConsumer(options);
+builder.Services.AddEpcis();
 // Capture steps run in registration order: the diversion rule reads units, so it comes after the tracing projection's steps.
 builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();
 
@@ -156,6 +158,7 @@ app.MapConsumerApi();
 app.MapTracingApi();
 app.MapRecallsApi();
 app.MapAuditApi();
+app.MapEpcisApi();
 
 app.Run();
 

@@ -82,6 +82,10 @@ public static class ConsumerApi
     private static async Task<IResult> PageAsync(string gtin, string serial, HttpContext http, TraceDbContext db, ConsumerViewCache views,
         ScanRecorder scans, AuditStatus audits, CancellationToken ct, string? lot = null, string? region = null)
     {
+        // a resolver query (?linkType=all, gs1:traceability, ...) is answered by the resolver and is not a scan
+        if (http.Request.Query["linkType"] is { Count: 1 } linkType && await http.RequestServices.GetRequiredService<Epcis.DigitalLinkResolver>()
+                .HandleAsync(linkType[0]!, gtin, serial, lot, db, views, ct) is { } linked)
+            return linked;
         var texts = ConsumerTexts.For(http.Request);
         var gtin14 = NormaliseGtin(gtin);
         var scanRegion = Regions.IsValid(region) ? region : null;
