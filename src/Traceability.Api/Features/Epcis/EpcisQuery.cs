@@ -246,8 +246,8 @@ public static class EpcisQueryParameters
             {
                 var head = p[..^2];
                 // the prefix as a canonical Digital Link: the host and the key as the hash algorithm writes them
-                if (Gs1Identifiers.TryToCanonicalDigitalLink(head, out var canonicalHead)) prefixes.Add(canonicalHead + "/");
-                else if (TryCanonicalPrefix(head, out var prefix)) prefixes.Add(prefix);
+                if (TryCanonicalPrefix(head, out var prefix)) prefixes.Add(prefix);
+                else if (Gs1Identifiers.TryToCanonicalDigitalLink(head, out var canonicalHead)) prefixes.Add(canonicalHead + "/");
                 else throw EpcisException.QueryParameter(parameter, $"'{p}' is not a GS1 Digital Link pattern this repository can match.");
                 continue;
             }
@@ -260,8 +260,8 @@ public static class EpcisQueryParameters
     }
 
     /// <summary>
-    /// A Digital Link pattern whose key value is partial (e.g. <c>https://example.com/01/09521234543213/21/*</c> came here
-    /// without its serial): the GTIN part canonicalised by hand.
+    /// A GTIN Digital Link pattern (<c>https://example.com/01/09521234543213/21/*</c> comes here without its last
+    /// segment): the canonical host and 14-digit GTIN, then /21/ or /10/.
     /// </summary>
     private static bool TryCanonicalPrefix(string head, out string prefix)
     {
