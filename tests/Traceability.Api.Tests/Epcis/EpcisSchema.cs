@@ -12,8 +12,9 @@ public static class EpcisSchema
     /// <summary>Fails the test with the schema's first errors when the document does not validate.</summary>
     public static void ShouldValidate(JsonNode document)
     {
-        var result = Schema.Value.Evaluate(document, new EvaluationOptions { OutputFormat = OutputFormat.List });
-        var errors = result.Details.Where(d => d.Errors is { Count: > 0 })
+        using var json = System.Text.Json.JsonDocument.Parse(document.ToJsonString());
+        var result = Schema.Value.Evaluate(json.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        var errors = (result.Details ?? []).Where(d => d.Errors is { Count: > 0 })
             .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation} ({d.EvaluationPath}): {e.Value}")).Take(10).ToList();
         result.IsValid.Should().BeTrue(string.Join("\n", errors) + "\n" + document.ToJsonString()[..Math.Min(2000, document.ToJsonString().Length)]);
     }
