@@ -125,7 +125,7 @@ public sealed class ReadCaptureJobs(TraceDbContext db)
     private static CaptureJobView Read(System.Data.Common.DbDataReader r) => new(
         r.GetString(0), DbTime.Parse(r.GetString(4)), r.Str(5) is { } f ? DbTime.Parse(f) : null, r.GetInt64(2) != 0, r.GetInt64(3) != 0,
         r.GetString(1), (int)r.GetInt64(6), (int)r.GetInt64(7), JsonNode.Parse(r.GetString(8))!.AsArray(),
-        new JsonArray(JsonNode.Parse(r.GetString(9))!.AsArray().Where(x => x is not null).Select(x => x!.DeepClone()).ToArray()));
+        JsonNode.Parse(r.GetString(9))!.AsArray()); // null where an event of a proceed job was not captured
 }
 
 /// <summary>

@@ -9,12 +9,12 @@ CREATE TABLE capture_jobs (
     id               TEXT PRIMARY KEY,
     submitter_id     TEXT NOT NULL,
     error_behaviour  TEXT NOT NULL,              -- rollback, proceed
-    running          INTEGER NOT NULL,
-    success          INTEGER NOT NULL,
+    running          BIGINT NOT NULL,
+    success          BIGINT NOT NULL,
     created_at       TEXT NOT NULL,
     finished_at      TEXT,
-    event_count      INTEGER NOT NULL,
-    captured         INTEGER NOT NULL DEFAULT 0,
+    event_count      BIGINT NOT NULL,
+    captured         BIGINT NOT NULL DEFAULT 0,
     errors_json      TEXT NOT NULL DEFAULT '[]',
     receipts_json    TEXT NOT NULL DEFAULT '[]'
 );
