@@ -55,6 +55,8 @@ public sealed class EpcisCaptureJobTests(ChainFixture chain)
     {
         await using var svc = await chain.StartServiceAsync();
         var (maker, _) = await svc.MemberAsync("manufacturer");
+        // the custody rules police codes of products in the master data
+        (await maker.PostAsync("/api/v1/products", new StringContent("""{"gtin":"10614141073464","name":"UHT milk"}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
         var request = new HttpRequestMessage(HttpMethod.Post, "/epcis/capture") { Content = Json(OneBadOfThree(out var serials)) };
         request.Headers.Add("GS1-Capture-Error-Behaviour", "proceed");
         var job = await JobAsync(maker, await maker.SendAsync(request));
