@@ -91,6 +91,31 @@ public sealed class EpcisCaptureJobTests(ChainFixture chain)
     }
 
     [SharedFact]
+    public async Task JobsSurviveARestartAndAJobCutOffByTheStopIsMarkedFailed()
+    {
+        var svc = await chain.StartServiceAsync();
+        var (maker, _) = await svc.MemberAsync("manufacturer");
+        var accepted = await maker.PostAsync("/epcis/capture", Json(EpcisDocs.Commissioning(1)));
+        var location = accepted.Headers.Location!;
+        var key = maker.DefaultRequestHeaders.GetValues("X-Api-Key").Single();
+        var memberId = svc.Text("SELECT submitter_id FROM capture_jobs");
+        await svc.DisposeAsync();
+        // what a stop in the middle of a capture leaves behind (written to the file while no service runs)
+        svc.Execute(
+            "INSERT INTO capture_jobs (id, submitter_id, error_behaviour, running, success, created_at, event_count) VALUES ('idcut', @m, 'rollback', 1, 1, '2026-11-01T00:00:00.000Z', 3)",
+            ("@m", memberId));
+
+        await using var again = chain.Start(svc.DataDir, svc.Registry);
+        var client = again.Client(key);
+        var job = await TraceService.JsonAsync(await client.GetAsync(location));
+        ((bool)job["success"]!).Should().BeTrue(job.ToJsonString());
+        var cut = await TraceService.JsonAsync(await client.GetAsync("/epcis/capture/idcut"));
+        ((bool)cut["running"]!).Should().BeFalse();
+        ((bool)cut["success"]!).Should().BeFalse();
+        ((string)cut["errors"]![0]!["title"]!).Should().Be("Capture interrupted");
+    }
+
+    [SharedFact]
     public async Task MalformedDocumentsAreRefusedBeforeAJobIsMade()
     {
         await using var svc = await chain.StartServiceAsync();
