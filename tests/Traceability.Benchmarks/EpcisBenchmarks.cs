@@ -17,7 +17,7 @@ namespace Traceability.Benchmarks;
 /// through the query handler and the JSON-LD document writer (as the endpoint runs them, without HTTP), one thread:
 /// <list type="bullet">
 /// <item>MATCH_anyEPC of a random item with 50 events, p99 (target &lt; 20 ms);</item>
-/// <item>a one-day GE_eventTime / LT_eventTime window (about 34,000 events match: first page, perPage 30 and 100), p99
+/// <item>a one-day GE_eventTime / LT_eventTime window (about 72,000 events match: first page, perPage 30 and 100), p99
 /// (target &lt; 20 ms); a page deep inside the window, through its nextPageToken.</item>
 /// </list>
 /// As a regulator (every event visible) and as the manufacturer that owns the products (the visibility join included).
