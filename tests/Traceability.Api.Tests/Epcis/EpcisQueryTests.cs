@@ -337,13 +337,13 @@ public sealed class EpcisLedger : IAsyncLifetime
         return [a, b, c, d, e, f, g];
     }
 
-    public async Task EnsureAsync(ChainFixture chain)
+    public async Task EnsureAsync(ChainFixture chain, IDictionary<string, string>? settings = null)
     {
         await _gate.WaitAsync();
         try
         {
             if (_service is not null) return;
-            _service = await chain.StartServiceAsync();
+            _service = await chain.StartServiceAsync(settings);
             (Regulator, _) = await _service.MemberAsync("regulator");
             Anonymous = _service.Client();
             var document = JsonNode.Parse(EpcisDocs.Document(Events()))!.AsObject();
