@@ -8,6 +8,7 @@ using Traceability.Api.Features.Audit;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Codes;
 using Traceability.Api.Features.Consumer;
+using Traceability.Api.Features.Epcis;
 using Traceability.Api.Features.Events;
 using Traceability.Api.Features.Members;
 using Traceability.Api.Features.Platform;
@@ -66,6 +67,7 @@ builder.Services.AddScoped<ICaptureStep, CustodyStep>();
 builder.Services.AddSingleton<AuditLedger>();
 builder.Services.AddScoped<AuditStatus>();
 builder.Services.AddConsumer(options);
+builder.Services.AddEpcis();
 // Capture steps run in registration order: the diversion rule reads units, so it comes after the tracing projection's steps.
 builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();
 builder.Services.AddScoped<ICaptureStep, ForeignLocationStep>(); // who may record at another member's location (ADR 0009)
@@ -141,6 +143,7 @@ app.MapConsumerApi();
 app.MapTracingApi();
 app.MapRecallsApi();
 app.MapAuditApi();
+app.MapEpcisApi();
 app.MapJobs(options);
 
 app.Run();

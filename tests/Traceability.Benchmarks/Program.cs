@@ -12,6 +12,7 @@ var suites = new Dictionary<string, Func<Action<string>, IReadOnlyList<Figure>>>
     ["ledger"] = LedgerBenchmarks.Run,
     ["consumer"] = ConsumerBenchmarks.Run,
     ["trace"] = TraceBenchmarks.Run,
+    ["epcis"] = EpcisBenchmarks.Run,
     ["capture"] = CaptureBenchmarks.Run,
     ["event-hash"] = EventHashBenchmark.Run, // the event-hash figures of `ledger` alone (quicker to iterate on)
     ["keccak"] = KeccakBenchmark.Run, // the keccak figures of `ledger` alone

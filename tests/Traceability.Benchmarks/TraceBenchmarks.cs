@@ -51,19 +51,9 @@ public static class TraceBenchmarks
 
     private static async Task<IReadOnlyList<Figure>> RunAsync(Action<string> log)
     {
-        var dir = Path.Combine(Environment.GetEnvironmentVariable("BENCH_RESULTS_DIR") ?? Path.Combine(Directory.GetCurrentDirectory(), "bench-results"), "tmp");
-        Directory.CreateDirectory(dir);
-        var basePath = Path.Combine(dir, $"trace-base-{BuildVersion}.db");
         var figures = new List<Figure>();
-        if (!File.Exists(basePath) || Environment.GetEnvironmentVariable("TRACE_BENCH_REBUILD") == "1")
-        {
-            var build = await BuildAsync(basePath, log);
-            figures.Add(new Figure("building the 1,000,000-event database", Math.Round(build.Seconds, 1), "s",
-                $"{build.LotEvents:N0} events of the 100,000-unit lot through the capture handler in {build.LotSeconds:F1} s; " +
-                $"{build.FillerEvents:N0} events of {build.FillerEvents / EventsPerItem:N0} items validated, hashed and bulk-inserted"));
-        }
-        else log($"  reusing {basePath} (TRACE_BENCH_REBUILD=1 rebuilds it)");
-
+        var basePath = await BaseDatabaseAsync(log, figures);
+        var dir = Path.GetDirectoryName(basePath)!;
         var workPath = Path.Combine(dir, "trace-work.db");
         foreach (var f in new[] { workPath, workPath + "-wal", workPath + "-shm" }) File.Delete(f);
         File.Copy(basePath, workPath);
@@ -150,6 +140,26 @@ public static class TraceBenchmarks
         foreach (var f in new[] { workPath, workPath + "-wal", workPath + "-shm" }) File.Delete(f);
         return figures;
     }
+
+    /// <summary>The built 1,000,000-event database (built now, with its figure, when it is not there yet); shared with the epcis suite.</summary>
+    internal static async Task<string> BaseDatabaseAsync(Action<string> log, List<Figure> figures)
+    {
+        var dir = Path.Combine(Environment.GetEnvironmentVariable("BENCH_RESULTS_DIR") ?? Path.Combine(Directory.GetCurrentDirectory(), "bench-results"), "tmp");
+        Directory.CreateDirectory(dir);
+        var basePath = Path.Combine(dir, $"trace-base-{BuildVersion}.db");
+        if (!File.Exists(basePath) || Environment.GetEnvironmentVariable("TRACE_BENCH_REBUILD") == "1")
+        {
+            var build = await BuildAsync(basePath, log);
+            figures.Add(new Figure("building the 1,000,000-event database", Math.Round(build.Seconds, 1), "s",
+                $"{build.LotEvents:N0} events of the 100,000-unit lot through the capture handler in {build.LotSeconds:F1} s; " +
+                $"{build.FillerEvents:N0} events of {build.FillerEvents / EventsPerItem:N0} items validated, hashed and bulk-inserted"));
+        }
+        else log($"  reusing {basePath} (TRACE_BENCH_REBUILD=1 rebuilds it)");
+        return basePath;
+    }
+
+    /// <summary>The filler items' GTIN: items of 50 events, one hour apart, an item starting every minute from 2026-02-01.</summary>
+    internal static string FillerItemGtin => FillerGtin;
 
     private sealed record BuildResult(double Seconds, double LotSeconds, int LotEvents, int FillerEvents);
 

@@ -46,6 +46,22 @@ public static class CaptureApi
         return TypedResults.Created((string?)null, new CaptureResponse(receipts));
     }
 
+    /// <summary>The request's EPCIS document (JSON-LD or XML, by Content-Type), read and parsed as POST /api/v1/capture does.</summary>
+    internal static async Task<EpcisDocument> ReadDocumentAsync(HttpContext http, TraceOptions options, CancellationToken ct)
+    {
+        var (buffer, length) = await ReadBodyAsync(http, options.CaptureMaxBytes, ct);
+        try
+        {
+            var body = buffer.AsMemory(0, length);
+            if (body.Span.StartsWith(Utf8Bom)) body = body[Utf8Bom.Length..];
+            return CaptureEpcisDocument.Parse(body, http.Request.ContentType);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>
     /// Reads the body into one pooled buffer of the announced length (grown only when the length is not announced; the
     /// caller returns it to the pool), refusing (413) anything longer than <paramref name="limit"/> bytes before reading

@@ -12,11 +12,21 @@ using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Capture;
 
-/// <summary>What capture answers for each event: its id, its CBV 2.0 hash, its place in the ledger and when it was recorded.</summary>
-public sealed record CaptureReceipt(string EventId, string EventHash, long Sequence, DateTimeOffset RecordTime);
+/// <summary>
+/// What capture answers for each event: its id, its CBV 2.0 hash, its place in the ledger and when it was recorded; and
+/// a warning when the document's ni: eventID disagrees with the computed hash (the event keeps the eventID given).
+/// </summary>
+public sealed record CaptureReceipt(string EventId, string EventHash, long Sequence, DateTimeOffset RecordTime)
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Warning { get; init; }
+}
 
-/// <summary>An event that passed validation, hashed, ready to append.</summary>
-public sealed record ValidatedEvent(int Index, EpcisEvent Event, string EventHash, string Json, IReadOnlyList<(string Epc, string Role)> Identifiers);
+/// <summary>An event that passed validation, hashed, ready to append; <see cref="Warning"/> as on its receipt.</summary>
+public sealed record ValidatedEvent(int Index, EpcisEvent Event, string EventHash, string Json, IReadOnlyList<(string Epc, string Role)> Identifiers)
+{
+    public string? Warning { get; init; }
+}
 
 /// <summary>
 /// POST /api/v1/capture: parse an EPCIS 2.0 document (JSON-LD or XML), validate every event, and append the new ones
@@ -105,13 +115,22 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
             throw new PayloadTooLargeException($"The document holds {document.Events.Count} events; at most {options.CaptureMaxEvents} are accepted in one capture.");
 
         var started = time.GetTimestamp();
-        var validated = EpcisEventValidator.ValidateAll(document.Events);
+        return await AppendValidatedAsync(EpcisEventValidator.ValidateAll(document.Events, options.StrictEventIds), caller, ct, started);
+    }
 
+    /// <summary>
+    /// Appends events already validated (in one transaction, all or nothing), as <see cref="Handle"/> does after
+    /// validating; each event's Index is its position in the list. <paramref name="started"/>: when the capture began
+    /// (a <see cref="TimeProvider"/> timestamp) for the capture-duration metric; now when omitted.
+    /// </summary>
+    public async Task<IReadOnlyList<CaptureReceipt>> AppendValidatedAsync(IReadOnlyList<ValidatedEvent> validated, Caller caller, CancellationToken ct, long? started = null)
+    {
+        var since = started ?? time.GetTimestamp();
         (IReadOnlyList<CaptureReceipt> Receipts, int Appended) result;
         using (await writeLock.AcquireAsync(ct)) result = await AppendAsync(validated, caller, ct);
         checkpointer.Appended(validated.Count); // SQLite: the WAL is copied into the database file in the background
-        metrics.EventsCaptured(result.Appended, time.GetElapsedTime(started));
-        return result.Receipts;
+        metrics.EventsCaptured(result.Appended, time.GetElapsedTime(since));
+        return [.. result.Receipts.Select((r, i) => validated[i].Warning is { } w ? r with { Warning = w } : r)];
     }
 
     /// <summary>Appends the events not captured before; their receipts, in document order, and how many were appended.</summary>

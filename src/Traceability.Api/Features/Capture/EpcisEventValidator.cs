@@ -16,15 +16,15 @@ public static partial class EpcisEventValidator
     [GeneratedRegex(@"^[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00)\z")]
     private static partial Regex TimeZoneOffset();
 
-    public static IReadOnlyList<ValidatedEvent> ValidateAll(IReadOnlyList<EpcisEvent> events)
+    public static IReadOnlyList<ValidatedEvent> ValidateAll(IReadOnlyList<EpcisEvent> events, bool strictEventIds = false)
     {
-        var (results, errors) = Check(events.Select((e, i) => (i, e)).ToList());
+        var (results, errors) = Check(events.Select((e, i) => (i, e)).ToList(), strictEventIds);
         if (errors.Count > 0) throw Rejection(errors, events.Count);
         return results;
     }
 
     /// <summary>Validates (index, event) pairs; returns the valid ones (by position in the input) and every error.</summary>
-    public static (ValidatedEvent[] Valid, List<FieldError> Errors) Check(IReadOnlyList<(int Index, EpcisEvent Event)> events)
+    public static (ValidatedEvent[] Valid, List<FieldError> Errors) Check(IReadOnlyList<(int Index, EpcisEvent Event)> events, bool strictEventIds = false)
     {
         var results = new ValidatedEvent[events.Count];
         var errors = new System.Collections.Concurrent.ConcurrentBag<FieldError>();
@@ -32,7 +32,7 @@ public static partial class EpcisEventValidator
         Parallel.For(0, events.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             var local = new List<FieldError>();
-            var v = Validate(events[i].Index, events[i].Event, local);
+            var v = Validate(events[i].Index, events[i].Event, local, strictEventIds);
             foreach (var e in local) errors.Add(e);
             if (v is not null) results[i] = v;
         });
@@ -45,7 +45,7 @@ public static partial class EpcisEventValidator
         return new RequestValidationException($"{bad} of {eventCount} events are invalid; nothing was stored", errors, unprocessable: true);
     }
 
-    private static ValidatedEvent? Validate(int index, EpcisEvent e, List<FieldError> errors)
+    private static ValidatedEvent? Validate(int index, EpcisEvent e, List<FieldError> errors, bool strictEventIds)
     {
         void Fail(string field, string message) => errors.Add(new FieldError(field, message, index));
 
@@ -128,10 +128,15 @@ public static partial class EpcisEventValidator
             Fail("event", $"The CBV 2.0 event hash cannot be computed: {ex.Message}");
             return null;
         }
+        string? warning = null;
         if (e.EventId is { } id && id.StartsWith("ni:", StringComparison.OrdinalIgnoreCase) && !SameHash(id, hash))
-            Fail("eventID", $"eventID '{id}' disagrees with the event's CBV 2.0 hash '{hash}'.");
+        {
+            var message = $"eventID '{id}' disagrees with the event's CBV 2.0 hash '{hash}'.";
+            if (strictEventIds) Fail("eventID", message);
+            else warning = message + " The event keeps its eventID; the ledger identifies it by the computed hash.";
+        }
 
-        return errors.Count > 0 ? null : new ValidatedEvent(index, e, hash, EpcisJsonLd.WriteEvent(e), identifiers);
+        return errors.Count > 0 ? null : new ValidatedEvent(index, e, hash, EpcisJsonLd.WriteEvent(e), identifiers) { Warning = warning };
     }
 
     /// <summary>The first extension field (at any depth) whose text is longer than <see cref="TextLimits.ExtensionValue"/>, or null.</summary>

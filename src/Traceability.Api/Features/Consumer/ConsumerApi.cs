@@ -141,6 +141,11 @@ public static class ConsumerApi
     private static async Task<IResult> PageAsync(string gtin, string serial, HttpContext http, IMediator mediator, CancellationToken ct,
         string? lot = null, string? region = null)
     {
+        // a resolver query (?linkType=all, gs1:traceability, ...) is answered by the resolver and is not a scan
+        if (http.Request.Query["linkType"] is { Count: 1 } linkType && await http.RequestServices.GetRequiredService<Epcis.DigitalLinkResolver>()
+                .HandleAsync(linkType[0]!, gtin, serial, lot, http.RequestServices.GetRequiredService<TraceDbContext>(),
+                    http.RequestServices.GetRequiredService<ConsumerViewCache>(), ct) is { } linked)
+            return linked;
         var texts = ConsumerTexts.For(http.Request);
         var model = await mediator.Send(new ScanCode(gtin, serial, lot, region, http.Connection.RemoteIpAddress, http.Request.Headers.UserAgent.ToString()), ct);
 

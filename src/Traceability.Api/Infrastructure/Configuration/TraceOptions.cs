@@ -74,6 +74,12 @@ public sealed class TraceOptions
     /// </summary>
     public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; set; } = [];
 
+    /// <summary>
+    /// TRACE_EVENTID_CHECK: "lenient" (the default) captures an event whose ni: eventID disagrees with the computed CBV 2.0
+    /// hash, keeping its eventID and warning on the receipt; "strict" refuses the document.
+    /// </summary>
+    public bool StrictEventIds { get; set; }
+
     public string DatabasePathOrConnection => string.IsNullOrWhiteSpace(Database) ? Path.Combine(DataDir, "traceability.db") : Database!;
 
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(Database) &&
@@ -107,6 +113,12 @@ public sealed class TraceOptions
         o.ScanLimit = Integer(c, "TRACE_SCAN_LIMIT", o.ScanLimit);
         o.ScanSalt = c["TRACE_SCAN_SALT"] ?? o.ScanSalt;
         o.ConsumerRateLimit = Integer(c, "TRACE_CONSUMER_RATE_LIMIT", o.ConsumerRateLimit);
+        o.StrictEventIds = c["TRACE_EVENTID_CHECK"] switch
+        {
+            null or "" or "lenient" => false,
+            "strict" => true,
+            var v => throw new OptionsValidationException("TRACE_EVENTID_CHECK", typeof(TraceOptions), [$"TRACE_EVENTID_CHECK must be 'lenient' or 'strict', got '{v}'."]),
+        };
         if (c["TRACE_TRUSTED_PROXIES"] is { } proxies) o.TrustedProxies = Networks("TRACE_TRUSTED_PROXIES", proxies);
     }
 
