@@ -8,7 +8,7 @@ namespace Traceability.Api.Features.Tracing;
 /// <summary>
 /// GET /api/v1/batches/trace?gtin=...&amp;lot=...: every unit commissioned in the lot with its current state, counts by
 /// holder (and region) and by status, the lot's quality hold and recalls, the input lots it was made from and the output
-/// lots made from it (through TransformationEvents, both ways, at any depth) with where those went.
+/// lots made from it (through TransformationEvents, both ways, at any depth) with where those went (for the output's owner).
 /// </summary>
 public sealed class BatchTrace(TraceDbContext db)
 {
@@ -18,7 +18,8 @@ public sealed class BatchTrace(TraceDbContext db)
     public sealed record TracedUnit(string Epc, string? Serial, string Status, string? HolderMemberId, string? LocationId, string? RegionCode,
         string? ParentEpc, string? ShippedToMemberId, long LastEventSequence);
     public sealed record LotRef(string Gtin, string Lot, long Sequence, int Depth);
-    public sealed record OutputLot(string Gtin, string Lot, long Sequence, int Depth, int Count, IReadOnlyList<HolderCount> ByHolder);
+    /// <summary>A lot made from this one; how many units and where they are only for the output's owner (and regulators).</summary>
+    public sealed record OutputLot(string Gtin, string Lot, long Sequence, int Depth, int? Count, IReadOnlyList<HolderCount>? ByHolder);
     public sealed record HoldRef(long Sequence, string? Epc, string Disposition);
     public sealed record RecallRef(string Id, DateTimeOffset CreatedAt, string Reason, int Units);
     public sealed record TraceResponse(string Gtin, string Lot, ItemHistory.ProductRef? Product, int Count, IReadOnlyDictionary<string, int> ByStatus,
@@ -63,6 +64,12 @@ public sealed class BatchTrace(TraceDbContext db)
         var outputs = new List<OutputLot>();
         foreach (var o in await LineageAsync(conn, gtin, lot, backward: false, ct))
         {
+            // A supplier learns which lots its lot went into, not where its customer's goods went.
+            if (!await VisibilityPolicy.OwnsProductAsync(conn, caller, o.Gtin, ct))
+            {
+                outputs.Add(new OutputLot(o.Gtin, o.Lot, o.Sequence, o.Depth, null, null));
+                continue;
+            }
             var holders = await ByHolderAsync(conn, o.Gtin, o.Lot, ct);
             outputs.Add(new OutputLot(o.Gtin, o.Lot, o.Sequence, o.Depth, holders.Sum(h => h.Count), holders));
         }

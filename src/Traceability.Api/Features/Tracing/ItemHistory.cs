@@ -69,6 +69,7 @@ public sealed class ItemHistory(TraceDbContext db)
         var anchors = visible.Count == 0 ? [] : await Sql.ListAsync(conn, null,
             "SELECT sequence, first_event_sequence, last_event_sequence, status FROM anchors WHERE status <> 'failed' AND last_event_sequence >= @min AND first_event_sequence <= @max",
             r => (Sequence: r.GetInt64(0), First: r.GetInt64(1), Last: r.GetInt64(2), Status: r.GetString(3)), ct, ("@min", visible.Min()), ("@max", visible.Max()));
+        var ownGtins = views.Values.Any(v => v == EventView.Redacted) && !caller.SeesEverything ? await VisibilityPolicy.OwnedGtinsAsync(conn, caller, ct) : null;
         var events = await Sql.ListInAsync(conn, null,
             "SELECT sequence, event_hash, event_type, event_time, biz_step, disposition, read_point, biz_location, json FROM events WHERE sequence IN ({in})",
             visible, r =>
@@ -78,7 +79,7 @@ public sealed class ItemHistory(TraceDbContext db)
                 var anchor = anchors.FirstOrDefault(a => a.First <= sequence && a.Last >= sequence);
                 return new HistoryEvent(sequence, r.GetString(1), r.GetString(2), (string?)json["action"], DbTime.Parse(r.GetString(3)), r.Str(4), r.Str(5), r.Str(6), r.Str(7),
                     via[sequence], anchor.Status is null ? null : new AnchorStatusRef(anchor.Sequence, anchor.Status),
-                    views[sequence].ToString().ToLowerInvariant(), VisibilityPolicy.Shape(json, views[sequence])!);
+                    views[sequence].ToString().ToLowerInvariant(), VisibilityPolicy.Shape(json, views[sequence], ownGtins)!);
             }, ct);
 
         var product = gtin is null ? null : new ProductRef(gtin,
