@@ -4,7 +4,6 @@ using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
-using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Ledger.Epcis;
 

@@ -63,7 +63,7 @@ public sealed class CaptureContext(TraceDbContext db, DbConnection connection, D
         if (!_prepared.TryGetValue(sql, out var cmd))
         {
             cmd = Command(sql);
-            foreach (var (name, value) in parameters) SchemaMigrator.AddParameter(cmd, name, value);
+            foreach (var (name, value) in parameters) Sql.AddParameter(cmd, name, value);
             cmd.Prepare();
             _prepared[sql] = cmd;
             return cmd;

@@ -95,7 +95,7 @@ public static partial class EpcisEventValidator
         {
             foreach (var value in values)
             {
-                if (CanonicalId(value, out var canonical, out var problem)) identifiers.Add((canonical, role));
+                if (Gs1Identifiers.TryCanonicalId(value, out var canonical, out var problem)) identifiers.Add((canonical, role));
                 else Fail(field, problem!);
             }
         }
@@ -121,24 +121,6 @@ public static partial class EpcisEventValidator
         return errors.Count > 0 ? null : new ValidatedEvent(index, e, hash, EpcisJsonLd.WriteEvent(e), identifiers);
     }
 
-    /// <summary>EPC URNs and GS1 Digital Link URIs become the canonical Digital Link; other URIs are kept as they are.</summary>
-    public static bool CanonicalId(string value, out string canonical, out string? problem)
-    {
-        problem = null;
-        if (Gs1Identifiers.TryToCanonicalDigitalLink(value, out canonical)) return true;
-        canonical = value;
-        if (value.StartsWith("urn:epc:", StringComparison.OrdinalIgnoreCase))
-        {
-            problem = $"'{value}' is not a valid EPC URN.";
-            return false;
-        }
-        if (!IsUri(value))
-        {
-            problem = $"'{value}' is neither an EPC URN, a GS1 Digital Link nor a URI.";
-            return false;
-        }
-        return true;
-    }
 
     private static bool IsUri(string value) => Uri.TryCreate(value, UriKind.Absolute, out _);
 

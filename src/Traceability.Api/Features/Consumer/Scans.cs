@@ -1,14 +1,14 @@
 using System.Data.Common;
 using System.Net;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.RegularExpressions;
+using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Alerts;
-using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Consumer;
 
@@ -104,11 +104,11 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
         try
         {
             await using var insert = Sql.Command(conn, null, "INSERT INTO scans (epc, at, ip_hash, region_code, ua_family) VALUES (@e, @a, @i, @r, @u)");
-            SchemaMigrator.AddParameter(insert, "@e", epc);
-            SchemaMigrator.AddParameter(insert, "@a", DbTime.Format(now));
-            SchemaMigrator.AddParameter(insert, "@i", salt.HashAddress(http.Connection.RemoteIpAddress));
-            SchemaMigrator.AddParameter(insert, "@r", region);
-            SchemaMigrator.AddParameter(insert, "@u", UserAgents.Family(http.Request.Headers.UserAgent.ToString()));
+            Sql.AddParameter(insert, "@e", epc);
+            Sql.AddParameter(insert, "@a", DbTime.Format(now));
+            Sql.AddParameter(insert, "@i", salt.HashAddress(http.Connection.RemoteIpAddress));
+            Sql.AddParameter(insert, "@r", region);
+            Sql.AddParameter(insert, "@u", UserAgents.Family(http.Request.Headers.UserAgent.ToString()));
             await insert.ExecuteNonQueryAsync(ct);
         }
         finally
@@ -121,7 +121,7 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
         var cities = new HashSet<string>(StringComparer.Ordinal);
         await using (var stats = Sql.Command(conn, null, "SELECT COUNT(*), MIN(at) FROM scans WHERE epc = @e"))
         {
-            SchemaMigrator.AddParameter(stats, "@e", epc);
+            Sql.AddParameter(stats, "@e", epc);
             await using var r = await stats.ExecuteReaderAsync(ct);
             await r.ReadAsync(ct);
             count = r.GetInt64(0);
@@ -129,8 +129,8 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
         }
         await using (var recent = Sql.Command(conn, null, "SELECT DISTINCT region_code FROM scans WHERE epc = @e AND at >= @since AND region_code IS NOT NULL"))
         {
-            SchemaMigrator.AddParameter(recent, "@e", epc);
-            SchemaMigrator.AddParameter(recent, "@since", DbTime.Format(now.AddHours(-24)));
+            Sql.AddParameter(recent, "@e", epc);
+            Sql.AddParameter(recent, "@since", DbTime.Format(now.AddHours(-24)));
             await using var r = await recent.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct))
                 if (Regions.City(r.GetString(0)) is { } city) cities.Add(city);
@@ -207,7 +207,7 @@ public static class Diversion
         await using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = "SELECT COALESCE((SELECT lot FROM units WHERE epc = @e), (SELECT lot FROM codes WHERE epc = @e))";
-        SchemaMigrator.AddParameter(cmd, "@e", epc);
+        Sql.AddParameter(cmd, "@e", epc);
         return await cmd.ExecuteScalarAsync(ct) as string;
     }
 }

@@ -8,6 +8,7 @@ using Traceability.Api.Features.Capture;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Members;
 
@@ -23,7 +24,6 @@ public static partial class MembersApi
 
     [GeneratedRegex(@"^\d{13}$")] private static partial Regex Gln();
     [GeneratedRegex(@"^\d{6}$")] private static partial Regex RegionCode();
-    [GeneratedRegex(@"^\d{8}$|^\d{12,14}$")] private static partial Regex Gtin();
 
     public static RouteGroupBuilder MapMembersApi(this IEndpointRouteBuilder app)
     {
@@ -70,7 +70,7 @@ public static partial class MembersApi
         CreateProductRequest request, HttpContext http, TraceDbContext db, TimeProvider time, CancellationToken ct)
     {
         var errors = new List<FieldError>();
-        if (request.Gtin is null || !Gtin().IsMatch(request.Gtin) || !Gs1CheckDigitValid(request.Gtin.PadLeft(14, '0')))
+        if (!Gs1Identifiers.TryNormalizeGtin(request.Gtin, out var gtin))
             errors.Add(new("gtin", "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit."));
         if (string.IsNullOrWhiteSpace(request.Name)) errors.Add(new("name", "name is required."));
         if (request.Attributes is { ValueKind: not JsonValueKind.Object and not JsonValueKind.Null and not JsonValueKind.Undefined })
@@ -78,7 +78,6 @@ public static partial class MembersApi
         if (errors.Count > 0) throw new RequestValidationException("Invalid product", errors);
 
         var caller = http.Caller();
-        var gtin = request.Gtin!.PadLeft(14, '0');
         var product = await db.Products.FindAsync([gtin], ct);
         var created = product is null;
         if (product is null)
@@ -103,7 +102,7 @@ public static partial class MembersApi
     {
         var errors = new List<FieldError>();
         string? id = null;
-        if (string.IsNullOrWhiteSpace(request.Id) || !EpcisEventValidator.CanonicalId(request.Id, out id, out _) || !id.Contains("/414/", StringComparison.Ordinal))
+        if (string.IsNullOrWhiteSpace(request.Id) || !Gs1Identifiers.TryCanonicalId(request.Id, out id, out _) || !id.Contains("/414/", StringComparison.Ordinal))
             errors.Add(new("id", "id must be an SGLN URN (urn:epc:id:sgln:...) or its GS1 Digital Link (.../414/...)."));
         if (string.IsNullOrWhiteSpace(request.Name)) errors.Add(new("name", "name is required."));
         if (request.RegionCode is null || !RegionCode().IsMatch(request.RegionCode)) errors.Add(new("regionCode", "regionCode must be a six-digit GB/T 2260 code."));
@@ -127,14 +126,5 @@ public static partial class MembersApi
         await db.SaveChangesAsync(ct);
         var response = new LocationResponse(location.Id, location.Name, location.RegionCode, location.MemberId);
         return created ? TypedResults.Created($"/api/v1/locations/{Uri.EscapeDataString(location.Id)}", response) : TypedResults.Ok(response);
-    }
-
-    /// <summary>GS1 mod-10 check digit over a 14-digit key.</summary>
-    public static bool Gs1CheckDigitValid(string digits)
-    {
-        var sum = 0;
-        for (var i = 0; i < digits.Length - 1; i++)
-            sum += (digits[i] - '0') * (((digits.Length - 1 - i) % 2 == 1) ? 3 : 1);
-        return (10 - sum % 10) % 10 == digits[^1] - '0';
     }
 }

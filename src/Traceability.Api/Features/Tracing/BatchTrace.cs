@@ -2,6 +2,7 @@ using System.Data.Common;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Tracing;
 
@@ -29,9 +30,9 @@ public sealed class BatchTrace(TraceDbContext db)
     /// <summary>The GTIN as the units table keys it (14 digits), or a 400.</summary>
     public static string Gtin14(string? gtin, string field = "gtin")
     {
-        if (gtin is null || !(gtin.Length is 8 or 12 or 13 or 14) || !gtin.All(char.IsAsciiDigit) || !Members.MembersApi.Gs1CheckDigitValid(gtin.PadLeft(14, '0')))
+        if (!Gs1Identifiers.TryNormalizeGtin(gtin, out var gtin14))
             throw RequestValidationException.ForField(field, "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit.");
-        return gtin.PadLeft(14, '0');
+        return gtin14;
     }
 
     /// <summary>403 unless the caller is a regulator, the admin, or the manufacturer that owns the GTIN.</summary>

@@ -1,4 +1,5 @@
 using Traceability.Api.Domain;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Tracing;
 

@@ -42,8 +42,6 @@ public sealed record CustodyEvent(
     string WhereField,
     string? Disposition)
 {
-    public const string Cbv = "https://ref.gs1.org/cbv/";
-
     /// <summary>Every lot the quantity lists name.</summary>
     public IEnumerable<ClassQuantity> AllClasses => Classes.Concat(InputClasses).Concat(OutputClasses);
 
@@ -67,16 +65,11 @@ public sealed record CustodyEvent(
         _ => EventKind.Observe,
     };
 
-    /// <summary>The CBV short name (<c>shipping</c>) of a CBV URI (<c>https://ref.gs1.org/cbv/BizStep-shipping</c>); anything else as it is.</summary>
-    public static string? ShortName(string? uri, string prefix) =>
-        uri is not null && uri.StartsWith(Cbv, StringComparison.Ordinal) && uri.AsSpan(Cbv.Length).StartsWith(prefix, StringComparison.Ordinal)
-            ? uri[(Cbv.Length + prefix.Length)..] : uri;
-
     /// <summary>The custody view of a captured event, from its canonical identifiers (one pass over them).</summary>
     public static CustodyEvent Of(EpcisEvent e, long sequence, IReadOnlyList<(string Epc, string Role)> identifiers)
     {
-        var bizStep = ShortName(e.BizStep, "BizStep-");
-        var disposition = ShortName(e.Disposition, "Disp-");
+        var bizStep = CbvVocabulary.ShortName(e.BizStep, "BizStep-");
+        var disposition = CbvVocabulary.ShortName(e.Disposition, "Disp-");
         List<string> epcs = [], children = [], inputs = [], outputs = [];
         string? parent = null;
         foreach (var (epc, role) in identifiers)

@@ -1,5 +1,6 @@
 using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Tracing;
 

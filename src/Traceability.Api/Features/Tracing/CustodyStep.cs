@@ -3,6 +3,7 @@ using Traceability.Api.Features.Alerts;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Tracing;
 

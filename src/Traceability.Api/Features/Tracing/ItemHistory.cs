@@ -1,10 +1,11 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Traceability.Api.Features.Capture;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
-using Traceability.Api.Features.Capture;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Tracing;
 
@@ -32,7 +33,7 @@ public sealed class ItemHistory(TraceDbContext db)
 
     public async Task<HistoryResponse> HandleAsync(string epcParameter, Caller caller, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(epcParameter) || !EpcisEventValidator.CanonicalId(epcParameter.Trim(), out var epc, out _) || !epc.StartsWith("https://id.gs1.org/", StringComparison.Ordinal))
+        if (string.IsNullOrWhiteSpace(epcParameter) || !Gs1Identifiers.TryCanonicalId(epcParameter.Trim(), out var epc, out _) || !epc.StartsWith("https://id.gs1.org/", StringComparison.Ordinal))
             throw RequestValidationException.ForField("epc", "epc must be an EPC URN (urn:epc:id:...) or a GS1 Digital Link.");
         var conn = await Sql.OpenAsync(db, ct);
         var key = Gs1Key.Parse(epc);

@@ -201,7 +201,7 @@ public sealed class UnitStore
     private async Task<string?> DestinationMemberAsync(CaptureContext context, IReadOnlyList<TypedValue> destinations, CancellationToken ct)
     {
         foreach (var type in new[] { "SDT-owning_party", "SDT-possessing_party", "SDT-location" })
-            foreach (var d in destinations.Where(d => d.Type == CustodyEvent.Cbv + type))
+            foreach (var d in destinations.Where(d => d.Type == CbvVocabulary.Cbv + type))
                 if (await PartyAsync(context, d.Value, ct) is { } m) return m;
         return null;
     }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Tracing;
 
@@ -93,7 +94,7 @@ public static class VisibilityPolicy
     public static JsonObject WithoutOthersCodes(JsonObject e, IReadOnlySet<string> ownGtins)
     {
         bool Others(JsonNode? code) =>
-            code is JsonValue v && v.TryGetValue<string>(out var text) && Capture.EpcisEventValidator.CanonicalId(text, out var canonical, out _)
+            code is JsonValue v && v.TryGetValue<string>(out var text) && Gs1Identifiers.TryCanonicalId(text, out var canonical, out _)
             && Gs1Key.GtinOf(canonical) is { } gtin && !ownGtins.Contains(gtin);
         foreach (var list in CodeLists)
         {
