@@ -115,7 +115,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
             : "INSERT INTO event_epcs (epc, sequence, role) VALUES (@e, @s, @r) ON CONFLICT DO NOTHING";
 
         var pipeline = steps.ToArray();
-        await using var context = new CaptureContext(db, conn, tx, caller, recordTime);
+        await using var context = new CaptureContext(conn, tx, caller, recordTime);
         foreach (var step in pipeline) await step.BeginAsync(context, validated, ct);
 
         var receipts = new CaptureReceipt[validated.Count];

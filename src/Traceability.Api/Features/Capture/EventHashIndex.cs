@@ -25,8 +25,6 @@ public sealed class EventHashIndex(ILogger<EventHashIndex>? log = null)
     private Dictionary<long, long>? _first; // hash_key -> sequence of the first event with that key
     private readonly Dictionary<string, long> _sharingKey = new(StringComparer.Ordinal); // the later events whose key was taken
 
-    public bool IsLoaded => _first is not null;
-
     public int Count => (_first?.Count ?? 0) + _sharingKey.Count;
 
     /// <summary>The first 8 bytes of the hash's digest, big-endian, as a signed integer (the <c>hash_key</c> column).</summary>

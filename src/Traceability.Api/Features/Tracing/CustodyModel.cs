@@ -122,22 +122,29 @@ public sealed record LocationFact(string Id, string? MemberId, string RegionCode
 /// </summary>
 public sealed record CustodyFacts
 {
+    // Shared empty defaults: facts are built for every event of every capture.
+    private static readonly Dictionary<string, Unit> NoUnits = new(StringComparer.Ordinal);
+    private static readonly HashSet<string> NoEpcs = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, string> NoProducts = new(StringComparer.Ordinal);
+    private static readonly Dictionary<(string, string), long> NoHolds = [];
+    private static readonly HashSet<(string, string)> NoLots = [];
+
     public required Caller Caller { get; init; }
 
     /// <summary>Every unit of the event that exists, by EPC, as before the event (the rules never change these objects).</summary>
-    public IReadOnlyDictionary<string, Unit> Units { get; init; } = new Dictionary<string, Unit>(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, Unit> Units { get; init; } = NoUnits;
 
     /// <summary>Everything inside the targets (or, for pack and unpack, inside the children), at any depth.</summary>
     public IReadOnlyList<string> Contents { get; init; } = [];
 
     /// <summary>The containers the parent of a pack is inside, at any depth.</summary>
-    public IReadOnlySet<string> ParentAncestors { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+    public IReadOnlySet<string> ParentAncestors { get; init; } = NoEpcs;
 
     /// <summary>What the parent of an unpack naming no children holds.</summary>
     public IReadOnlyList<string> ParentChildren { get; init; } = [];
 
     /// <summary>Products of the master data by GTIN, with their owner ("" for a product without owner). A GTIN not here is unknown.</summary>
-    public IReadOnlyDictionary<string, string> ProductOwners { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> ProductOwners { get; init; } = NoProducts;
 
     /// <summary>The location the event happened at (bizLocation, else readPoint), when it is in the master data.</summary>
     public LocationFact? Location { get; init; }
@@ -146,10 +153,10 @@ public sealed record CustodyFacts
     public string? Destination { get; init; }
 
     /// <summary>The open quality holds of the lots the event touches (the hold event's sequence).</summary>
-    public IReadOnlyDictionary<(string Gtin, string Lot), long> OpenHolds { get; init; } = new Dictionary<(string, string), long>();
+    public IReadOnlyDictionary<(string Gtin, string Lot), long> OpenHolds { get; init; } = NoHolds;
 
     /// <summary>The lots of the event's quantity lists of which the caller holds units.</summary>
-    public IReadOnlySet<(string Gtin, string Lot)> LotsHeldByCaller { get; init; } = new HashSet<(string, string)>();
+    public IReadOnlySet<(string Gtin, string Lot)> LotsHeldByCaller { get; init; } = NoLots;
 
     public bool IsKnownProduct(string? gtin) => gtin is not null && ProductOwners.ContainsKey(gtin);
 

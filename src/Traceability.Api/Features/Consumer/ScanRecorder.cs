@@ -1,87 +1,13 @@
-using System.Data.Common;
-using System.Net;
-using System.Security.Cryptography;
-using System.Text.RegularExpressions;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Alerts;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Persistence;
-using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Consumer;
 
-/// <summary>The secret scan addresses are hashed with: TRACE_SCAN_SALT, or generated once and kept in the data folder (scan-salt, mode 0600).</summary>
-public sealed class ScanSalt(byte[] key)
-{
-    public byte[] Key { get; } = key;
-
-    public static ScanSalt LoadOrCreate(string? configured, string dataDir)
-    {
-        if (!string.IsNullOrWhiteSpace(configured)) return new ScanSalt(Encoding.UTF8.GetBytes(configured.Trim()));
-        var path = Path.Combine(dataDir, "scan-salt");
-        if (File.Exists(path)) return new ScanSalt(Encoding.UTF8.GetBytes(File.ReadAllText(path).Trim()));
-        var salt = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        Directory.CreateDirectory(dataDir);
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, salt + "\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(tmp, path, overwrite: true);
-        return new ScanSalt(Encoding.UTF8.GetBytes(salt));
-    }
-
-    public string HashAddress(IPAddress? address)
-    {
-        var text = address is null ? "unknown" : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
-        return Convert.ToHexStringLower(HMACSHA256.HashData(Key, Encoding.UTF8.GetBytes(text)));
-    }
-}
-
-/// <summary>The browser family of a User-Agent, coarse on purpose (no version, no device): WeChat, Firefox, Chrome, Safari or Other.</summary>
-public static class UserAgents
-{
-    public static string Family(string? ua)
-    {
-        if (string.IsNullOrEmpty(ua)) return "Other";
-        if (ua.Contains("MicroMessenger", StringComparison.Ordinal)) return "WeChat";
-        if (ua.Contains("Firefox/", StringComparison.Ordinal) || ua.Contains("FxiOS/", StringComparison.Ordinal)) return "Firefox";
-        if (ua.Contains("Chrome/", StringComparison.Ordinal) || ua.Contains("CriOS/", StringComparison.Ordinal)) return "Chrome";
-        if (ua.Contains("Safari/", StringComparison.Ordinal)) return "Safari";
-        return "Other";
-    }
-}
-
-/// <summary>
-/// GB/T 2260 codes as prefixes: "310000" is the province 31, "310100" the city 3101, "310115" the county. A region lies
-/// inside a territory code when its prefix starts with the territory's; when one is coarser than the other (a scan
-/// that only says "province 31" against a territory "city 3101") it is not counted as outside: only a definite
-/// difference is.
-/// </summary>
-public static partial class Regions
-{
-    [GeneratedRegex(@"^\d{6}$")] private static partial Regex SixDigits();
-
-    public static bool IsValid(string? code) => code is not null && SixDigits().IsMatch(code);
-
-    public static string Prefix(string code) =>
-        code.EndsWith("0000", StringComparison.Ordinal) ? code[..2] : code.EndsWith("00", StringComparison.Ordinal) ? code[..4] : code;
-
-    /// <summary>The city (first four digits) of a region more precise than a province, else null.</summary>
-    public static string? City(string code) => Prefix(code) is { Length: >= 4 } p ? p[..4] : null;
-
-    public static bool Inside(string region, IEnumerable<string> territory)
-    {
-        var r = Prefix(region);
-        return territory.Select(Prefix).Any(t => r.StartsWith(t, StringComparison.Ordinal) || t.StartsWith(r, StringComparison.Ordinal));
-    }
-}
-
 /// <summary>What the scan counts say about a code after this scan.</summary>
-public sealed record ScanSummary(long Count, DateTimeOffset? First, int CitiesIn24Hours, bool TooMany, bool TooManyCities)
-{
-    public bool Suspicious => TooMany || TooManyCities;
-}
+public sealed record ScanSummary(long Count, DateTimeOffset? First, int CitiesIn24Hours, bool TooMany, bool TooManyCities);
 
 /// <summary>
 /// Records consumer scans and applies the rules that read them: counterfeit suspicion (more than TRACE_SCAN_LIMIT scans,
@@ -178,36 +104,4 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
         await Diversion.RaiseAsync(db.Database.GetDbConnection(), null, unit.Epc, new Diversion.Dealer(dealer.Id, dealer.Name, dealer.RegionCodes), region, "scan", null, time.GetUtcNow(), ct);
     }
 
-}
-
-/// <summary>The diversion alert, raised by scans and by sale events alike: the dealer, the territory expected, the region seen.</summary>
-public static class Diversion
-{
-    public sealed record Dealer(string Id, string Name, IReadOnlyList<string> RegionCodes);
-
-    public static async Task RaiseAsync(DbConnection conn, DbTransaction? tx, string epc, Dealer dealer, string region, string source,
-        long? eventSequence, DateTimeOffset at, CancellationToken ct)
-    {
-        var gtin = Gs1Key.GtinOf(epc);
-        if (conn.State != System.Data.ConnectionState.Open) await conn.OpenAsync(ct);
-        var detail = new
-        {
-            source,
-            dealer = new { id = dealer.Id, name = dealer.Name },
-            expectedRegions = dealer.RegionCodes,
-            actualRegion = region,
-            eventSequence,
-        };
-        await AlertWriter.RaiseAsync(conn, tx, AlertTypes.Diversion, epc, gtin, await LotOfAsync(conn, tx, epc, ct), detail, at,
-            $"diversion:{epc}:{dealer.Id}:{region}", ct);
-    }
-
-    private static async Task<string?> LotOfAsync(DbConnection conn, DbTransaction? tx, string epc, CancellationToken ct)
-    {
-        await using var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = "SELECT COALESCE((SELECT lot FROM units WHERE epc = @e), (SELECT lot FROM codes WHERE epc = @e))";
-        Sql.AddParameter(cmd, "@e", epc);
-        return await cmd.ExecuteScalarAsync(ct) as string;
-    }
 }
