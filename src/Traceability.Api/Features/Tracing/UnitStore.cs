@@ -110,7 +110,7 @@ public sealed class UnitStore
         if (e.Kind == EventKind.Inspect)
         {
             foreach (var q in e.Classes)
-                if ((await context.ListAsync("SELECT 1 FROM units WHERE gtin = @g AND lot = @l AND holder_member_id = @m LIMIT 1", r => r.GetInt64(0), ct,
+                if ((await context.ListAsync("SELECT 1 FROM units WHERE gtin = @g AND lot = @l AND holder_member_id = @m LIMIT 1", _ => true, ct,
                         ("@g", q.Gtin), ("@l", q.Lot), ("@m", context.Caller.MemberId))).Count > 0)
                     lotsHeld.Add((q.Gtin, q.Lot));
         }
