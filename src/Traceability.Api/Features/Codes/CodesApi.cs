@@ -24,7 +24,6 @@ public static partial class CodesApi
     public sealed record IssuedCode(string Serial, string Epc, string DigitalLink);
     public sealed record GenerateResponse(string Gtin, string Lot, int Count, IReadOnlyList<IssuedCode> Codes);
 
-
     public static RouteGroupBuilder MapCodesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("api/v1/codes").WithTags("Codes and labels");

@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using System.Text;
-using CsvHelper.Configuration.Attributes;
+using System.Text.Json.Nodes;
 using CsvHelper;
+using CsvHelper.Configuration.Attributes;
 using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
