@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Traceability.Api.Tests.Support;
 
 namespace Traceability.Api.Tests;
@@ -98,5 +99,133 @@ public sealed class CustodyRulesTests(ChainFixture chain)
         await TracingDocs.AcceptedAsync(maker, docs.Commission("L", TracingDocs.Sgln("00001"), unknown));
         svc.Scalar($"SELECT COUNT(*) FROM units WHERE epc = '{unknown}' AND status = 'commissioned'").Should().Be(1);
         (await TracingDocs.GetAsync(maker, "/api/v1/codes/history?epc=not-a-code")).Status.Should().Be(400);
+    }
+
+    [Fact]
+    public async Task OnlyTheLotsOwnerAHolderOfItsUnitsOrARegulatorHoldsOrReleasesALotNamedByClass()
+    {
+        await using var svc = await chain.StartServiceAsync();
+        var docs = new TracingDocs();
+        var (maker, _) = await svc.MemberAsync("manufacturer");
+        var (otherMaker, _) = await svc.MemberAsync("manufacturer", "Other maker");
+        var (dealer, _) = await svc.MemberAsync("dealer");
+        var (regulator, _) = await svc.MemberAsync("regulator");
+        var plant = TracingDocs.Sgln("00001");
+        var rivalPlant = TracingDocs.Sgln("00002");
+        var store = TracingDocs.Sgln("00010");
+        await TracingDocs.LocationAsync(maker, plant, "Plant", "320506");
+        await TracingDocs.LocationAsync(otherMaker, rivalPlant, "Rival plant", "320506");
+        await TracingDocs.LocationAsync(dealer, store, "Store", "310115");
+        var gtin = TracingDocs.Gtin("00005");
+        await TracingDocs.ProductAsync(maker, gtin, "Vinegar");
+        var u = Enumerable.Range(1, 2).Select(i => TracingDocs.Unit(gtin, "V" + i)).ToArray();
+        await TracingDocs.AcceptedAsync(maker, docs.Commission("L5", plant, u));
+        var lot = $"https://id.gs1.org/01/{gtin}/10/L5";
+        string Trace() => $"/api/v1/batches/trace?gtin={gtin}&lot=L5";
+
+        // Neither another manufacturer nor a member holding none of the lot puts it on hold.
+        await TracingDocs.RefusedAsync(otherMaker, "hold-not-allowed", lot, docs.InspectLot("non_conformant", rivalPlant, gtin, "L5"));
+        await TracingDocs.RefusedAsync(dealer, "hold-not-allowed", lot, docs.InspectLot("damaged", store, gtin, "L5"));
+        ((JsonNode?)(await TracingDocs.GetAsync(maker, Trace())).Body!["hold"]).Should().BeNull();
+
+        // A regulator does; then neither of them releases it, and the owner does.
+        await TracingDocs.AcceptedAsync(regulator, docs.InspectLot("non_conformant", plant, gtin, "L5"));
+        ((int)(await TracingDocs.GetAsync(maker, Trace())).Body!["byStatus"]!["on_hold"]!).Should().Be(2);
+        await TracingDocs.RefusedAsync(otherMaker, "hold-not-allowed", lot, docs.InspectLot("conformant", rivalPlant, gtin, "L5"));
+        await TracingDocs.RefusedAsync(dealer, "hold-not-allowed", lot, docs.InspectLot("conformant", store, gtin, "L5"));
+        ((int)(await TracingDocs.GetAsync(maker, Trace())).Body!["byStatus"]!["on_hold"]!).Should().Be(2);
+        await TracingDocs.AcceptedAsync(maker, docs.InspectLot("conformant", plant, gtin, "L5"));
+        (await TracingDocs.GetAsync(maker, Trace())).Body!["hold"].Should().BeNull();
+
+        // A member holding units of the lot may hold it (and release it).
+        await TracingDocs.AcceptedAsync(maker, docs.Ship(plant, store, "PO-5", u[0]));
+        await TracingDocs.AcceptedAsync(dealer, docs.Receive(store, u[0]));
+        await TracingDocs.AcceptedAsync(dealer, docs.InspectLot("damaged", store, gtin, "L5"));
+        ((string)(await TracingDocs.GetAsync(maker, Trace())).Body!["hold"]!["disposition"]!).Should().Be("damaged");
+        await TracingDocs.AcceptedAsync(dealer, docs.InspectLot("conformant", store, gtin, "L5"));
+        (await TracingDocs.GetAsync(maker, Trace())).Body!["hold"].Should().BeNull();
+    }
+
+    [Fact]
+    public async Task OnlyTheConsigneeReceivesAShipmentAndNobodyReceivesRecalledUnitsThatWereNotShippedToThem()
+    {
+        await using var svc = await chain.StartServiceAsync();
+        var docs = new TracingDocs();
+        var (maker, _) = await svc.MemberAsync("manufacturer");
+        var (dealerA, dealerAId) = await svc.MemberAsync("dealer", "Dealer A");
+        var (dealerB, _) = await svc.MemberAsync("dealer", "Dealer B");
+        var plant = TracingDocs.Sgln("00001");
+        var storeA = TracingDocs.Sgln("00010");
+        var storeB = TracingDocs.Sgln("00020");
+        await TracingDocs.LocationAsync(maker, plant, "Plant", "320506");
+        await TracingDocs.LocationAsync(dealerA, storeA, "Store A", "310115");
+        await TracingDocs.LocationAsync(dealerB, storeB, "Store B", "440305");
+        var gtin = TracingDocs.Gtin("00006");
+        await TracingDocs.ProductAsync(maker, gtin, "Soy sauce");
+        var u = Enumerable.Range(1, 3).Select(i => TracingDocs.Unit(gtin, "R" + i)).ToArray();
+        await TracingDocs.AcceptedAsync(maker, docs.Commission("L6", plant, u));
+
+        await TracingDocs.AcceptedAsync(maker, docs.Ship(plant, storeA, "PO-6", u[0]));
+        await TracingDocs.RefusedAsync(dealerB, "not-consignee", u[0], docs.Receive(storeB, u[0]));
+        await TracingDocs.AcceptedAsync(dealerA, docs.Receive(storeA, u[0]));
+        var state = (await TracingDocs.GetAsync(maker, $"/api/v1/codes/history?epc={Uri.EscapeDataString(u[0])}")).Body!["state"]!;
+        ((string)state["holderMemberId"]!).Should().Be(dealerAId);
+
+        // Recalled at the plant, never shipped: nobody receives it; shipped to A before the recall: A does.
+        await TracingDocs.AcceptedAsync(maker, docs.Ship(plant, storeA, "PO-7", u[2]));
+        await TracingDocs.AcceptedAsync(maker, docs.Observe("holding", "recalled", plant, u[1], u[2]));
+        await TracingDocs.RefusedAsync(dealerB, "recalled-unit", u[1], docs.Receive(storeB, u[1]));
+        await TracingDocs.RefusedAsync(dealerB, "not-consignee", u[2], docs.Receive(storeB, u[2]));
+        await TracingDocs.AcceptedAsync(dealerA, docs.Receive(storeA, u[2]));
+        svc.Scalar($"SELECT COUNT(*) FROM units WHERE epc = '{u[1]}' AND holder_member_id IS NOT NULL AND status = 'recalled' AND holder_member_id <> '{dealerAId}'")
+            .Should().Be(1, "the unit never shipped stays with the maker");
+    }
+
+    [Fact]
+    public async Task ARawMaterialSupplierDoesNotSeeWhereItsCustomersFinishedGoodsWentNorTheirSerials()
+    {
+        await using var svc = await chain.StartServiceAsync();
+        var docs = new TracingDocs();
+        var (supplier, _) = await svc.MemberAsync("manufacturer", "Leaf supplier");
+        var (maker, _) = await svc.MemberAsync("manufacturer", "Blender");
+        var (dealer, dealerId) = await svc.MemberAsync("dealer");
+        var farm = TracingDocs.Sgln("00003");
+        var plant = TracingDocs.Sgln("00001");
+        var store = TracingDocs.Sgln("00010");
+        await TracingDocs.LocationAsync(supplier, farm, "Farm", "530102");
+        await TracingDocs.LocationAsync(maker, plant, "Plant", "320506");
+        await TracingDocs.LocationAsync(dealer, store, "Store", "310115");
+        var leaf = TracingDocs.Gtin("00007");
+        var blend = TracingDocs.Gtin("00008");
+        await TracingDocs.ProductAsync(supplier, leaf, "Tea leaf");
+        await TracingDocs.ProductAsync(maker, blend, "Tea blend");
+        var inputs = new[] { TracingDocs.Unit(leaf, "T1"), TracingDocs.Unit(leaf, "T2") };
+        var outputs = new[] { TracingDocs.Unit(blend, "B1"), TracingDocs.Unit(blend, "B2") };
+        await TracingDocs.AcceptedAsync(supplier, docs.Commission("RAW-1", farm, inputs), docs.Ship(farm, plant, "PO-1", inputs));
+        await TracingDocs.AcceptedAsync(maker, docs.Receive(plant, inputs));
+        await TracingDocs.AcceptedAsync(maker, docs.Transform("BL-1", plant, inputs, outputs), docs.Ship(plant, store, "PO-2", outputs));
+        await TracingDocs.AcceptedAsync(dealer, docs.Receive(store, outputs));
+
+        // The supplier learns that its lot went into lot BL-1, not how much of it is where.
+        var raw = (await TracingDocs.GetAsync(supplier, $"/api/v1/batches/trace?gtin={leaf}&lot=RAW-1")).Body!;
+        var output = raw["outputLots"]!.AsArray().Should().ContainSingle().Subject!;
+        ((string)output["lot"]!).Should().Be("BL-1");
+        output["count"].Should().BeNull();
+        output["byHolder"].Should().BeNull();
+        raw.ToJsonString().Should().NotContain(dealerId);
+        // The blender (the output's owner) and a regulator do.
+        var own = (await TracingDocs.GetAsync(maker, $"/api/v1/batches/trace?gtin={blend}&lot=BL-1")).Body!;
+        ((int)own["count"]!).Should().Be(2);
+
+        // The item history of its own unit shows the transformation without the serials made from it.
+        var history = (await TracingDocs.GetAsync(supplier, $"/api/v1/codes/history?epc={Uri.EscapeDataString(inputs[0])}")).Body!;
+        var transformation = history["events"]!.AsArray().Single(e => (string)e!["type"]! == "TransformationEvent")!;
+        ((string)transformation["view"]!).Should().Be("redacted");
+        transformation["event"]!["inputEPCList"]!.AsArray().Select(x => (string)x!).Should().BeEquivalentTo(inputs);
+        history.ToJsonString().Should().NotContain("/21/B1").And.NotContain("/21/B2").And.NotContain(dealerId);
+        (await TracingDocs.GetAsync(supplier, $"/api/v1/codes/history?epc={Uri.EscapeDataString(outputs[0])}")).Status.Should().Be(404);
+        // The blender sees its own transformation in full.
+        var blender = (await TracingDocs.GetAsync(maker, $"/api/v1/codes/history?epc={Uri.EscapeDataString(outputs[0])}")).Body!;
+        blender["events"]!.AsArray().Single(e => (string)e!["type"]! == "TransformationEvent")!["event"]!["outputEPCList"]!.AsArray().Should().HaveCount(2);
     }
 }

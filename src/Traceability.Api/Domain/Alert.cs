@@ -26,37 +26,3 @@ public static class AlertTypes
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Counterfeit, Diversion, Recall, Hold, Tamper, ChainReset };
 }
-
-/// <summary>
-/// The current state of one serialized unit (or container), keyed by its canonical Digital Link, kept up to date by the
-/// capture pipeline in the same transaction as the events.
-/// </summary>
-public sealed class Unit
-{
-    public required string Epc { get; init; }
-    public string? Gtin { get; set; }
-    public string? Lot { get; set; }
-    public string? Serial { get; set; }
-    public required string Status { get; set; }
-    public string? HolderMemberId { get; set; }
-    public string? LocationId { get; set; }
-    public string? RegionCode { get; set; }
-    public string? ParentEpc { get; set; }
-    public string? ShippedToMemberId { get; set; }
-    public long? CommissionedSequence { get; set; }
-    public long LastEventSequence { get; set; }
-    public DateTimeOffset UpdatedAt { get; set; }
-}
-
-/// <summary>The statuses a unit moves through.</summary>
-public static class UnitStatus
-{
-    public const string Commissioned = "commissioned";
-    public const string Packed = "packed";
-    public const string InTransit = "in_transit";
-    public const string AtHolder = "at_holder";
-    public const string Sold = "sold";
-    public const string Recalled = "recalled";
-    public const string OnHold = "on_hold";
-    public const string Destroyed = "destroyed";
-}

@@ -44,6 +44,14 @@ public static class CbvVocabulary
 
     internal static readonly HashSet<string> ErrorReasons = Words("did_not_occur incorrect_data");
 
+    /// <summary>
+    /// The short name of a CBV URI: <c>shipping</c> for <c>https://ref.gs1.org/cbv/BizStep-shipping</c> with the prefix
+    /// <c>BizStep-</c>; any other value as it is.
+    /// </summary>
+    public static string? ShortName(string? uri, string prefix) =>
+        uri is not null && uri.StartsWith(Cbv, StringComparison.Ordinal) && uri.AsSpan(Cbv.Length).StartsWith(prefix, StringComparison.Ordinal)
+            ? uri[(Cbv.Length + prefix.Length)..] : uri;
+
     /// <summary>A bizStep as its full CBV URI (bare word, CURIE and urn:epcglobal:cbv:bizstep forms); other values unchanged.</summary>
     public static string ExpandBizStep(string value) => ExpandWord(value, BizSteps, Cbv + "BizStep-");
 

@@ -71,6 +71,70 @@ public static class Gs1Identifiers
         return sb.ToString();
     }
 
+    /// <summary>
+    /// An identifier of an event as the ledger keys it: EPC URNs and GS1 Digital Link URIs become the canonical Digital
+    /// Link; other absolute URIs are kept as they are. False, with the problem, for a malformed EPC URN or a non-URI.
+    /// </summary>
+    public static bool TryCanonicalId(string value, out string canonical, out string? problem)
+    {
+        problem = null;
+        if (TryToCanonicalDigitalLink(value, out canonical))
+        {
+            if (KeyCheckDigitValid(canonical)) return true;
+            problem = $"'{value}' has a GS1 key with a wrong check digit.";
+            return false;
+        }
+        canonical = value;
+        if (value.StartsWith("urn:epc:", StringComparison.OrdinalIgnoreCase))
+        {
+            problem = $"'{value}' is not a valid EPC URN.";
+            return false;
+        }
+        if (value.StartsWith("https://id.gs1.org/", StringComparison.OrdinalIgnoreCase) || value.StartsWith("http://id.gs1.org/", StringComparison.OrdinalIgnoreCase))
+        {
+            problem = $"'{value}' is not a valid GS1 Digital Link (key, check digit or qualifiers).";
+            return false;
+        }
+        if (!Uri.TryCreate(value, UriKind.Absolute, out _))
+        {
+            problem = $"'{value}' is neither an EPC URN, a GS1 Digital Link nor a URI.";
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>The check digit of the GTIN (/01/), GLN (/414/) or SSCC (/00/) of a canonical Digital Link; true for other keys.</summary>
+    public static bool KeyCheckDigitValid(string canonical)
+    {
+        foreach (var (ai, length) in new[] { ("/01/", 14), ("/414/", 13), ("/00/", 18) })
+        {
+            var i = canonical.IndexOf(ai, StringComparison.Ordinal);
+            if (i < 0) continue;
+            var key = canonical.AsSpan(i + ai.Length);
+            if (key.Length < length) return false;
+            key = key[..length];
+            foreach (var c in key) if (!char.IsAsciiDigit(c)) return false;
+            return CheckDigit(key[..^1]) == key[^1];
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A GTIN-8, -12, -13 or -14 (ASCII digits only, with a valid check digit) as the 14 digits the ledger keys
+    /// products by; false for anything else.
+    /// </summary>
+    public static bool TryNormalizeGtin(string? gtin, out string gtin14)
+    {
+        gtin14 = "";
+        if (gtin is null || gtin.Length is not (8 or 12 or 13 or 14)) return false;
+        foreach (var c in gtin)
+            if (!char.IsAsciiDigit(c)) return false;
+        var padded = gtin.PadLeft(14, '0');
+        if (CheckDigit(padded.AsSpan(0, 13)) != padded[13]) return false;
+        gtin14 = padded;
+        return true;
+    }
+
     /// <summary>GS1 mod-10 check digit of the digits given (the check digit itself excluded).</summary>
     public static char CheckDigit(ReadOnlySpan<char> digits)
     {

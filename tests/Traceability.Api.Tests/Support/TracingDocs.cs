@@ -13,7 +13,7 @@ public sealed class TracingDocs
 {
     public const string CompanyPrefix = "6901234";
     private DateTimeOffset _clock = DateTimeOffset.Parse("2026-11-02T08:00:00+08:00", CultureInfo.InvariantCulture);
-    private int _sscc;
+    private static int _sscc;
 
     public static string Gtin(string itemRef5) => Check("0" + CompanyPrefix + itemRef5);
 
@@ -29,7 +29,9 @@ public sealed class TracingDocs
 
     public static string Pgln(string partyRef5) => $"urn:epc:id:pgln:{CompanyPrefix}.{partyRef5}";
 
-    public string NextSscc() => $"https://id.gs1.org/00/{Check("0" + CompanyPrefix + (++_sscc + Environment.TickCount % 1000 * 1000).ToString("D9", CultureInfo.InvariantCulture))}";
+    /// <summary>A new SSCC: unique within the process (a counter shared by every instance), nine digits of serial reference.</summary>
+    public string NextSscc() =>
+        $"https://id.gs1.org/00/{Check("0" + CompanyPrefix + (Interlocked.Increment(ref _sscc) % 1_000_000_000).ToString("D9", CultureInfo.InvariantCulture))}";
 
     private static string Check(string digits) => digits + Gs1Identifiers.CheckDigit(digits);
 
@@ -105,6 +107,15 @@ public sealed class TracingDocs
     {
         var e = Event("ObjectEvent", "OBSERVE", bizStep, disposition, where);
         e["epcList"] = List(epcs);
+        return e;
+    }
+
+    /// <summary>An inspection naming a lot by class (an LGTIN in the quantityList), not by its units.</summary>
+    public JsonObject InspectLot(string disposition, string where, string gtin, string lot, int quantity = 1)
+    {
+        var e = Event("ObjectEvent", "OBSERVE", "inspecting", disposition, where);
+        e["epcList"] = new JsonArray();
+        e["quantityList"] = new JsonArray(new JsonObject { ["epcClass"] = $"https://id.gs1.org/01/{gtin}/10/{lot}", ["quantity"] = quantity });
         return e;
     }
 

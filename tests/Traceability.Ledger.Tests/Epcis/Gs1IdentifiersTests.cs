@@ -93,4 +93,66 @@ public class Gs1IdentifiersTests
         var act = () => Gs1Identifiers.ToSgtinUrn(gtin, serial, cpLength);
         act.Should().Throw<ArgumentException>();
     }
+
+    [Theory]
+    [InlineData("96385074", "00000096385074")]
+    [InlineData("614141000036", "00614141000036")]
+    [InlineData("4012345111118", "04012345111118")]
+    [InlineData("04012345111118", "04012345111118")]
+    public void NormalizesAGtinWithAValidCheckDigitTo14Digits(string gtin, string expected)
+    {
+        Gs1Identifiers.TryNormalizeGtin(gtin, out var gtin14).Should().BeTrue();
+        gtin14.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("4012345111119")]        // wrong check digit
+    [InlineData("401234511111")]         // 12 digits, wrong check digit
+    [InlineData("40123451111")]          // 11 digits
+    [InlineData("040123451111180")]      // 15 digits
+    [InlineData("4012345111118\n")]      // a trailing newline
+    [InlineData("٤٠١٢٣٤٥١١١١١٨")]        // Arabic-Indic digits
+    [InlineData("4012345-11118")]
+    public void RefusesAnythingElseAsAGtin(string? gtin) =>
+        Gs1Identifiers.TryNormalizeGtin(gtin, out _).Should().BeFalse();
+
+    [Theory]
+    [InlineData("urn:epc:id:sgtin:4012345.011111.9876", true, "https://id.gs1.org/01/04012345111118/21/9876")]
+    [InlineData("https://example.com/01/4012345111118/21/9876", true, "https://id.gs1.org/01/04012345111118/21/9876")]
+    [InlineData("urn:uuid:2f9e4a3c-5b1d-4c2e-9f0a-000000000001", true, "urn:uuid:2f9e4a3c-5b1d-4c2e-9f0a-000000000001")]
+    [InlineData("urn:epc:id:sgtin:4012345.01111.9876", false, null)]
+    [InlineData("not a uri", false, null)]
+    public void KeysAnEventIdentifierByItsCanonicalDigitalLinkOrAsTheUriItIs(string value, bool valid, string? expected)
+    {
+        Gs1Identifiers.TryCanonicalId(value, out var canonical, out var problem).Should().Be(valid);
+        if (valid)
+        {
+            canonical.Should().Be(expected);
+            problem.Should().BeNull();
+        }
+        else problem.Should().Contain(value);
+    }
+
+    [Theory]
+    [InlineData("https://id.gs1.org/01/04012345111118/21/98%2F76", "04012345111118", "98/76", null)]
+    [InlineData("https://id.gs1.org/01/04012345111118/10/LOT1", "04012345111118", null, "LOT1")]
+    [InlineData("https://id.gs1.org/01/04012345111118", "04012345111118", null, null)]
+    [InlineData("https://id.gs1.org/00/040123450000003338", null, null, null)]
+    [InlineData("urn:epc:id:sgtin:4012345.011111.9876", null, null, null)]
+    public void SplitsACanonicalDigitalLinkIntoGtinSerialAndLot(string canonical, string? gtin, string? serial, string? lot)
+    {
+        Gs1Key.Parse(canonical).Should().Be(new Gs1Key(gtin, serial, lot));
+        Gs1Key.GtinOf(canonical).Should().Be(gtin);
+    }
+
+    [Theory]
+    [InlineData("https://ref.gs1.org/cbv/BizStep-shipping", "BizStep-", "shipping")]
+    [InlineData("https://ref.gs1.org/cbv/Disp-in_transit", "Disp-", "in_transit")]
+    [InlineData("https://ref.gs1.org/cbv/Disp-in_transit", "BizStep-", "https://ref.gs1.org/cbv/Disp-in_transit")]
+    [InlineData("https://example.com/BizStep-shipping", "BizStep-", "https://example.com/BizStep-shipping")]
+    [InlineData(null, "BizStep-", null)]
+    public void ShortensACbvUriToItsWord(string? uri, string prefix, string? expected) =>
+        CbvVocabulary.ShortName(uri, prefix).Should().Be(expected);
 }

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Traceability.Api.Domain;
-using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
@@ -26,13 +25,13 @@ public static class AlertWriter
         await using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = "INSERT INTO alerts (type, epc, gtin, lot, at, detail, dedupe_key) VALUES (@t, @e, @g, @l, @a, @d, @k) ON CONFLICT (dedupe_key) DO NOTHING";
-        SchemaMigrator.AddParameter(cmd, "@t", type);
-        SchemaMigrator.AddParameter(cmd, "@e", epc);
-        SchemaMigrator.AddParameter(cmd, "@g", gtin);
-        SchemaMigrator.AddParameter(cmd, "@l", lot);
-        SchemaMigrator.AddParameter(cmd, "@a", DbTime.Format(at));
-        SchemaMigrator.AddParameter(cmd, "@d", JsonSerializer.Serialize(detail, JsonSerializerOptions.Web));
-        SchemaMigrator.AddParameter(cmd, "@k", dedupeKey);
+        Sql.AddParameter(cmd, "@t", type);
+        Sql.AddParameter(cmd, "@e", epc);
+        Sql.AddParameter(cmd, "@g", gtin);
+        Sql.AddParameter(cmd, "@l", lot);
+        Sql.AddParameter(cmd, "@a", DbTime.Format(at));
+        Sql.AddParameter(cmd, "@d", JsonSerializer.Serialize(detail, JsonSerializerOptions.Web));
+        Sql.AddParameter(cmd, "@k", dedupeKey);
         return await cmd.ExecuteNonQueryAsync(ct) > 0;
     }
 

@@ -5,7 +5,6 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Alerts;
-using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Chain;
 using Traceability.Api.Infrastructure.Observability;
 using Traceability.Api.Infrastructure.Persistence;
@@ -271,8 +270,8 @@ public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnec
         await using (var cmd = conn.CreateCommand())
         {
             cmd.CommandText = "SELECT sequence, event_hash, json FROM events WHERE sequence >= @first AND sequence <= @last ORDER BY sequence";
-            SchemaMigrator.AddParameter(cmd, "@first", first);
-            SchemaMigrator.AddParameter(cmd, "@last", last);
+            Sql.AddParameter(cmd, "@first", first);
+            Sql.AddParameter(cmd, "@last", last);
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             Task<List<Row>>? inFlight = null;
             var batch = new List<Row>(Chunk);

@@ -57,9 +57,6 @@ public sealed class AuditStatus(TraceDbContext db)
     public async Task<EventAudit> ForEventAsync(long sequence, CancellationToken ct) =>
         (await ForEventsAsync([sequence], ct))[sequence];
 
-    /// <summary>False only when the latest completed run found the event (or its anchor) at fault.</summary>
-    public async Task<bool> IsEventTrustedAsync(long sequence, CancellationToken ct) => (await ForEventAsync(sequence, ct)).IsTrusted;
-
     /// <summary>Those of <paramref name="sequences"/> that the latest completed run found at fault.</summary>
     public async Task<IReadOnlySet<long>> FailedEventSequencesAsync(IEnumerable<long> sequences, CancellationToken ct) =>
         (await ForEventsAsync(sequences, ct)).Where(x => !x.Value.IsTrusted).Select(x => x.Key).ToHashSet();

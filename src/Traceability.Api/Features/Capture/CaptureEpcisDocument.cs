@@ -5,7 +5,6 @@ using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
-using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Observability;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Ledger.Epcis;
@@ -159,7 +158,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
             : "INSERT INTO event_epcs (epc, sequence, role) VALUES (@e, @s, @r) ON CONFLICT DO NOTHING";
 
         var pipeline = steps.ToArray();
-        await using var context = new CaptureContext(db, conn, tx, caller, recordTime);
+        await using var context = new CaptureContext(conn, tx, caller, recordTime);
         foreach (var step in pipeline) await step.BeginAsync(context, validated, ct);
 
         var receipts = new CaptureReceipt[validated.Count];

@@ -11,21 +11,17 @@ namespace Traceability.Api.Features.Capture;
 /// with the events), the caller, and a list of rule violations. A step that refuses an event adds a violation naming
 /// the rule and the EPC; when any step has added one, the whole document is refused with 422 and nothing is stored.
 /// </summary>
-public sealed class CaptureContext(TraceDbContext db, DbConnection connection, DbTransaction transaction, Caller caller, DateTimeOffset recordTime)
+public sealed class CaptureContext(DbConnection connection, DbTransaction transaction, Caller caller, DateTimeOffset recordTime)
     : IAsyncDisposable
 {
     private readonly Dictionary<string, DbCommand> _prepared = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SqliteStatement> _statements = new(StringComparer.Ordinal);
 
-    public TraceDbContext Db { get; } = db;
     public DbConnection Connection { get; } = connection;
     public DbTransaction Transaction { get; } = transaction;
     public Caller Caller { get; } = caller;
     public DateTimeOffset RecordTime { get; } = recordTime;
     public List<FieldError> Violations { get; } = [];
-
-    /// <summary>State a step keeps for the length of one capture (e.g. units already loaded).</summary>
-    public Dictionary<string, object> Items { get; } = new(StringComparer.Ordinal);
 
     public DbCommand Command(string sql)
     {
@@ -63,7 +59,7 @@ public sealed class CaptureContext(TraceDbContext db, DbConnection connection, D
         if (!_prepared.TryGetValue(sql, out var cmd))
         {
             cmd = Command(sql);
-            foreach (var (name, value) in parameters) SchemaMigrator.AddParameter(cmd, name, value);
+            foreach (var (name, value) in parameters) Sql.AddParameter(cmd, name, value);
             cmd.Prepare();
             _prepared[sql] = cmd;
             return cmd;

@@ -9,16 +9,14 @@ namespace Traceability.Api.Features.Capture;
 /// </summary>
 public static class CbvVocabularyCheck
 {
-    public const string Base = "https://ref.gs1.org/cbv/";
-
     /// <summary>Null when <paramref name="uri"/> is allowed: a listed CBV word under <paramref name="prefix"/>, or any other URI.</summary>
     public static string? Check(string? uri, string prefix, IReadOnlySet<string> words, string what)
     {
         if (uri is null) return null;
-        var full = Base + prefix;
+        var full = CbvVocabulary.Cbv + prefix;
         if (uri.StartsWith(full, StringComparison.Ordinal))
             return words.Contains(uri[full.Length..]) ? null : $"'{uri[full.Length..]}' is not a CBV 2.0 {what}.";
-        if (uri.StartsWith(Base, StringComparison.Ordinal)) return $"'{uri}' is not a CBV 2.0 {what}.";
+        if (uri.StartsWith(CbvVocabulary.Cbv, StringComparison.Ordinal)) return $"'{uri}' is not a CBV 2.0 {what}.";
         return Uri.TryCreate(uri, UriKind.Absolute, out _) ? null : $"'{uri}' is neither a CBV 2.0 {what} nor a URI.";
     }
 }

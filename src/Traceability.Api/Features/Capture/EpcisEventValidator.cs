@@ -108,7 +108,7 @@ public static partial class EpcisEventValidator
         {
             foreach (var value in values)
             {
-                if (CanonicalId(value, out var canonical, out var problem)) identifiers.Add((canonical, role));
+                if (Gs1Identifiers.TryCanonicalId(value, out var canonical, out var problem)) identifiers.Add((canonical, role));
                 else Fail(field, problem!);
             }
         }
@@ -118,8 +118,8 @@ public static partial class EpcisEventValidator
         Ids(e.InputEpcList, "inputEPCList", EpcRoles.Input);
         Ids(e.OutputEpcList, "outputEPCList", EpcRoles.Output);
         Ids(e.QuantityList.Concat(e.ChildQuantityList).Concat(e.InputQuantityList).Concat(e.OutputQuantityList).Select(q => q.EpcClass), "quantityList.epcClass", EpcRoles.Class);
-        if (e.ReadPoint is not null && !CanonicalId(e.ReadPoint, out _, out var rpProblem)) Fail("readPoint.id", rpProblem!);
-        if (e.BizLocation is not null && !CanonicalId(e.BizLocation, out _, out var blProblem)) Fail("bizLocation.id", blProblem!);
+        if (e.ReadPoint is not null && !Gs1Identifiers.TryCanonicalId(e.ReadPoint, out _, out var rpProblem)) Fail("readPoint.id", rpProblem!);
+        if (e.BizLocation is not null && !Gs1Identifiers.TryCanonicalId(e.BizLocation, out _, out var blProblem)) Fail("bizLocation.id", blProblem!);
 
         string hash;
         try { hash = EventHash.Compute(e); }
@@ -172,52 +172,7 @@ public static partial class EpcisEventValidator
         return q < 0 ? $"quantity {quantity} is negative." : null;
     }
 
-    /// <summary>EPC URNs and GS1 Digital Link URIs become the canonical Digital Link; other URIs are kept as they are.</summary>
-    public static bool CanonicalId(string value, out string canonical, out string? problem)
-    {
-        problem = null;
-        if (Gs1Identifiers.TryToCanonicalDigitalLink(value, out canonical))
-        {
-            if (KeyCheckDigitValid(canonical)) return true;
-            problem = $"'{value}' has a GS1 key with a wrong check digit.";
-            return false;
-        }
-        canonical = value;
-        if (value.StartsWith("urn:epc:", StringComparison.OrdinalIgnoreCase))
-        {
-            problem = $"'{value}' is not a valid EPC URN.";
-            return false;
-        }
-        if (value.StartsWith("https://id.gs1.org/", StringComparison.OrdinalIgnoreCase) || value.StartsWith("http://id.gs1.org/", StringComparison.OrdinalIgnoreCase))
-        {
-            problem = $"'{value}' is not a valid GS1 Digital Link (key, check digit or qualifiers).";
-            return false;
-        }
-        if (!IsUri(value))
-        {
-            problem = $"'{value}' is neither an EPC URN, a GS1 Digital Link nor a URI.";
-            return false;
-        }
-        return true;
-    }
 
-    /// <summary>The check digit of the GTIN (/01/), GLN (/414/) or SSCC (/00/) of a canonical Digital Link; true for other keys.</summary>
-    internal static bool KeyCheckDigitValid(string canonical)
-    {
-        foreach (var (ai, length) in new[] { ("/01/", 14), ("/414/", 13), ("/00/", 18) })
-        {
-            var i = canonical.IndexOf(ai, StringComparison.Ordinal);
-            if (i < 0) continue;
-            var key = canonical.AsSpan(i + ai.Length);
-            if (key.Length < length) return false;
-            key = key[..length];
-            foreach (var c in key) if (!char.IsAsciiDigit(c)) return false;
-            return Gs1Identifiers.CheckDigit(key[..^1]) == key[^1];
-        }
-        return true;
-    }
-
-    private static bool IsUri(string value) => Uri.TryCreate(value, UriKind.Absolute, out _);
 
     private static bool SameHash(string supplied, string computed)
     {

@@ -1,6 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
-using Traceability.Api.Features.Tracing;
+using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Capture;

@@ -2,6 +2,7 @@ using Traceability.Api.Domain;
 using Traceability.Api.Features.Consumer;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Capture;
 
@@ -43,7 +44,7 @@ public sealed class ForeignLocationStep : ICaptureStep
         var step = PublicEvents.StepName(e.BizStep);
         foreach (var (field, id) in new[] { ("bizLocation.id", e.BizLocation), ("readPoint.id", e.ReadPoint) })
         {
-            if (id is null || !EpcisEventValidator.CanonicalId(id, out var place, out _)) continue;
+            if (id is null || !Gs1Identifiers.TryCanonicalId(id, out var place, out _)) continue;
             var owner = (await context.ListAsync("SELECT member_id FROM locations WHERE id = @id", r => r.IsDBNull(0) ? null : r.GetString(0), ct, ("@id", place)))
                 .FirstOrDefault();
             if (ForeignLocations.Refusal(context.Caller.Role, context.Caller.MemberId, owner, step) is { } why)

@@ -4,7 +4,6 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
-using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
@@ -26,8 +25,6 @@ public static partial class CodesApi
     public sealed record GenerateRequest(string? Gtin, string? Lot, int? Count, int? CompanyPrefixLength);
     public sealed record IssuedCode(string Serial, string Epc, string DigitalLink);
     public sealed record GenerateResponse(string Gtin, string Lot, int Count, IReadOnlyList<IssuedCode> Codes);
-
-    [GeneratedRegex(@"^(?:[0-9]{8}|[0-9]{12,14})\z")] private static partial Regex GtinPattern(); // ASCII digits only, no final newline
 
     public static RouteGroupBuilder MapCodesApi(this IEndpointRouteBuilder app)
     {
@@ -73,7 +70,7 @@ public static partial class CodesApi
                 await using var insert = conn.CreateCommand();
                 insert.Transaction = tx;
                 insert.CommandText = "INSERT INTO codes (epc, gtin, lot, serial, sgtin, issued_by, issued_at) VALUES (@e, @g, @l, @s, @u, @b, @a) ON CONFLICT (epc) DO NOTHING";
-                foreach (var p in new[] { "@e", "@g", "@l", "@s", "@u", "@b", "@a" }) SchemaMigrator.AddParameter(insert, p, null);
+        foreach (var p in new[] { "@e", "@g", "@l", "@s", "@u", "@b", "@a" }) Sql.AddParameter(insert, p, null);
                 insert.Prepare();
                 insert.Parameters[1].Value = gtin;
                 insert.Parameters[2].Value = lot;
@@ -154,11 +151,7 @@ public static partial class CodesApi
 
     private static string? CheckGtin(string? gtin, List<FieldError> errors)
     {
-        if (gtin is not null && GtinPattern().IsMatch(gtin))
-        {
-            var g = gtin.PadLeft(14, '0');
-            if (Gs1Identifiers.CheckDigit(g.AsSpan(0, 13)) == g[13]) return g;
-        }
+        if (Gs1Identifiers.TryNormalizeGtin(gtin, out var gtin14)) return gtin14;
         errors.Add(new("gtin", "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit."));
         return null;
     }

@@ -197,12 +197,7 @@ public static class ConsumerApi
     }
 
     /// <summary>A GTIN-8/12/13/14 with a valid check digit, as 14 digits; else null.</summary>
-    private static string? NormaliseGtin(string gtin)
-    {
-        if (gtin.Length is not (8 or 12 or 13 or 14) || !gtin.All(char.IsAsciiDigit)) return null;
-        var g = gtin.PadLeft(14, '0');
-        return Gs1Identifiers.CheckDigit(g.AsSpan(0, 13)) == g[13] ? g : null;
-    }
+    private static string? NormaliseGtin(string gtin) => Gs1Identifiers.TryNormalizeGtin(gtin, out var gtin14) ? gtin14 : null;
 
     /// <summary>
     /// A serial of 1 to 20 characters of the GS1 AI 82 set that also makes a valid Digital Link: the path arrives as the

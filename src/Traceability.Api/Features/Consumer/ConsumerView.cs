@@ -3,8 +3,8 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Codes;
-using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Consumer;
 
@@ -121,7 +121,7 @@ public static class ConsumerViews
 
     /// <summary>The event's place as the locations master data keys it: the canonical Digital Link of bizLocation, else readPoint.</summary>
     private static string? PlaceId(TraceEvent e) =>
-        (e.BizLocation ?? e.ReadPoint) is { } id && Capture.EpcisEventValidator.CanonicalId(id, out var canonical, out _) ? canonical : null;
+        (e.BizLocation ?? e.ReadPoint) is { } id && Gs1Identifiers.TryCanonicalId(id, out var canonical, out _) ? canonical : null;
 
     /// <summary>The event time in the event's own time zone offset (eventTimeZoneOffset), as the place would have seen it.</summary>
     private static DateTimeOffset LocalTime(DateTimeOffset utc, JsonElement e) =>
@@ -192,11 +192,10 @@ public static class PublicEvents
 
     public static string? StepName(string? bizStep)
     {
-        const string cbv = "https://ref.gs1.org/cbv/BizStep-", urn = "urn:epcglobal:cbv:bizstep:";
+        // A CBV business step (in its web or urn:epcglobal:cbv form) or a bare word; null for user vocabularies.
         if (bizStep is null) return null;
-        if (bizStep.StartsWith(cbv, StringComparison.Ordinal)) return bizStep[cbv.Length..];
-        if (bizStep.StartsWith(urn, StringComparison.Ordinal)) return bizStep[urn.Length..];
-        return bizStep.Contains(':', StringComparison.Ordinal) ? null : bizStep;
+        var name = CbvVocabulary.ShortName(CbvVocabulary.WebVocabulary(bizStep), "BizStep-")!;
+        return name.Contains(':', StringComparison.Ordinal) ? null : name;
     }
 
     public static bool HasOnlyPublicFields(JsonElement e)
@@ -263,7 +262,7 @@ public sealed class ConsumerViewCache(ChainVerifier verifier)
             "SELECT (SELECT MAX(sequence) FROM events), (SELECT COUNT(*) FROM anchors WHERE status = 'confirmed'), " +
             "(SELECT COUNT(*) FROM codes WHERE epc = @e), " +
             "(SELECT status || '|' || COALESCE(shipped_to_member_id, '') || '|' || updated_at FROM units WHERE epc = @e)";
-        SchemaMigrator.AddParameter(cmd, "@e", epc);
+        Sql.AddParameter(cmd, "@e", epc);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         await r.ReadAsync(ct);
         return string.Join('|', Enumerable.Range(0, 4).Select(i => r.IsDBNull(i) ? "" : Convert.ToString(r.GetValue(i), CultureInfo.InvariantCulture)));

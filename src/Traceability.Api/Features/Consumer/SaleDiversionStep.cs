@@ -1,5 +1,6 @@
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Consumer;
 
@@ -21,7 +22,7 @@ public sealed class SaleDiversionStep : ICaptureStep
         string? region;
         await using (var cmd = context.Command("SELECT region_code FROM locations WHERE id = @id"))
         {
-            SchemaMigrator.AddParameter(cmd, "@id", place);
+            Sql.AddParameter(cmd, "@id", place);
             region = await cmd.ExecuteScalarAsync(ct) as string;
         }
         if (region is null) return;
@@ -33,7 +34,7 @@ public sealed class SaleDiversionStep : ICaptureStep
             await using (var cmd = context.Command(
                 "SELECT m.id, m.name, m.region_codes FROM units u JOIN members m ON m.id = u.shipped_to_member_id WHERE u.epc = @e"))
             {
-                SchemaMigrator.AddParameter(cmd, "@e", epc);
+                Sql.AddParameter(cmd, "@e", epc);
                 await using var r = await cmd.ExecuteReaderAsync(ct);
                 if (await r.ReadAsync(ct))
                     dealer = new Diversion.Dealer(r.GetString(0), r.GetString(1), r.GetString(2).Split(',', StringSplitOptions.RemoveEmptyEntries));
@@ -44,5 +45,5 @@ public sealed class SaleDiversionStep : ICaptureStep
     }
 
     private static bool Gs1Canonical(string id, out string canonical) =>
-        EpcisEventValidator.CanonicalId(id, out canonical, out _);
+        Gs1Identifiers.TryCanonicalId(id, out canonical, out _);
 }

@@ -4,12 +4,12 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
-using Traceability.Api.Features.Capture;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Api.Infrastructure.Requests;
 using Traceability.Api.Infrastructure.Validation;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Members;
 
@@ -105,7 +105,7 @@ public static partial class MembersApi
 
         public IEnumerable<FieldError> Validate()
         {
-            if (!Digits.IsGtinShape(Request.Gtin) || !Gs1CheckDigitValid(Request.Gtin!.PadLeft(14, '0')))
+            if (!Gs1Identifiers.TryNormalizeGtin(Request.Gtin, out _))
                 yield return new("gtin", "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit.");
             if (string.IsNullOrWhiteSpace(Request.Name)) yield return new("name", "name is required.");
             var errors = new List<FieldError>();
@@ -121,7 +121,7 @@ public static partial class MembersApi
             public async ValueTask<Saved<ProductResponse>> Handle(CreateProduct command, CancellationToken ct)
             {
                 var (request, caller) = command;
-                var gtin = request.Gtin!.PadLeft(14, '0');
+                Gs1Identifiers.TryNormalizeGtin(request.Gtin, out var gtin);
                 var product = await db.Products.FindAsync([gtin], ct);
                 var created = product is null;
                 if (product is null || product.OwnerMemberId == caller.MemberId)
@@ -151,7 +151,7 @@ public static partial class MembersApi
 
         /// <summary>The location's canonical id (GS1 Digital Link with AI 414), or null.</summary>
         public string? LocationId =>
-            !string.IsNullOrWhiteSpace(Request.Id) && EpcisEventValidator.CanonicalId(Request.Id, out var id, out _) && id.Contains("/414/", StringComparison.Ordinal) ? id : null;
+            !string.IsNullOrWhiteSpace(Request.Id) && Gs1Identifiers.TryCanonicalId(Request.Id, out var id, out _) && id.Contains("/414/", StringComparison.Ordinal) ? id : null;
 
         public IEnumerable<FieldError> Validate()
         {
@@ -263,15 +263,5 @@ public static partial class MembersApi
         if (i < 0 || canonical.Length < i + 5 + 13) return null;
         var gln = canonical.Substring(i + 5, 13);
         return Digits.IsAscii(gln) ? gln : null;
-    }
-
-    /// <summary>GS1 mod-10 check digit over a 14-digit key.</summary>
-    public static bool Gs1CheckDigitValid(string digits)
-    {
-        if (!Digits.IsAscii(digits)) return false;
-        var sum = 0;
-        for (var i = 0; i < digits.Length - 1; i++)
-            sum += (digits[i] - '0') * (((digits.Length - 1 - i) % 2 == 1) ? 3 : 1);
-        return (10 - sum % 10) % 10 == digits[^1] - '0';
     }
 }

@@ -93,7 +93,7 @@ public sealed class RecallExport(TraceDbContext db, RecallLot recalls) : IQueryH
             rows.Add(new FsmaRow
             {
                 TraceabilityLotCode = lot, ProductDescription = product, Gtin = gtin, Quantity = e.Quantity, Cte = cte!,
-                BizStep = e.BizStep?.Replace("https://ref.gs1.org/cbv/BizStep-", "", StringComparison.Ordinal),
+                BizStep = CbvVocabulary.ShortName(e.BizStep, "BizStep-"),
                 EventTime = e.Time, LocationId = place, LocationName = location.Name, LocationRegion = location.Region,
                 ShipFrom = Party(json["sourceList"]), ShipTo = Party(json["destinationList"]),
                 ReferenceDocumentType = documents is null ? null : string.Join("; ", documents.Select(d => ShortType((string?)d?["type"]))),
@@ -127,7 +127,7 @@ public sealed class RecallExport(TraceDbContext db, RecallLot recalls) : IQueryH
     }
 
     /// <summary>The FSMA 204 critical tracking event an EPCIS event is, or null when it is not one.</summary>
-    public static string? Cte(string type, string? bizStep) => type == "TransformationEvent" ? "Transformation" : bizStep?.Split("BizStep-").Last() switch
+    public static string? Cte(string type, string? bizStep) => type == "TransformationEvent" ? "Transformation" : CbvVocabulary.ShortName(bizStep, "BizStep-") switch
     {
         "commissioning" => "Initial Packing",
         "shipping" => "Shipping",

@@ -4,13 +4,14 @@ using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Api.Infrastructure.Requests;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Tracing;
 
 /// <summary>
 /// GET /api/v1/batches/trace?gtin=...&amp;lot=...: every unit commissioned in the lot with its current state, counts by
 /// holder (and region) and by status, the lot's quality hold and recalls, the input lots it was made from and the output
-/// lots made from it (through TransformationEvents, both ways, at any depth) with where those went.
+/// lots made from it (through TransformationEvents, both ways, at any depth) with where those went (for the output's owner).
 /// </summary>
 public sealed class BatchTrace(TraceDbContext db) : IQueryHandler<BatchTrace.Query, BatchTrace.TraceResponse>
 {
@@ -20,7 +21,8 @@ public sealed class BatchTrace(TraceDbContext db) : IQueryHandler<BatchTrace.Que
     public sealed record TracedUnit(string Epc, string? Serial, string Status, string? HolderMemberId, string? LocationId, string? RegionCode,
         string? ParentEpc, string? ShippedToMemberId, long LastEventSequence);
     public sealed record LotRef(string Gtin, string Lot, long Sequence, int Depth);
-    public sealed record OutputLot(string Gtin, string Lot, long Sequence, int Depth, int Count, IReadOnlyList<HolderCount> ByHolder);
+    /// <summary>A lot made from this one; how many units and where they are only for the output's owner (and regulators).</summary>
+    public sealed record OutputLot(string Gtin, string Lot, long Sequence, int Depth, int? Count, IReadOnlyList<HolderCount>? ByHolder);
     public sealed record HoldRef(long Sequence, string? Epc, string Disposition);
     public sealed record RecallRef(string Id, DateTimeOffset CreatedAt, string Reason, int Units);
     public sealed record TraceResponse(string Gtin, string Lot, ItemHistory.ProductRef? Product, int Count, IReadOnlyDictionary<string, int> ByStatus,
@@ -42,13 +44,13 @@ public sealed class BatchTrace(TraceDbContext db) : IQueryHandler<BatchTrace.Que
     public const string GtinRule = "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit.";
 
     public static bool IsGtin(string? gtin) =>
-        gtin is not null && gtin.Length is 8 or 12 or 13 or 14 && gtin.All(char.IsAsciiDigit) && Members.MembersApi.Gs1CheckDigitValid(gtin.PadLeft(14, '0'));
+        Gs1Identifiers.TryNormalizeGtin(gtin, out _);
 
     /// <summary>The GTIN as the units table keys it (14 digits), or a 400.</summary>
     public static string Gtin14(string? gtin, string field = "gtin")
     {
-        if (!IsGtin(gtin)) throw RequestValidationException.ForField(field, GtinRule);
-        return gtin!.PadLeft(14, '0');
+        if (!Gs1Identifiers.TryNormalizeGtin(gtin, out var gtin14)) throw RequestValidationException.ForField(field, GtinRule);
+        return gtin14;
     }
 
     /// <summary>403 unless the caller is a regulator, the admin, or the manufacturer that owns the GTIN.</summary>
@@ -82,6 +84,12 @@ public sealed class BatchTrace(TraceDbContext db) : IQueryHandler<BatchTrace.Que
         var outputs = new List<OutputLot>();
         foreach (var o in await LineageAsync(conn, gtin, lot, backward: false, ct))
         {
+            // A supplier learns which lots its lot went into, not where its customer's goods went.
+            if (!await VisibilityPolicy.OwnsProductAsync(conn, caller, o.Gtin, ct))
+            {
+                outputs.Add(new OutputLot(o.Gtin, o.Lot, o.Sequence, o.Depth, null, null));
+                continue;
+            }
             var holders = await ByHolderAsync(conn, o.Gtin, o.Lot, ct);
             outputs.Add(new OutputLot(o.Gtin, o.Lot, o.Sequence, o.Depth, holders.Sum(h => h.Count), holders));
         }

@@ -2,10 +2,11 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Mediator;
+using Traceability.Api.Features.Capture;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
-using Traceability.Api.Features.Capture;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Tracing;
 
@@ -37,7 +38,7 @@ public sealed class ItemHistory(TraceDbContext db) : IQueryHandler<ItemHistory.Q
     public async ValueTask<HistoryResponse> Handle(Query query, CancellationToken ct)
     {
         var (epcParameter, caller) = (query.Epc ?? "", query.Caller);
-        if (string.IsNullOrWhiteSpace(epcParameter) || !EpcisEventValidator.CanonicalId(epcParameter.Trim(), out var epc, out _) || !epc.StartsWith("https://id.gs1.org/", StringComparison.Ordinal))
+        if (string.IsNullOrWhiteSpace(epcParameter) || !Gs1Identifiers.TryCanonicalId(epcParameter.Trim(), out var epc, out _) || !epc.StartsWith("https://id.gs1.org/", StringComparison.Ordinal))
             throw RequestValidationException.ForField("epc", "epc must be an EPC URN (urn:epc:id:...) or a GS1 Digital Link.");
         var conn = await Sql.OpenAsync(db, ct);
         var key = Gs1Key.Parse(epc);
@@ -74,6 +75,7 @@ public sealed class ItemHistory(TraceDbContext db) : IQueryHandler<ItemHistory.Q
         var anchors = visible.Count == 0 ? [] : await Sql.ListAsync(conn, null,
             "SELECT sequence, first_event_sequence, last_event_sequence, status FROM anchors WHERE status <> 'failed' AND last_event_sequence >= @min AND first_event_sequence <= @max",
             r => (Sequence: r.GetInt64(0), First: r.GetInt64(1), Last: r.GetInt64(2), Status: r.GetString(3)), ct, ("@min", visible.Min()), ("@max", visible.Max()));
+        var ownGtins = views.Values.Any(v => v == EventView.Redacted) && !caller.SeesEverything ? await VisibilityPolicy.OwnedGtinsAsync(conn, caller, ct) : null;
         var events = await Sql.ListInAsync(conn, null,
             "SELECT sequence, event_hash, event_type, event_time, biz_step, disposition, read_point, biz_location, json FROM events WHERE sequence IN ({in})",
             visible, r =>
@@ -83,7 +85,7 @@ public sealed class ItemHistory(TraceDbContext db) : IQueryHandler<ItemHistory.Q
                 var anchor = anchors.FirstOrDefault(a => a.First <= sequence && a.Last >= sequence);
                 return new HistoryEvent(sequence, r.GetString(1), r.GetString(2), (string?)json["action"], DbTime.Parse(r.GetString(3)), r.Str(4), r.Str(5), r.Str(6), r.Str(7),
                     via[sequence], anchor.Status is null ? null : new AnchorStatusRef(anchor.Sequence, anchor.Status),
-                    views[sequence].ToString().ToLowerInvariant(), VisibilityPolicy.Shape(json, views[sequence])!);
+                    views[sequence].ToString().ToLowerInvariant(), VisibilityPolicy.Shape(json, views[sequence], ownGtins)!);
             }, ct);
 
         var product = gtin is null ? null : new ProductRef(gtin,

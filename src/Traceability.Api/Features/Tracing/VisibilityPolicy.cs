@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Tracing;
 
@@ -27,7 +28,8 @@ public enum EventView
 /// locations, or name it (its GLN) as a source or destination;</item>
 /// <item>a manufacturer also sees every event about its own products (GTINs it owns, the cases and pallets they travelled
 /// in), without the bizTransactionList (order numbers, invoices) and user extensions (prices) of the parties that did
-/// take part;</item>
+/// take part, and without the codes of other members' products (a raw-material supplier does not learn the serials
+/// its customer made from its lot);</item>
 /// <item>a dealer or logistics member sees nothing else, apart from public product information;</item>
 /// <item>consumers (no key) see only the public subset through the consumer endpoints: <see cref="Public"/>.</item>
 /// </list>
@@ -70,13 +72,39 @@ public static class VisibilityPolicy
         return owner == caller.MemberId;
     }
 
-    /// <summary>The event as the view allows; null for <see cref="EventView.None"/>.</summary>
-    public static JsonNode? Shape(JsonNode e, EventView view) => view switch
+    /// <summary>
+    /// The event as the view allows; null for <see cref="EventView.None"/>. Given the GTINs the caller owns, a redacted
+    /// event also loses the codes of other products (<see cref="WithoutOthersCodes"/>).
+    /// </summary>
+    public static JsonNode? Shape(JsonNode e, EventView view, IReadOnlySet<string>? ownGtins = null) => view switch
     {
         EventView.Full => e,
-        EventView.Redacted => Redact(e.AsObject()),
+        EventView.Redacted => ownGtins is null ? Redact(e.AsObject()) : WithoutOthersCodes(Redact(e.AsObject()), ownGtins),
         _ => null,
     };
+
+    /// <summary>The GTINs of the caller's products.</summary>
+    public static async Task<HashSet<string>> OwnedGtinsAsync(DbConnection conn, Caller caller, CancellationToken ct) =>
+        (await Sql.ListAsync(conn, null, "SELECT gtin FROM products WHERE owner_member_id = @m", r => r.GetString(0), ct, ("@m", caller.MemberId)))
+            .ToHashSet(StringComparer.Ordinal);
+
+    private static readonly string[] CodeLists = ["epcList", "childEPCs", "inputEPCList", "outputEPCList"];
+
+    /// <summary>The event without the GTIN-based codes (serialized units) of products not in <paramref name="ownGtins"/>; containers (SSCCs) stay.</summary>
+    public static JsonObject WithoutOthersCodes(JsonObject e, IReadOnlySet<string> ownGtins)
+    {
+        bool Others(JsonNode? code) =>
+            code is JsonValue v && v.TryGetValue<string>(out var text) && Gs1Identifiers.TryCanonicalId(text, out var canonical, out _)
+            && Gs1Key.GtinOf(canonical) is { } gtin && !ownGtins.Contains(gtin);
+        foreach (var list in CodeLists)
+        {
+            if (e[list] is not JsonArray codes) continue;
+            for (var i = codes.Count - 1; i >= 0; i--)
+                if (Others(codes[i])) codes.RemoveAt(i);
+        }
+        if (Others(e["parentID"])) e.Remove("parentID");
+        return e;
+    }
 
     /// <summary>Without bizTransactionList (order numbers, invoices: where prices live) and without user extensions.</summary>
     public static JsonObject Redact(JsonObject e)

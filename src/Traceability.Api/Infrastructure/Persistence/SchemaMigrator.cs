@@ -49,22 +49,14 @@ public static class SchemaMigrator
             {
                 cmd.Transaction = tx;
                 cmd.CommandText = "INSERT INTO schema_migrations (version, applied_at) VALUES (@v, @t)";
-                AddParameter(cmd, "@v", version);
-                AddParameter(cmd, "@t", DbTime.Format(DateTimeOffset.UtcNow));
+                Sql.AddParameter(cmd, "@v", version);
+                Sql.AddParameter(cmd, "@t", DbTime.Format(DateTimeOffset.UtcNow));
                 await cmd.ExecuteNonQueryAsync(ct);
             }
             await tx.CommitAsync(ct);
             count++;
         }
         return count;
-    }
-
-    internal static void AddParameter(DbCommand cmd, string name, object? value)
-    {
-        var p = cmd.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value ?? DBNull.Value;
-        cmd.Parameters.Add(p);
     }
 
     private static async Task ExecAsync(DbConnection conn, DbTransaction? tx, string sql, CancellationToken ct)

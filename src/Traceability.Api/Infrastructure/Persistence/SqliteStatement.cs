@@ -37,8 +37,6 @@ public sealed class SqliteStatement : IDisposable
         }
     }
 
-    public int ParameterCount => _slots.Length;
-
     /// <summary>Binds the <paramref name="position"/>-th parameter (in the order given to the constructor).</summary>
     public void Bind(int position, object? value)
     {

@@ -173,6 +173,7 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
             e.Property(x => x.Lot).HasColumnName("lot");
             e.Property(x => x.Serial).HasColumnName("serial");
             e.Property(x => x.Status).HasColumnName("status");
+            e.Property(x => x.StatusBeforeHold).HasColumnName("status_before_hold");
             e.Property(x => x.HolderMemberId).HasColumnName("holder_member_id");
             e.Property(x => x.LocationId).HasColumnName("location_id");
             e.Property(x => x.RegionCode).HasColumnName("region_code");

@@ -1,12 +1,13 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using Traceability.Api.Infrastructure.Persistence;
 
-namespace Traceability.Api.Features.Tracing;
+namespace Traceability.Api.Infrastructure.Persistence;
 
 /// <summary>
-/// Plain ADO.NET over the context's connection, for the tracing queries that read or write many rows at once (a lot of
-/// 100,000 units); EF Core materialisation costs several times more there.
+/// The one ADO.NET helper: plain commands over the context's connection for the capture path (on its transaction) and
+/// for the queries that read or write many rows at once (a lot of 100,000 units), where EF Core materialisation costs
+/// several times more (docs/adr/0006-sqlite-capture-write-path.md, docs/adr/0008-data-access.md). Everything else
+/// goes through EF Core.
 /// </summary>
 public static class Sql
 {
@@ -26,7 +27,7 @@ public static class Sql
         var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = sql;
-        foreach (var (name, value) in parameters) SchemaMigrator.AddParameter(cmd, name, value);
+        foreach (var (name, value) in parameters) AddParameter(cmd, name, value);
         return cmd;
     }
 
@@ -67,7 +68,7 @@ public static class Sql
         if (conn is Microsoft.Data.Sqlite.SqliteConnection)
         {
             await using var cmd = Command(conn, tx, sqlWithIn.Replace("{in}", "SELECT value FROM json_each(@in_keys)", StringComparison.Ordinal), parameters);
-            SchemaMigrator.AddParameter(cmd, "@in_keys", System.Text.Json.JsonSerializer.Serialize(distinct));
+            AddParameter(cmd, "@in_keys", System.Text.Json.JsonSerializer.Serialize(distinct));
             await using var r = await cmd.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct)) list.Add(map(r));
             return list;
@@ -76,38 +77,23 @@ public static class Sql
         {
             var names = chunk.Select((_, i) => "@k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             await using var cmd = Command(conn, tx, sqlWithIn.Replace("{in}", string.Join(",", names), StringComparison.Ordinal), parameters);
-            for (var i = 0; i < chunk.Length; i++) SchemaMigrator.AddParameter(cmd, names[i], chunk[i]);
+            for (var i = 0; i < chunk.Length; i++) AddParameter(cmd, names[i], chunk[i]);
             await using var r = await cmd.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct)) list.Add(map(r));
         }
         return list;
     }
 
+    /// <summary>Adds a parameter by name; null as DBNull.</summary>
+    public static void AddParameter(DbCommand cmd, string name, object? value)
+    {
+        var p = cmd.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value ?? DBNull.Value;
+        cmd.Parameters.Add(p);
+    }
+
     public static string? Str(this DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
     public static long? Long(this DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
-}
-
-/// <summary>The parts of a canonical GS1 Digital Link the tracing code needs: GTIN with serial (SGTIN) or lot (LGTIN).</summary>
-public readonly record struct Gs1Key(string? Gtin, string? Serial, string? Lot)
-{
-    private const string Prefix = "https://id.gs1.org/01/";
-
-    public static Gs1Key Parse(string canonical)
-    {
-        if (!canonical.StartsWith(Prefix, StringComparison.Ordinal) || canonical.Length < Prefix.Length + 14) return default;
-        var gtin = canonical.Substring(Prefix.Length, 14);
-        var rest = canonical[(Prefix.Length + 14)..];
-        if (rest.StartsWith("/21/", StringComparison.Ordinal)) return new Gs1Key(gtin, Uri.UnescapeDataString(rest[4..]), null);
-        if (rest.StartsWith("/10/", StringComparison.Ordinal)) return new Gs1Key(gtin, null, Uri.UnescapeDataString(rest[4..]));
-        return new Gs1Key(gtin, null, null);
-    }
-
-    public bool IsSgtin => Gtin is not null && Serial is not null;
-
-    public bool IsLgtin => Gtin is not null && Lot is not null;
-
-    /// <summary>The GTIN an EPC names, when it is an SGTIN or LGTIN Digital Link.</summary>
-    public static string? GtinOf(string canonical) =>
-        canonical.StartsWith(Prefix, StringComparison.Ordinal) && canonical.Length >= Prefix.Length + 14 ? canonical.Substring(Prefix.Length, 14) : null;
 }
