@@ -82,6 +82,7 @@ builder.Services.AddMediator(m =>
 });
 
 builder.Services.AddJobs(options);
+builder.Logging.ClearProviders(); // Serilog writes the console
 builder.Services.AddObservability(options, builder.Configuration);
 
 builder.Services.AddProblemDetails();

@@ -26,11 +26,33 @@ public class AbiVectorTests
         ["anchor"] = typeof(AnchorFunction), ["getAnchor"] = typeof(GetAnchorFunction), ["anchorCount"] = typeof(AnchorCountFunction),
         ["verify"] = typeof(VerifyFunction), ["setAnchorer"] = typeof(SetAnchorerFunction), ["isAnchorer"] = typeof(IsAnchorerFunction),
         ["owner"] = typeof(OwnerFunction),
+        // member addresses, witnesses and cosignatures
+        ["MAX_WITNESSES"] = typeof(MaxWitnessesFunction),
+        ["cosign"] = typeof(CosignFunction),
+        ["cosignatureCount"] = typeof(CosignatureCountFunction),
+        ["cosignersOf"] = typeof(CosignersOfFunction),
+        ["hasCosigned"] = typeof(HasCosignedFunction),
+        ["isFinal"] = typeof(IsFinalFunction),
+        ["isWitness"] = typeof(IsWitnessFunction),
+        ["memberOf"] = typeof(MemberOfFunction),
+        ["registerMember"] = typeof(RegisterMemberFunction),
+        ["revokeMember"] = typeof(RevokeMemberFunction),
+        ["setWitness"] = typeof(SetWitnessFunction),
+        ["setWitnessThreshold"] = typeof(SetWitnessThresholdFunction),
+        ["wasMemberAt"] = typeof(WasMemberAtFunction),
+        ["wasMemberWhenAnchored"] = typeof(WasMemberWhenAnchoredFunction),
+        ["witnessCount"] = typeof(WitnessCountFunction),
+        ["witnessThreshold"] = typeof(WitnessThresholdFunction),
     };
 
     private static readonly Dictionary<string, Type> Events = new()
     {
         ["Anchored"] = typeof(AnchoredEventDTO), ["AnchorerChanged"] = typeof(AnchorerChangedEventDTO),
+        ["Cosigned"] = typeof(CosignedEventDTO),
+        ["MemberRegistered"] = typeof(MemberRegisteredEventDTO),
+        ["MemberRevoked"] = typeof(MemberRevokedEventDTO),
+        ["WitnessChanged"] = typeof(WitnessChangedEventDTO),
+        ["WitnessThresholdChanged"] = typeof(WitnessThresholdChangedEventDTO),
     };
 
     [Fact]

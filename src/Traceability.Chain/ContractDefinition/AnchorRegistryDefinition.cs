@@ -166,7 +166,7 @@ public static class AnchorRegistryErrors
     public static readonly IReadOnlyList<Type> All =
     [
         typeof(NotOwnerError), typeof(NotAuthorisedError), typeof(UnexpectedAnchorSequenceError), typeof(NonContiguousEventsError),
-        typeof(InvalidEventRangeError), typeof(ZeroRootError), typeof(UnknownAnchorError),
+        typeof(InvalidEventRangeError), typeof(ZeroRootError), typeof(UnknownAnchorError), .. ConsortiumErrors.All,
     ];
 
     /// <summary>The contract's errors and Solidity's Panic, the errors a revert is decoded against.</summary>

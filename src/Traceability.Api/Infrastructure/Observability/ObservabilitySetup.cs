@@ -32,7 +32,7 @@ public static class ObservabilitySetup
                 .Enrich.FromLogContext();
             if (options.LogAsJson) log.WriteTo.Console(new RenderedCompactJsonFormatter());
             else log.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
-        });
+        }, writeToProviders: true); // Program clears the default providers; one added later (a test's log sink) still gets every entry
         services.AddSingleton<TraceMetrics>();
         services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(TraceMetrics.MeterName)
