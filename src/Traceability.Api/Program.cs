@@ -3,10 +3,12 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Quartz;
 using Traceability.Api.Features.Alerts;
+using Traceability.Api.Features.Analytics;
 using Traceability.Api.Features.Anchoring;
 using Traceability.Api.Features.Audit;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Codes;
+using Traceability.Api.Features.Console;
 using Traceability.Api.Features.Consumer;
 using Traceability.Api.Features.Events;
 using Traceability.Api.Features.Members;
@@ -70,6 +72,8 @@ builder.Services.AddScoped<AuditStatus>();
 builder.Services.AddConsumer(options);
 // Capture steps run in registration order: the diversion rule reads units, so it comes after the tracing projection's steps.
 builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();
+builder.Services.AddAnalytics();
+builder.Services.AddConsole();
 
 builder.Services.AddQuartz(q =>
 {
@@ -156,6 +160,8 @@ app.MapConsumerApi();
 app.MapTracingApi();
 app.MapRecallsApi();
 app.MapAuditApi();
+app.MapAnalyticsApi();
+app.MapConsole();
 
 app.Run();
 
