@@ -37,7 +37,9 @@ for (const c of cities) {
     ? provinceName[c.provinceCode] + (c.name === '市辖区' ? '' : `（${c.name}）`) : c.name;
   rows.push([pad(c.code), name, '']);
 }
-for (const a of areas) rows.push([a.code, a.name, '']);
+// A few cities without counties (e.g. 441900 Dongguan) appear among the areas too: keep the city's row.
+const seen = new Set(rows.map((r) => r[0]));
+for (const a of areas) if (!seen.has(a.code)) { seen.add(a.code); rows.push([a.code, a.name, '']); }
 const known = new Set(rows.map((r) => r[0]));
 for (const [code, english] of Object.entries(extra.otherEnglish ?? {})) {
   const row = rows.find((r) => r[0] === code);

@@ -24,7 +24,8 @@ public sealed class RegionTable
 
     public RegionTable(IEnumerable<Region> regions, string source)
     {
-        _byCode = regions.ToDictionary(r => r.Code, StringComparer.Ordinal);
+        _byCode = new Dictionary<string, Region>(StringComparer.Ordinal);
+        foreach (var r in regions) _byCode.TryAdd(r.Code, r); // the first (current) entry of a code wins
         Source = source;
     }
 
