@@ -80,10 +80,11 @@ public static class ConsoleApi
         return Results.Bytes(bytes, type);
     }
 
-    private static Results<Ok<SessionInfo>, ProblemHttpResult> GetSession(HttpContext http)
+    /// <summary>The signed-in member, or 204 when not signed in (an expected answer for the page, not an error in its console).</summary>
+    private static Results<Ok<SessionInfo>, NoContent> GetSession(HttpContext http)
     {
         var caller = http.RequestServices.GetRequiredService<ConsoleSessions>().Authenticate(http);
-        return caller is null ? Unauthorized("Not signed in.") : TypedResults.Ok(Info(caller, http));
+        return caller is null ? TypedResults.NoContent() : TypedResults.Ok(Info(caller, http));
     }
 
     private static async Task<Results<Ok<SessionInfo>, ProblemHttpResult>> SignInAsync(SignIn body, HttpContext http, ApiKeyService keys, ConsoleSessions sessions)

@@ -371,5 +371,6 @@ async function renderOperations() {
 
 // ---- start ----------------------------------------------------------------------------------------------------------------
 applyLang();
-try { await signedIn(await api('/console/session')); } catch { showSignIn(); }
+const session = await api('/console/session').catch(() => null);
+if (session) await signedIn(session); else showSignIn();
 document.body.dataset.ready = 'true';
