@@ -13,6 +13,7 @@ var suites = new Dictionary<string, Func<Action<string>, IReadOnlyList<Figure>>>
     ["consumer"] = ConsumerBenchmarks.Run,
     ["trace"] = TraceBenchmarks.Run,
     ["capture"] = CaptureBenchmarks.Run,
+    ["analytics"] = AnalyticsBenchmarks.Run,
     ["event-hash"] = EventHashBenchmark.Run, // the event-hash figures of `ledger` alone (quicker to iterate on)
 };
 

@@ -22,9 +22,9 @@ public sealed class AnalyticsApiTests(ChainFixture chain)
     /// Dealer A (Hangzhou) sells one unit in Hangzhou on 5 November and one in Shenzhen on 6 November (a diversion);
     /// dealer B (Shenzhen) sells one in Nanshan on 20 November; a fourth unit of A is scanned twice in Hangzhou (inside its territory) today.
     /// </summary>
-    private static async Task<Scenario> SeedAsync(ChainFixture chain)
+    private static async Task<Scenario> SeedAsync(ChainFixture chain, IDictionary<string, string>? settings = null)
     {
-        var setup = await ConsumerSetup.StartAsync(chain);
+        var setup = await ConsumerSetup.StartAsync(chain, settings);
         var c1 = await setup.CommissionedAsync();
         var c2 = await setup.CommissionedAsync();
         var c3 = await setup.CommissionedAsync();
@@ -167,5 +167,20 @@ public sealed class AnalyticsApiTests(ChainFixture chain)
         ((long)(await GetAsync(s.Setup.Maker, "/api/v1/analytics/overview"))["openAlerts"]!).Should().Be(0);
         var (otherMaker, _) = await s.Setup.Service.MemberAsync("manufacturer", "Other maker");
         (await otherMaker.PostAsync($"/api/v1/alerts/{(long)alert["id"]!}/handled", null)).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [PostgresFact]
+    public async Task OnPostgreSqlTheRollUpsCountTheSameAndTheInboxMarksHandled()
+    {
+        var s = await SeedAsync(chain, new Dictionary<string, string> { ["TRACE_DB"] = await Postgres.NewDatabaseAsync() });
+        await using var _ = s.Setup.Service;
+        Rows(await GetAsync(s.Setup.Maker, $"/api/v1/analytics/sales?{November}&granularity=day&level=province")).Should().Equal(
+            ("2026-11-05", "330000", "浙江省", 1L), ("2026-11-06", "440000", "广东省", 1L), ("2026-11-20", "440000", "广东省", 1L));
+        ((long)(await GetAsync(s.DealerB, $"/api/v1/analytics/sales?{November}"))["total"]!).Should().Be(1);
+        ((long)(await GetAsync(s.DealerA, "/api/v1/analytics/scans?level=county"))["total"]!).Should().Be(2);
+        ((long)(await GetAsync(s.Setup.Maker, "/api/v1/analytics/alerts?type=diversion"))["total"]!).Should().Be(1);
+        var alert = (await GetAsync(s.Setup.Maker, "/api/v1/alerts/inbox?handled=false"))["items"]!.AsArray().Should().ContainSingle().Subject!;
+        (await s.Setup.Maker.PostAsync($"/api/v1/alerts/{(long)alert["id"]!}/handled", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        ((long)(await GetAsync(s.Setup.Maker, "/api/v1/analytics/overview"))["openAlerts"]!).Should().Be(0);
     }
 }

@@ -9,7 +9,7 @@ using Traceability.Api.Infrastructure.Persistence;
 namespace Traceability.Api.Features.Analytics;
 
 /// <summary>
-/// The daily roll-ups (analytics_daily) the analytics API reads: one row per (kind, day, county, GTIN, lot, dealer)
+/// The daily roll-ups (analytics_daily, and analytics_daily_province for questions by province) the analytics API reads: one row per (kind, day, county, GTIN, lot, dealer)
 /// with a count, so that a year by province reads at most a few hundred thousand small rows, whatever the number of
 /// events. Days are calendar days in China Standard Time.
 /// </summary>
@@ -23,6 +23,13 @@ public static class AnalyticsRollup
         "INSERT INTO analytics_daily (kind, day, region_code, gtin, lot, dealer_id, n) VALUES (@k, @d, @r, @g, @l, @m, 1) " +
         "ON CONFLICT (kind, day, region_code, gtin, lot, dealer_id) DO UPDATE SET n = analytics_daily.n + 1";
 
+    public const string UpsertProvinceSql =
+        "INSERT INTO analytics_daily_province (kind, day, province, gtin, n) VALUES (@k, @d, @p, @g, 1) " +
+        "ON CONFLICT (kind, day, province, gtin) DO UPDATE SET n = analytics_daily_province.n + 1";
+
+    /// <summary>The province of a stored region code ('' when unknown).</summary>
+    public static string Province(string region) => region.Length >= 2 ? region[..2] : "";
+
     public static string Day(DateTimeOffset t) => t.ToOffset(ChinaOffset).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     /// <summary>Counts one scan of a code (outside a capture: the scan path calls it after storing the scan).</summary>
@@ -30,8 +37,10 @@ public static class AnalyticsRollup
     {
         var unit = (await Sql.ListAsync(conn, tx, "SELECT gtin, lot, shipped_to_member_id FROM units WHERE epc = @e",
             r => (Gtin: r.Str(0), Lot: r.Str(1), Dealer: r.Str(2)), ct, ("@e", epc))).FirstOrDefault();
+        var gtin = unit.Gtin ?? Gs1Key.GtinOf(epc) ?? "";
         await Sql.ExecAsync(conn, tx, UpsertSql, ct, ("@k", Scan), ("@d", Day(at)), ("@r", region ?? ""),
-            ("@g", unit.Gtin ?? Gs1Key.GtinOf(epc) ?? ""), ("@l", unit.Lot ?? ""), ("@m", unit.Dealer ?? ""));
+            ("@g", gtin), ("@l", unit.Lot ?? ""), ("@m", unit.Dealer ?? ""));
+        await Sql.ExecAsync(conn, tx, UpsertProvinceSql, ct, ("@k", Scan), ("@d", Day(at)), ("@p", Province(region ?? "")), ("@g", gtin));
     }
 }
 
@@ -57,8 +66,10 @@ public sealed class AnalyticsRollupStep : ICaptureStep
             var unit = (await context.ListAsync("SELECT gtin, lot, shipped_to_member_id FROM units WHERE epc = @e",
                 r => (Gtin: r.Str(0), Lot: r.Str(1), Dealer: r.Str(2)), ct, ("@e", epc))).FirstOrDefault();
             var dealer = context.Caller.Role == MemberRole.Dealer ? context.Caller.MemberId : unit.Dealer ?? "";
+            var gtin = unit.Gtin ?? Gs1Key.GtinOf(epc) ?? "";
             await context.ExecAsync(AnalyticsRollup.UpsertSql, ct, ("@k", AnalyticsRollup.Sale), ("@d", day), ("@r", region),
-                ("@g", unit.Gtin ?? Gs1Key.GtinOf(epc) ?? ""), ("@l", unit.Lot ?? ""), ("@m", dealer));
+                ("@g", gtin), ("@l", unit.Lot ?? ""), ("@m", dealer));
+            await context.ExecAsync(AnalyticsRollup.UpsertProvinceSql, ct, ("@k", AnalyticsRollup.Sale), ("@d", day), ("@p", AnalyticsRollup.Province(region)), ("@g", gtin));
         }
     }
 }

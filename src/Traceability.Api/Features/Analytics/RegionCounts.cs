@@ -39,13 +39,20 @@ public sealed class RegionCounts(TraceDbContext db, RegionTable regions)
     public async Task<RegionCountsResponse> Handle(RegionCountsQuery q, CancellationToken ct)
     {
         var r = q.Request;
+        // By province, without lot or dealer, for a caller whose view is by product: the province roll-up answers.
+        var byProvince = r.Level == RegionLevel.Province && r.Lot is null && r.Dealer is null && (r.RegionPrefix is null or { Length: 2 })
+                         && (q.Caller.SeesEverything || q.Caller.Role == MemberRole.Manufacturer);
         var where = new StringBuilder("kind = @k AND day >= @from AND day <= @to");
         var args = new List<(string, object?)>
         {
             ("@k", q.Kind), ("@from", r.From.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)),
             ("@to", r.To.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)), ("@len", (int)r.Level),
         };
-        if (r.RegionPrefix is { } prefix) { where.Append(" AND region_code LIKE @region"); args.Add(("@region", prefix + "%")); }
+        if (r.RegionPrefix is { } prefix)
+        {
+            where.Append(byProvince ? " AND province = @region" : " AND region_code LIKE @region");
+            args.Add(("@region", byProvince ? prefix : prefix + "%"));
+        }
         if (r.Gtin is { } gtin) { where.Append(" AND gtin = @gtin"); args.Add(("@gtin", gtin)); }
         if (r.Lot is { } lot) { where.Append(" AND lot = @lot"); args.Add(("@lot", lot)); }
         if (r.Dealer is { } dealer) { where.Append(" AND dealer_id = @dealer"); args.Add(("@dealer", dealer)); }
@@ -59,7 +66,10 @@ public sealed class RegionCounts(TraceDbContext db, RegionTable regions)
                 _ => " AND 1 = 0",
             });
         }
-        var sql = $"SELECT day, substr(region_code, 1, @len) AS r, CAST(SUM(n) AS BIGINT) FROM analytics_daily WHERE {where} GROUP BY day, substr(region_code, 1, @len)";
+        var sql = byProvince
+            ? $"SELECT day, province, CAST(SUM(n) AS BIGINT) FROM analytics_daily_province WHERE {where} GROUP BY 1, 2"
+            : $"SELECT day, substr(region_code, 1, @len) AS r, CAST(SUM(n) AS BIGINT) FROM analytics_daily WHERE {where} GROUP BY 1, 2";
+        if (byProvince) args.RemoveAll(a => a.Item1 == "@len");
         var conn = await Sql.OpenAsync(db, ct);
         var daily = await Sql.ListAsync(conn, null, sql,
             x => (Day: DateOnly.ParseExact(x.GetString(0), "yyyy-MM-dd", CultureInfo.InvariantCulture), Region: x.GetString(1), Count: x.GetInt64(2)),

@@ -12,6 +12,17 @@ CREATE TABLE analytics_daily (
     n            BIGINT NOT NULL,
     PRIMARY KEY (kind, day, region_code, gtin, lot, dealer_id)
 ) WITHOUT ROWID;
+-- The same counts by province and product only, for the most asked question (a period by province, for a regulator or
+-- a manufacturer, without lot or dealer): at most provinces x products rows a day, whatever the number of counties,
+-- lots and dealers.
+CREATE TABLE analytics_daily_province (
+    kind      TEXT NOT NULL,
+    day       TEXT NOT NULL,
+    province  TEXT NOT NULL,
+    gtin      TEXT NOT NULL,
+    n         BIGINT NOT NULL,
+    PRIMARY KEY (kind, day, province, gtin)
+) WITHOUT ROWID;
 CREATE INDEX ix_analytics_daily_gtin ON analytics_daily (kind, gtin, day);
 CREATE INDEX ix_analytics_daily_dealer ON analytics_daily (kind, dealer_id, day);
 
