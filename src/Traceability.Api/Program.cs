@@ -3,10 +3,12 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Traceability.Api.Features.Alerts;
+using Traceability.Api.Features.Analytics;
 using Traceability.Api.Features.Anchoring;
 using Traceability.Api.Features.Audit;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Codes;
+using Traceability.Api.Features.Console;
 using Traceability.Api.Features.Consumer;
 using Traceability.Api.Features.Epcis;
 using Traceability.Api.Features.Events;
@@ -63,14 +65,19 @@ builder.Services.AddSingleton<EventHashIndex>();
 if (!options.UsesPostgres) builder.Services.AddSingleton(_ => SqliteOwnership.Acquire(options.DatabasePathOrConnection));
 builder.Services.AddSingleton<SqliteCheckpointer>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<SqliteCheckpointer>());
-builder.Services.AddScoped<ICaptureStep, CustodyStep>();
 builder.Services.AddSingleton<AuditLedger>();
 builder.Services.AddScoped<AuditStatus>();
 builder.Services.AddConsumer(options);
 builder.Services.AddEpcis();
-// Capture steps run in registration order: the diversion rule reads units, so it comes after the tracing projection's steps.
-builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();
-builder.Services.AddScoped<ICaptureStep, ForeignLocationStep>(); // who may record at another member's location (ADR 0009)
+builder.Services.AddAnalytics();
+builder.Services.AddConsole();
+
+// The capture steps, in the order they run inside the capture's transaction (this list is the only place that says it):
+// custody first (it keeps the units the others read), then the rules and projections that read units.
+builder.Services.AddScoped<ICaptureStep, CustodyStep>();
+builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();    // a sale outside the dealer's territory: a diversion alert
+builder.Services.AddScoped<ICaptureStep, ForeignLocationStep>();  // who may record at another member's location (ADR 0009)
+builder.Services.AddScoped<ICaptureStep, AnalyticsRollupStep>();  // the daily sales roll-ups
 
 // Every use case is a request with one handler (registered by the source generator, which reads these options as
 // literals); timing wraps validation so refused requests are logged and measured too.
@@ -146,6 +153,8 @@ app.MapRecallsApi();
 app.MapAuditApi();
 app.MapEpcisApi();
 app.MapJobs(options);
+app.MapAnalyticsApi();
+app.MapConsole();
 
 app.Run();
 

@@ -52,6 +52,17 @@ public static class CbvVocabulary
         uri is not null && uri.StartsWith(Cbv, StringComparison.Ordinal) && uri.AsSpan(Cbv.Length).StartsWith(prefix, StringComparison.Ordinal)
             ? uri[(Cbv.Length + prefix.Length)..] : uri;
 
+    /// <summary>
+    /// The CBV business step's bare word (e.g. "shipping") of a bizStep in its web, CURIE, urn:epcglobal:cbv or bare
+    /// form; null for null and for user vocabularies.
+    /// </summary>
+    public static string? BizStepName(string? bizStep)
+    {
+        if (bizStep is null) return null;
+        var name = ShortName(WebVocabulary(bizStep), "BizStep-")!;
+        return name.Contains(':', StringComparison.Ordinal) ? null : name;
+    }
+
     /// <summary>A bizStep as its full CBV URI (bare word, CURIE and urn:epcglobal:cbv:bizstep forms); other values unchanged.</summary>
     public static string ExpandBizStep(string value) => ExpandWord(value, BizSteps, Cbv + "BizStep-");
 

@@ -1,5 +1,4 @@
 using Traceability.Api.Domain;
-using Traceability.Api.Features.Consumer;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Ledger.Epcis;
@@ -41,7 +40,7 @@ public sealed class ForeignLocationStep : ICaptureStep
     public async ValueTask ApplyAsync(CaptureContext context, AppendedEvent appended, CancellationToken ct)
     {
         var e = appended.Validated.Event;
-        var step = PublicEvents.StepName(e.BizStep);
+        var step = CbvVocabulary.BizStepName(e.BizStep);
         foreach (var (field, id) in new[] { ("bizLocation.id", e.BizLocation), ("readPoint.id", e.ReadPoint) })
         {
             if (id is null || !Gs1Identifiers.TryCanonicalId(id, out var place, out _)) continue;

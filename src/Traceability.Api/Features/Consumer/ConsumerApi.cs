@@ -43,6 +43,7 @@ public static class ConsumerApi
         services.AddSingleton<ChainVerifier>();
         services.AddSingleton<ConsumerViewCache>();
         services.AddSingleton<ScanRecorder>();
+        services.AddSingleton<DigitalLinkResolver>();
         services.AddRateLimiter(r =>
         {
             r.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -72,6 +73,8 @@ public static class ConsumerApi
 
     public static IEndpointRouteBuilder MapConsumerApi(this IEndpointRouteBuilder app)
     {
+        app.MapGet(".well-known/gs1resolver", (DigitalLinkResolver resolver) => Results.Json(resolver.Description()))
+            .WithTags("Consumer (GS1 Digital Link)").WithSummary("The GS1 Digital Link resolver description");
         var group = app.MapGroup("01/{gtin}").WithTags("Consumer (GS1 Digital Link)").RequireRateLimiting(RateLimitPolicy);
         group.MapGet("21/{serial}", PageAsync).WithSummary("The consumer page (HTML; JSON with Accept: application/json); records the scan; ?region= GB/T 2260")
             .Produces(200, contentType: "text/html").Produces<ConsumerJson>(200, "application/json").Produces(404).Produces(429);
@@ -142,7 +145,7 @@ public static class ConsumerApi
         string? lot = null, string? region = null)
     {
         // a resolver query (?linkType=all, gs1:traceability, ...) is answered by the resolver and is not a scan
-        if (http.Request.Query["linkType"] is { Count: 1 } linkType && await http.RequestServices.GetRequiredService<Epcis.DigitalLinkResolver>()
+        if (http.Request.Query["linkType"] is { Count: 1 } linkType && await http.RequestServices.GetRequiredService<DigitalLinkResolver>()
                 .HandleAsync(linkType[0]!, gtin, serial, lot, http.RequestServices.GetRequiredService<TraceDbContext>(),
                     http.RequestServices.GetRequiredService<ConsumerViewCache>(), ct) is { } linked)
             return linked;

@@ -63,7 +63,7 @@ public static class ConsumerViews
 
         var unit = await db.Units.AsNoTracking().FirstOrDefaultAsync(u => u.Epc == epc, ct);
         var events = sequences.Count == 0 ? [] : await db.Events.AsNoTracking().Where(e => sequences.Contains(e.Sequence)).OrderBy(e => e.Sequence).ToListAsync(ct);
-        var shown = events.Where(e => PublicEvents.StepName(e.BizStep) is { } s && PublicEvents.Steps.Contains(s)).ToList();
+        var shown = events.Where(e => CbvVocabulary.BizStepName(e.BizStep) is { } s && PublicEvents.Steps.Contains(s)).ToList();
 
         var placeIds = shown.Select(PlaceId).OfType<string>().Distinct().ToList();
         var places = await db.Locations.AsNoTracking().Where(l => placeIds.Contains(l.Id)).ToDictionaryAsync(l => l.Id, ct);
@@ -83,12 +83,12 @@ public static class ConsumerViews
             var placeId = PlaceId(e);
             var place = placeId is not null && places.TryGetValue(placeId, out var l) ? new PlaceView(l.Name, l.RegionCode) : null;
             using var json = JsonDocument.Parse(e.Json);
-            steps.Add(new StepView(e.Sequence, PublicEvents.StepName(e.BizStep)!, LocalTime(e.EventTime, json.RootElement), place,
+            steps.Add(new StepView(e.Sequence, CbvVocabulary.BizStepName(e.BizStep)!, LocalTime(e.EventTime, json.RootElement), place,
                 anchor is null ? null : new AnchorView(anchor.Sequence, anchor.ChainId, anchor.Contract, anchor.TxHash, anchor.BlockNumber),
                 check, PublicEvents.HasOnlyPublicFields(json.RootElement)));
         }
 
-        var commissioning = events.FirstOrDefault(e => PublicEvents.StepName(e.BizStep) == "commissioning");
+        var commissioning = events.FirstOrDefault(e => CbvVocabulary.BizStepName(e.BizStep) == "commissioning");
         var ownerId = product?.OwnerMemberId ?? commissioning?.SubmitterId ?? code?.IssuedBy;
         var manufacturer = ownerId is null ? null : await db.Members.AsNoTracking().Where(m => m.Id == ownerId).Select(m => m.Name).FirstOrDefaultAsync(ct);
         string? ilmdLot = null;
@@ -190,13 +190,6 @@ public static class PublicEvents
         "certificationInfo", "ilmd", "errorDeclaration",
     };
 
-    public static string? StepName(string? bizStep)
-    {
-        // A CBV business step (in its web or urn:epcglobal:cbv form) or a bare word; null for user vocabularies.
-        if (bizStep is null) return null;
-        var name = CbvVocabulary.ShortName(CbvVocabulary.WebVocabulary(bizStep), "BizStep-")!;
-        return name.Contains(':', StringComparison.Ordinal) ? null : name;
-    }
 
     public static bool HasOnlyPublicFields(JsonElement e)
     {

@@ -15,7 +15,7 @@ public sealed class SaleDiversionStep : ICaptureStep
     public async ValueTask ApplyAsync(CaptureContext context, AppendedEvent appended, CancellationToken ct)
     {
         var e = appended.Validated.Event;
-        if (PublicEvents.StepName(e.BizStep) != "retail_selling") return;
+        if (CbvVocabulary.BizStepName(e.BizStep) != "retail_selling") return;
         var placeId = e.BizLocation ?? e.ReadPoint;
         if (placeId is null || !Gs1Canonical(placeId, out var place)) return;
 

@@ -33,13 +33,17 @@ public sealed class ScanRecorder(TraceOptions options, ScanSalt salt, TimeProvid
         await _write.WaitAsync(ct);
         try
         {
-            await using var insert = Sql.Command(conn, null, "INSERT INTO scans (epc, at, ip_hash, region_code, ua_family) VALUES (@e, @a, @i, @r, @u)");
+            // The scan and its count in the analytics roll-ups are written together.
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            await using var insert = Sql.Command(conn, tx, "INSERT INTO scans (epc, at, ip_hash, region_code, ua_family) VALUES (@e, @a, @i, @r, @u)");
             Sql.AddParameter(insert, "@e", epc);
             Sql.AddParameter(insert, "@a", DbTime.Format(now));
             Sql.AddParameter(insert, "@i", salt.HashAddress(client));
             Sql.AddParameter(insert, "@r", region);
             Sql.AddParameter(insert, "@u", UserAgents.Family(userAgent));
             await insert.ExecuteNonQueryAsync(ct);
+            await Analytics.AnalyticsRollup.AddScanAsync(conn, tx, epc, region, now, ct);
+            await tx.CommitAsync(ct);
         }
         finally
         {

@@ -23,7 +23,6 @@ public static class EpcisApi
     public static IServiceCollection AddEpcis(this IServiceCollection services)
     {
         services.AddSingleton<PageToken>();
-        services.AddSingleton<DigitalLinkResolver>();
         services.AddScoped<QueryEpcisEvents>();
         services.AddScoped<SubmitCaptureJob>();
         services.AddScoped<ReadCaptureJobs>();
@@ -33,8 +32,6 @@ public static class EpcisApi
 
     public static IEndpointRouteBuilder MapEpcisApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet(".well-known/gs1resolver", (DigitalLinkResolver resolver) => Results.Json(resolver.Description()))
-            .WithTags("Consumer (GS1 Digital Link)").WithSummary("The GS1 Digital Link resolver description");
         var group = app.MapGroup("epcis").WithTags("EPCIS 2.0 (GS1 REST binding)").AddEndpointFilter(Gs1Headers);
         group.MapMethods("{**path}", ["OPTIONS"], Options).WithSummary("Discovery: the methods, versions, formats and limits of a resource").Produces(204);
 

@@ -73,7 +73,7 @@ public static class ApiKeyAuth
             var caller = await AuthenticateAsync(http);
             if (caller is null)
                 return Results.Problem(statusCode: 401, title: "Unauthorized", type: Errors.ProblemDetailsExceptionHandler.TypeBase + "unauthorized",
-                    detail: $"Send a valid member API key in the {Header} header.");
+                    detail: $"Send a valid member API key in the {Header} header (or sign in to the console; its changes need the {ConsoleSessions.CsrfHeader}: 1 header).");
             if (roles.Length > 0 && caller.Role != MemberRole.Admin && !roles.Contains(caller.Role))
                 return Results.Problem(statusCode: 403, title: "Forbidden", type: Errors.ProblemDetailsExceptionHandler.TypeBase + "forbidden",
                     detail: $"Role '{caller.Role.ToWire()}' may not do this; allowed: {string.Join(", ", roles.Select(r => r.ToWire()).Append("admin"))}.");
@@ -91,7 +91,13 @@ public static class ApiKeyAuth
     public static async Task<Caller?> AuthenticateAsync(HttpContext http)
     {
         if (http.Items[CallerItem] is Caller known) return known;
-        if (!http.Request.Headers.TryGetValue(Header, out var values) || values.Count != 1 || string.IsNullOrWhiteSpace(values[0])) return null;
+        if (!http.Request.Headers.TryGetValue(Header, out var values) || values.Count != 1 || string.IsNullOrWhiteSpace(values[0]))
+        {
+            // No key: the console's signed-in session, if any (ConsoleSessions; unsafe methods need its CSRF header).
+            var session = http.RequestServices.GetService<ConsoleSessions>()?.Authenticate(http);
+            if (session is not null) http.Items[CallerItem] = session;
+            return session;
+        }
         var caller = await http.RequestServices.GetRequiredService<ApiKeyService>().FindAsync(values[0]!, http.RequestAborted);
         if (caller is not null) http.Items[CallerItem] = caller;
         return caller;

@@ -1,10 +1,9 @@
 using System.Text.Json.Nodes;
-using Traceability.Api.Features.Consumer;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Ledger.Epcis;
 
-namespace Traceability.Api.Features.Epcis;
+namespace Traceability.Api.Features.Consumer;
 
 /// <summary>
 /// The service as a GS1 Digital Link resolver for the codes it issued: its description at /.well-known/gs1resolver, and on
