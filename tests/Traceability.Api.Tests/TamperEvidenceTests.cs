@@ -9,7 +9,7 @@ using Traceability.Verifier.Audit;
 namespace Traceability.Api.Tests;
 
 /// <summary>
-/// Issue 5, item 4: each kind of tampering, done to a real service's SQLite file (or to a bundle it served), caught by
+/// Each kind of tampering, done to a real service's SQLite file (or to a bundle it served), caught by
 /// the independent verifier (<see cref="BundleVerifier"/> for bundles, <see cref="LedgerAuditor"/> for the audit, reading
 /// the real Hardhat node) and by the service's own audit (<c>POST /api/v1/audit/run</c>, with its findings, the events'
 /// audit status and the tamper alerts).

@@ -5,7 +5,7 @@ using Traceability.Api.Tests.Support;
 namespace Traceability.Api.Tests;
 
 /// <summary>
-/// Issue 6, "Checked by": a lot is commissioned, packed into cases and pallets, shipped to dealers in three regions,
+/// The tracing story end to end: a lot is commissioned, packed into cases and pallets, shipped to dealers in three regions,
 /// received, unpacked, sold and recalled; every answer is asserted, including each refusal.
 /// </summary>
 [Collection(ChainCollection.Name)]

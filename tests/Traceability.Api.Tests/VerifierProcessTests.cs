@@ -9,7 +9,7 @@ using Traceability.Api.Tests.Support;
 namespace Traceability.Api.Tests;
 
 /// <summary>
-/// Issue 5's "Checked by", with real processes: the service (the built Traceability.Api.dll on Kestrel, its own SQLite
+/// The verifier's story with real processes: the service (the built Traceability.Api.dll on Kestrel, its own SQLite
 /// file, the Hardhat node) and the built verifier (Traceability.Verifier.dll, as scripts/verify runs it). A bundle from
 /// the running service verifies; after the event row is edited in the SQLite file, the verifier prints FAILED and the
 /// audit exits non-zero, and so does the service's own audit.

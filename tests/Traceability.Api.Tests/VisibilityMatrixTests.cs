@@ -5,7 +5,7 @@ using Traceability.Api.Tests.Support;
 namespace Traceability.Api.Tests;
 
 /// <summary>
-/// Issue 6, item 5: every endpoint that returns events or units, for every role (admin, regulator, the product's
+/// Every endpoint that returns events or units, for every role (admin, regulator, the product's
 /// manufacturer, another manufacturer, a dealer that took part, one that did not, a logistics member that carried the
 /// goods, and no key): allowed or forbidden, and which fields appear.
 /// </summary>

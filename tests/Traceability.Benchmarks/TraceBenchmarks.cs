@@ -19,7 +19,7 @@ using Traceability.Ledger.Epcis;
 namespace Traceability.Benchmarks;
 
 /// <summary>
-/// scripts/bench trace (issue 6, item 6), on a SQLite database of 1,000,000 events:
+/// scripts/bench trace, on a SQLite database of 1,000,000 events:
 /// <list type="bullet">
 /// <item>history of an item with 50 events, p99 (target &lt; 10 ms);</item>
 /// <item>trace of a 100,000-unit lot that went through cases, pallets and 20 dealers (target &lt; 2 s);</item>

@@ -16,7 +16,8 @@ namespace Traceability.Browser.Tests;
 [Collection(BrowserCollection.Name)]
 public sealed class ConsoleInBrowserTests(BrowserFixture fixture) : IAsyncLifetime
 {
-    private const string Factory = "urn:epc:id:sgln:0614141.00777.0";
+    // each test seeds its own plant: a location belongs to the member that registered it
+    private string _factory = null!;
     private static int _product = 700;
     private HttpClient _maker = null!, _dealerB = null!;
     private string _makerKey = null!, _dealerBKey = null!, _gtin = null!;
@@ -28,16 +29,18 @@ public sealed class ConsoleInBrowserTests(BrowserFixture fixture) : IAsyncLifeti
         var svc = fixture.Service;
         (_maker, _) = await svc.MemberAsync("manufacturer", "控制台乳业 Console Dairy", "0614141000005");
         _makerKey = _maker.DefaultRequestHeaders.GetValues("X-Api-Key").Single();
-        var body = "1061414" + Interlocked.Increment(ref _product).ToString("D6", CultureInfo.InvariantCulture);
+        var n = Interlocked.Increment(ref _product);
+        _factory = $"urn:epc:id:sgln:0614141.9{n % 10000:D4}.0";
+        var body = "1061414" + n.ToString("D6", CultureInfo.InvariantCulture);
         _gtin = body + Gs1Identifiers.CheckDigit(body);
         (await _maker.PostAsJsonAsync("/api/v1/products", new { gtin = _gtin, name = "控制台牛奶 Console Milk", description = "UHT" })).EnsureSuccessStatusCode();
-        (await _maker.PostAsJsonAsync("/api/v1/locations", new { id = Factory, name = "浦东工厂 Pudong plant", regionCode = "310115" })).EnsureSuccessStatusCode();
+        (await _maker.PostAsJsonAsync("/api/v1/locations", new { id = _factory, name = "浦东工厂 Pudong plant", regionCode = "310115" })).EnsureSuccessStatusCode();
 
         var codes = new List<string>();
         var r = await _maker.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = _gtin, lot = Lot, count = 3 });
         r.EnsureSuccessStatusCode();
         foreach (var c in JsonNode.Parse(await r.Content.ReadAsStringAsync())!["codes"]!.AsArray()) codes.Add((string)c!["epc"]!);
-        var commission = Event("commissioning", "ADD", Factory, "active", codes.ToArray());
+        var commission = Event("commissioning", "ADD", _factory, "active", codes.ToArray());
         commission["ilmd"] = new JsonObject { ["cbvmda:lotNumber"] = Lot };
         await CaptureAsync(_maker, commission);
 
@@ -65,7 +68,7 @@ public sealed class ConsoleInBrowserTests(BrowserFixture fixture) : IAsyncLifeti
 
     private async Task ShipAsync(HttpClient dealer, string warehouse, params string[] epcs)
     {
-        var ship = Event("shipping", "OBSERVE", Factory, "in_transit", epcs);
+        var ship = Event("shipping", "OBSERVE", _factory, "in_transit", epcs);
         ship.Remove("bizLocation");
         ship["destinationList"] = new JsonArray(new JsonObject { ["type"] = "owning_party", ["destination"] = warehouse });
         await CaptureAsync(_maker, ship);

@@ -2,7 +2,7 @@ namespace Traceability.Ledger.Epcis;
 
 /// <summary>
 /// The standard vocabularies of CBV 2.0 as the EPCIS 2.0 JSON-LD context defines them
-/// (https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld, copied in ../shared/conformance/epcis-spec):
+/// (https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld):
 /// which bare words each field accepts and the URI each expands to. Contexts are never fetched.
 /// </summary>
 public static class CbvVocabulary

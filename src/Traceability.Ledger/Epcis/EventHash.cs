@@ -7,7 +7,7 @@ namespace Traceability.Ledger.Epcis;
 
 /// <summary>
 /// The CBV 2.0 EPCIS event hash (ni:///sha-256;…?ver=CBV2.0). The pre-hash string is built the way the GS1
-/// reference implementation builds it (../shared/conformance/event-hash/ALGORITHM.md and its vectors):
+/// reference implementation builds it (GS1's published algorithm, with its reference vectors):
 /// the properties of the canonical order first, each list sorted, then everything else (ILMD, business
 /// transactions, sources, destinations, user extensions) sorted as strings.
 /// </summary>

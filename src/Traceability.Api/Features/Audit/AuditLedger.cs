@@ -15,7 +15,7 @@ using Traceability.Ledger.Merkle;
 namespace Traceability.Api.Features.Audit;
 
 /// <summary>
-/// The self-audit (issue 5, item 3): the checks of <c>trace-verify --audit</c>, from inside, trusting neither the
+/// The self-audit: the checks of <c>trace-verify --audit</c>, from inside, trusting neither the
 /// events' stored hashes nor the stored anchors. Run by <see cref="Infrastructure.Jobs.AuditJob"/> and by
 /// <c>POST /api/v1/audit/run</c>.
 /// <list type="bullet">

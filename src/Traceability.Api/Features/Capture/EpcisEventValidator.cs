@@ -63,7 +63,7 @@ public static partial class EpcisEventValidator
         else if (e.Action is not ("ADD" or "OBSERVE" or "DELETE"))
             Fail("action", e.Action is null ? "action is required (ADD, OBSERVE or DELETE)." : $"'{e.Action}' is not ADD, OBSERVE or DELETE.");
 
-        // The "required" and "anyOf" clauses of the EPCIS 2.0 JSON schema (../shared/conformance/epcis-spec), per type.
+        // The "required" and "anyOf" clauses of the EPCIS 2.0 JSON schema, per type.
         switch (e.Type)
         {
             case "ObjectEvent" when e.EpcList.Count == 0 && e.QuantityList.Count == 0 && (e.SensorElements.Count == 0 || e.ReadPoint is null):

@@ -20,7 +20,7 @@ namespace Traceability.Api.Features.Consumer;
 
 /// <summary>
 /// What a consumer reaches by scanning the QR code: GET /01/{gtin}/21/{serial} (and /01/{gtin}/10/{lot}/21/{serial}),
-/// HTML or, with Accept: application/json, DESIGN.md's consumer JSON; every such request records a scan. The public
+/// HTML or, with Accept: application/json, the consumer JSON the README describes; every such request records a scan. The public
 /// proof bundles of the journey's events: GET .../proofs/{sequence}. No API key; rate-limited per client address.
 /// </summary>
 public static class ConsumerApi

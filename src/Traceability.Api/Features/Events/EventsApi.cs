@@ -17,7 +17,7 @@ using Traceability.Ledger.Merkle;
 namespace Traceability.Api.Features.Events;
 
 /// <summary>
-/// Stored events and their proof bundles (DESIGN.md "The proof bundle"). Both carry <c>audit</c>, the event's standing
+/// Stored events and their proof bundles (the README's "proof bundle"). Both carry <c>audit</c>, the event's standing
 /// in the latest self-audit (<see cref="AuditStatus"/>); when that audit found the anchor itself at fault (its root,
 /// range, contract or leaves no longer match the chain), the anchor's <c>status</c> is shown as <c>failed</c>.
 /// </summary>
@@ -73,7 +73,7 @@ public static class EventsApi
     private static async Task<Ok<ProofBundle>> ProofAsync(long sequence, HttpContext http, IMediator mediator, CancellationToken ct) =>
         TypedResults.Ok(await mediator.Send(new GetEventProof(sequence, http.Caller()), ct));
 
-    /// <summary>The proof bundle of a stored event (DESIGN.md "The proof bundle"), with the event's audit status.</summary>
+    /// <summary>The proof bundle of a stored event (the README's "proof bundle"), with the event's audit status.</summary>
     public static async Task<ProofBundle> BundleAsync(TraceDbContext db, AnchorTrees trees, AuditStatus audits, TraceEvent e, Anchor? anchor, CancellationToken ct)
     {
         var audit = await audits.ForEventAsync(e.Sequence, ct);

@@ -5,7 +5,7 @@ using Traceability.Api.Infrastructure.Auth;
 
 namespace Traceability.Api.Features.Tracing;
 
-/// <summary>Item history and batch trace (issue 6, items 1 and 2).</summary>
+/// <summary>Item history and batch trace.</summary>
 public static class TracingApi
 {
     public static IEndpointRouteBuilder MapTracingApi(this IEndpointRouteBuilder app)

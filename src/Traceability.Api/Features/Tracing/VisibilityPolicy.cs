@@ -21,7 +21,7 @@ public enum EventView
 }
 
 /// <summary>
-/// Who may see what (issue 6, item 5), used by every endpoint that returns events or units:
+/// Who may see what, used by every endpoint that returns events or units:
 /// <list type="bullet">
 /// <item>regulators and the admin see everything;</item>
 /// <item>a member sees in full the events it took part in: it submitted them, they happened at or name one of its

@@ -50,8 +50,6 @@ public sealed class ChainConnection
     }
     public AnchorRegistryClient? Registry { get; }
 
-    public bool IsConfigured => Registry is not null && Signer is not null;
-
     /// <summary>Why the chain cannot be used, or null.</summary>
     public string? ConfigurationProblem =>
         RpcUrl is null ? "no chain configured (set TRACE_CHAIN_RPC or run chain-devnet/up to write chain.json)"

@@ -5,7 +5,7 @@ namespace Traceability.Api.Infrastructure.Configuration;
 
 /// <summary>
 /// The service's settings. Each one is read from the environment variable named in its comment
-/// (the names DESIGN.md and README.md document); a bad value stops the start with a clear line.
+/// (the names README.md documents); a bad value stops the start with a clear line.
 /// </summary>
 public sealed class TraceOptions
 {

@@ -5,7 +5,7 @@ namespace Traceability.Api.Infrastructure.Http;
 /// page) and Referrer-Policy no-referrer (a consumer page's URL holds the unit's serial). HTML answers (consumer pages,
 /// the OpenAPI UI) also get a Content-Security-Policy: scripts, styles and images from this origin only (inline styles
 /// and data: images, which the pages and the UI use), no plug-ins, no framing (frame-ancestors 'none', and X-Frame-Options
-/// for older browsers).
+/// for older browsers), unless the answer set a policy of its own (the console's is stricter).
 /// </summary>
 public static class SecurityHeaders
 {
@@ -23,7 +23,7 @@ public static class SecurityHeaders
             headers["Referrer-Policy"] = "no-referrer";
             if (response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true)
             {
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                if (string.IsNullOrEmpty(headers.ContentSecurityPolicy)) headers.ContentSecurityPolicy = ContentSecurityPolicy; // a page's own stricter policy (the console's) stays
                 headers.XFrameOptions = "DENY";
             }
             return Task.CompletedTask;

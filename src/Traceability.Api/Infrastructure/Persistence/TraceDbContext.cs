@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Traceability.Api.Domain;
 
@@ -38,151 +39,90 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
         {
             e.ToTable("members");
             e.HasKey(x => x.Id);
-            e.Property(x => x.Id).HasColumnName("id");
-            e.Property(x => x.Name).HasColumnName("name");
-            e.Property(x => x.Role).HasColumnName("role").HasConversion(r => r.ToWire(), s => Enum.Parse<MemberRole>(s, true));
-            e.Property(x => x.Gln).HasColumnName("gln");
-            e.Property(x => x.RegionCodes).HasColumnName("region_codes").HasConversion(
+            e.Property(x => x.Role).HasConversion(r => r.ToWire(), s => Enum.Parse<MemberRole>(s, true));
+            e.Property(x => x.RegionCodes).HasConversion(
                 v => string.Join(',', v),
                 s => s.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList(),
                 new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<List<string>>(
                     (a, c) => a!.SequenceEqual(c!), v => v.Aggregate(0, (h, s) => HashCode.Combine(h, s)), v => v.ToList()));
-            e.Property(x => x.CompanyPrefixes).HasColumnName("company_prefixes").HasConversion(
+            e.Property(x => x.CompanyPrefixes).HasConversion(
                 v => string.Join(',', v),
                 s => s.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList(),
                 new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<List<string>>(
                     (a, c) => a!.SequenceEqual(c!), v => v.Aggregate(0, (h, s) => HashCode.Combine(h, s)), v => v.ToList()));
-            e.Property(x => x.Address).HasColumnName("address");
-            e.Property(x => x.ApiKeyHash).HasColumnName("api_key_hash");
-            e.Property(x => x.CreatedAt).HasColumnName("created_at");
         });
         b.Entity<Product>(e =>
         {
             e.ToTable("products");
             e.HasKey(x => x.Gtin);
-            e.Property(x => x.Gtin).HasColumnName("gtin");
-            e.Property(x => x.Name).HasColumnName("name");
-            e.Property(x => x.Description).HasColumnName("description");
-            e.Property(x => x.AttributesJson).HasColumnName("attributes_json");
-            e.Property(x => x.OwnerMemberId).HasColumnName("owner_member_id");
-            e.Property(x => x.CreatedAt).HasColumnName("created_at");
         });
         b.Entity<Location>(e =>
         {
             e.ToTable("locations");
             e.HasKey(x => x.Id);
-            e.Property(x => x.Id).HasColumnName("id");
-            e.Property(x => x.Name).HasColumnName("name");
-            e.Property(x => x.RegionCode).HasColumnName("region_code");
-            e.Property(x => x.MemberId).HasColumnName("member_id");
-            e.Property(x => x.CreatedAt).HasColumnName("created_at");
         });
         b.Entity<TraceEvent>(e =>
         {
             e.ToTable("events");
             e.HasKey(x => x.Sequence);
-            e.Property(x => x.Sequence).HasColumnName("sequence").ValueGeneratedNever();
-            e.Property(x => x.EventHash).HasColumnName("event_hash");
-            e.Property(x => x.EventId).HasColumnName("event_id");
-            e.Property(x => x.EventType).HasColumnName("event_type");
-            e.Property(x => x.EventTime).HasColumnName("event_time");
-            e.Property(x => x.RecordTime).HasColumnName("record_time");
-            e.Property(x => x.BizStep).HasColumnName("biz_step");
-            e.Property(x => x.Disposition).HasColumnName("disposition");
-            e.Property(x => x.ReadPoint).HasColumnName("read_point");
-            e.Property(x => x.BizLocation).HasColumnName("biz_location");
-            e.Property(x => x.SubmitterId).HasColumnName("submitter_id");
-            e.Property(x => x.Json).HasColumnName("json");
+            e.Property(x => x.Sequence).ValueGeneratedNever();
         });
         b.Entity<EventEpc>(e =>
         {
             e.ToTable("event_epcs");
             e.HasKey(x => new { x.Epc, x.Sequence, x.Role });
-            e.Property(x => x.Epc).HasColumnName("epc");
-            e.Property(x => x.Sequence).HasColumnName("sequence");
-            e.Property(x => x.Role).HasColumnName("role");
         });
         b.Entity<Anchor>(e =>
         {
             e.ToTable("anchors");
             e.HasKey(x => x.Sequence);
             e.Ignore(x => x.Count);
-            e.Property(x => x.Sequence).HasColumnName("sequence").ValueGeneratedNever();
-            e.Property(x => x.Root).HasColumnName("root");
-            e.Property(x => x.FirstEventSequence).HasColumnName("first_event_sequence");
-            e.Property(x => x.LastEventSequence).HasColumnName("last_event_sequence");
-            e.Property(x => x.Status).HasColumnName("status").HasConversion(s => s.ToString().ToLowerInvariant(), s => Enum.Parse<AnchorStatus>(s, true));
-            e.Property(x => x.TxHash).HasColumnName("tx_hash");
-            e.Property(x => x.BlockNumber).HasColumnName("block_number");
-            e.Property(x => x.ChainId).HasColumnName("chain_id");
-            e.Property(x => x.Contract).HasColumnName("contract");
-            e.Property(x => x.CreatedAt).HasColumnName("created_at");
-            e.Property(x => x.SubmittedAt).HasColumnName("submitted_at");
-            e.Property(x => x.ConfirmedAt).HasColumnName("confirmed_at");
-            e.Property(x => x.Attempts).HasColumnName("attempts");
-            e.Property(x => x.LastError).HasColumnName("last_error");
+            e.Property(x => x.Sequence).ValueGeneratedNever();
+            e.Property(x => x.Status).HasConversion(s => s.ToString().ToLowerInvariant(), s => Enum.Parse<AnchorStatus>(s, true));
         });
         b.Entity<Alert>(e =>
         {
             e.ToTable("alerts");
             e.HasKey(x => x.Id);
-            e.Property(x => x.Id).HasColumnName("id").ValueGeneratedOnAdd();
-            e.Property(x => x.Type).HasColumnName("type");
-            e.Property(x => x.Epc).HasColumnName("epc");
-            e.Property(x => x.Gtin).HasColumnName("gtin");
-            e.Property(x => x.Lot).HasColumnName("lot");
-            e.Property(x => x.At).HasColumnName("at");
-            e.Property(x => x.Detail).HasColumnName("detail");
-            e.Property(x => x.DedupeKey).HasColumnName("dedupe_key");
+            e.Property(x => x.Id).ValueGeneratedOnAdd();
         });
         b.Entity<AuditRun>(e =>
         {
             e.ToTable("audit_runs");
             e.HasKey(x => x.Id);
-            e.Property(x => x.Id).HasColumnName("id").ValueGeneratedOnAdd();
-            e.Property(x => x.StartedAt).HasColumnName("started_at");
-            e.Property(x => x.FinishedAt).HasColumnName("finished_at");
-            e.Property(x => x.Status).HasColumnName("status");
+            e.Property(x => x.Id).ValueGeneratedOnAdd();
             e.Property(x => x.Trigger).HasColumnName("trigger_source");
-            e.Property(x => x.Anchors).HasColumnName("anchors");
-            e.Property(x => x.AnchorsOnChain).HasColumnName("anchors_on_chain");
-            e.Property(x => x.Events).HasColumnName("events");
-            e.Property(x => x.EventsChecked).HasColumnName("events_checked");
-            e.Property(x => x.Mismatches).HasColumnName("mismatches");
-            e.Property(x => x.Summary).HasColumnName("summary");
         });
         b.Entity<AuditFinding>(e =>
         {
             e.ToTable("audit_findings");
             e.HasKey(x => x.Id);
-            e.Property(x => x.Id).HasColumnName("id").ValueGeneratedOnAdd();
-            e.Property(x => x.RunId).HasColumnName("run_id");
-            e.Property(x => x.AnchorSequence).HasColumnName("anchor_sequence");
-            e.Property(x => x.EventSequence).HasColumnName("event_sequence");
-            e.Property(x => x.Kind).HasColumnName("kind");
-            e.Property(x => x.Detail).HasColumnName("detail");
-            e.Property(x => x.FirstEventSequence).HasColumnName("first_event_sequence");
-            e.Property(x => x.LastEventSequence).HasColumnName("last_event_sequence");
+            e.Property(x => x.Id).ValueGeneratedOnAdd();
         });
         b.Entity<Unit>(e =>
         {
             e.ToTable("units");
             e.HasKey(x => x.Epc);
-            e.Property(x => x.Epc).HasColumnName("epc");
-            e.Property(x => x.Gtin).HasColumnName("gtin");
-            e.Property(x => x.Lot).HasColumnName("lot");
-            e.Property(x => x.Serial).HasColumnName("serial");
-            e.Property(x => x.Status).HasColumnName("status");
-            e.Property(x => x.StatusBeforeHold).HasColumnName("status_before_hold");
-            e.Property(x => x.HolderMemberId).HasColumnName("holder_member_id");
-            e.Property(x => x.LocationId).HasColumnName("location_id");
-            e.Property(x => x.RegionCode).HasColumnName("region_code");
-            e.Property(x => x.ParentEpc).HasColumnName("parent_epc");
-            e.Property(x => x.ShippedToMemberId).HasColumnName("shipped_to_member_id");
-            e.Property(x => x.CommissionedSequence).HasColumnName("commissioned_sequence");
-            e.Property(x => x.LastEventSequence).HasColumnName("last_event_sequence");
-            e.Property(x => x.UpdatedAt).HasColumnName("updated_at");
         });
+
+        // Columns are named by convention: a property's name in snake_case (ApiKeyHash -> api_key_hash); a column
+        // named otherwise says so above with HasColumnName.
+        foreach (var entity in b.Model.GetEntityTypes())
+            foreach (var property in entity.GetProperties())
+                if (property.FindAnnotation(RelationalAnnotationNames.ColumnName) is null)
+                    property.SetColumnName(SnakeCase(property.Name));
+    }
+
+    /// <summary>PascalCase to snake_case: an underscore before each capital but the first, all in lower case.</summary>
+    public static string SnakeCase(string name)
+    {
+        var text = new System.Text.StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (i > 0 && char.IsAsciiLetterUpper(name[i])) text.Append('_');
+            text.Append(char.ToLowerInvariant(name[i]));
+        }
+        return text.ToString();
     }
 }
 

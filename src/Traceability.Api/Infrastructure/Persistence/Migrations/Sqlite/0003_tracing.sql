@@ -1,4 +1,4 @@
--- Tracing, custody, recall and visibility (issue 6).
+-- Tracing, custody, recall and visibility.
 
 -- The status a unit had before its lot was put on hold, restored when an inspection marked conformant releases it.
 ALTER TABLE units ADD COLUMN status_before_hold TEXT;

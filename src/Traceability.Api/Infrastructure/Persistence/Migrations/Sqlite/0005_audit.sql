@@ -1,4 +1,4 @@
--- Self-audit (issue 5, item 3): one row per run, one row per mismatch it found.
+-- Self-audit: one row per run, one row per mismatch it found.
 -- A finding makes the events first_event_sequence..last_event_sequence untrusted (an event finding: that event; an
 -- anchor finding: the anchor's whole range; a ledger-wide finding: none, both null).
 CREATE TABLE audit_runs (
