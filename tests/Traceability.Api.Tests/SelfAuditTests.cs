@@ -20,7 +20,7 @@ public sealed class SelfAuditTests(ChainFixture chain, ITestOutputHelper output)
         await using var svc = await chain.StartServiceAsync(new Dictionary<string, string> { ["TRACE_AUDIT_SCHEDULE"] = "true", ["TRACE_AUDIT_INTERVAL"] = "1" });
         var (maker, _) = await svc.MemberAsync("manufacturer");
         await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(2));
-        await svc.AnchorAsync();
+        AnchoredAll(await svc.AnchorAsync(), anchorSequence: 1, first: 1, last: 2);
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
         JsonNode? latest = null;
@@ -43,7 +43,7 @@ public sealed class SelfAuditTests(ChainFixture chain, ITestOutputHelper output)
         await using var svc = await chain.StartServiceAsync();
         var (maker, _) = await svc.MemberAsync("manufacturer");
         await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(2));
-        await svc.AnchorAsync();
+        AnchoredAll(await svc.AnchorAsync(), anchorSequence: 1, first: 1, last: 2);
 
         chain.Proxy.Stop();
         try
@@ -94,8 +94,9 @@ public sealed class SelfAuditTests(ChainFixture chain, ITestOutputHelper output)
         await using var svc = await chain.StartServiceAsync(new Dictionary<string, string> { ["TRACE_ANCHOR_MAX_EVENTS"] = "12000" });
         var (_, makerId) = await svc.MemberAsync("manufacturer");
         InsertEvents(svc, count, makerId);
-        var (status, _) = await svc.AnchorAsync();
-        status.Should().Be(200);
+        // TRACE_ANCHOR_MAX_EVENTS 12,000: the run writes two anchors and answers with the last one.
+        AnchoredAll(await svc.AnchorAsync(), anchorSequence: 2, first: 12_001, last: count);
+        svc.Scalar("SELECT COUNT(*) FROM anchors").Should().Be(2);
 
         svc.Execute("UPDATE events SET json = json_set(json, '$.disposition', 'stolen') WHERE sequence IN (4097, 19999)").Should().Be(2);
         var clock = Stopwatch.StartNew();
@@ -110,6 +111,17 @@ public sealed class SelfAuditTests(ChainFixture chain, ITestOutputHelper output)
         events.Should().Equal((1L, 4097L), (2L, 19999L));
         run["findings"]!.AsArray().Where(f => (string)f!["kind"]! == "root").Select(f => (long)f!["eventSequence"]!).Should().Equal(4097L, 19999L);
         run["findings"]!.AsArray().Should().HaveCount(4);
+    }
+
+    /// <summary>The anchoring run the audit depends on succeeded: otherwise the audit below would check nothing.</summary>
+    private static void AnchoredAll((int Status, JsonNode? Body) run, long anchorSequence, long first, long last)
+    {
+        run.Status.Should().Be(200, run.Body?.ToJsonString());
+        var anchor = run.Body!;
+        ((string)anchor["status"]!).Should().Be("confirmed");
+        ((long)anchor["sequence"]!).Should().Be(anchorSequence);
+        ((long)anchor["firstEventSequence"]!).Should().Be(first);
+        ((long)anchor["lastEventSequence"]!).Should().Be(last);
     }
 
     private static void InsertEvents(TraceService svc, int count, string submitter)

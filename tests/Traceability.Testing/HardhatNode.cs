@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Traceability.Chain;
 
 namespace Traceability.Testing;
@@ -28,12 +26,8 @@ public sealed class HardhatNode : IAsyncDisposable
     public Uri RpcUrl { get; }
     public string Output { get { lock (_output) return string.Join('\n', _output); } }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A port nobody listens on right now: for a closed-port URL, or see <see cref="FreePorts.StartAsync{T}"/>.</summary>
+    public static int FreePort() => FreePorts.Next();
 
     /// <summary>Compiles the contracts (hardhat compile, offline) when the AnchorRegistry artifact is missing.</summary>
     public static async Task EnsureCompiledAsync()
@@ -59,9 +53,12 @@ public sealed class HardhatNode : IAsyncDisposable
         }
     }
 
-    public static async Task<HardhatNode> StartAsync(int? port = null, CancellationToken ct = default)
+    /// <summary>Starts a node on <paramref name="port"/>, or on a free port (another one if that is taken before the node binds it).</summary>
+    public static Task<HardhatNode> StartAsync(int? port = null, CancellationToken ct = default) =>
+        port is { } p ? StartOnAsync(p, ct) : FreePorts.StartAsync(free => StartOnAsync(free, ct));
+
+    private static async Task<HardhatNode> StartOnAsync(int p, CancellationToken ct)
     {
-        var p = port ?? FreePort();
         var psi = new ProcessStartInfo(HardhatPath, ["node", "--hostname", "127.0.0.1", "--port", p.ToString()])
         {
             WorkingDirectory = RepoPaths.Root,
@@ -81,11 +78,20 @@ public sealed class HardhatNode : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            if (process.HasExited) throw new InvalidOperationException($"hardhat node exited ({process.ExitCode}):\n{node.Output}");
+            if (process.HasExited)
+            {
+                process.WaitForExit(); // the last lines of output
+                var exit = process.ExitCode;
+                process.Dispose();
+                throw FreePorts.SaysAddressInUse(node.Output) ? new PortInUseException(p, node.Output)
+                    : new InvalidOperationException($"hardhat node exited ({exit}):\n{node.Output}");
+            }
             try
             {
                 await web3.Eth.ChainId.SendRequestAsync().WaitAsync(ct);
-                return node;
+                // Another process that took the port would answer too: ready once this node says it listens.
+                if (node.Output.Contains($"JSON-RPC server at http://127.0.0.1:{p}/", StringComparison.Ordinal)) return node;
+                throw new TimeoutException("the node has not said it listens yet");
             }
             catch (Exception) when (DateTime.UtcNow < deadline)
             {

@@ -40,9 +40,12 @@ public sealed class ServiceOnKestrel : IAsyncDisposable
         }
     }
 
-    public static async Task<ServiceOnKestrel> StartAsync(Uri rpcUrl, DeployedRegistry registry, IDictionary<string, string> settings)
+    /// <summary>Starts the service on a free port (another one if that is taken before Kestrel binds it).</summary>
+    public static Task<ServiceOnKestrel> StartAsync(Uri rpcUrl, DeployedRegistry registry, IDictionary<string, string> settings) =>
+        FreePorts.StartAsync(port => StartOnAsync(port, rpcUrl, registry, settings));
+
+    private static async Task<ServiceOnKestrel> StartOnAsync(int port, Uri rpcUrl, DeployedRegistry registry, IDictionary<string, string> settings)
     {
-        var port = HardhatNode.FreePort();
         var baseUrl = new Uri($"http://127.0.0.1:{port}");
         var dataDir = Directory.CreateTempSubdirectory("trace-browser-test-").FullName;
         var psi = new ProcessStartInfo("dotnet", [ApiDll, "--urls", baseUrl.ToString().TrimEnd('/')])
@@ -70,7 +73,14 @@ public sealed class ServiceOnKestrel : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            if (process.HasExited) throw new InvalidOperationException($"the service exited ({process.ExitCode}):\n{service.Log}");
+            if (process.HasExited)
+            {
+                process.WaitForExit(); // the last lines of output
+                var exit = process.ExitCode;
+                var log = service.Log;
+                await service.DisposeAsync();
+                throw FreePorts.SaysAddressInUse(log) ? new PortInUseException(port, log) : new InvalidOperationException($"the service exited ({exit}):\n{log}");
+            }
             try
             {
                 if ((await http.GetAsync("/health")).IsSuccessStatusCode) return service;

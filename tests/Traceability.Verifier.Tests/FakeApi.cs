@@ -15,7 +15,7 @@ public sealed class FakeApi : IAsyncDisposable
 {
     public const string ApiKey = "regulator-key";
 
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly TestLedger _ledger;
     private readonly Task _loop;
 
@@ -23,10 +23,22 @@ public sealed class FakeApi : IAsyncDisposable
     {
         _ledger = ledger;
         PageSize = pageSize;
-        var port = HardhatNode.FreePort();
-        Url = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(Url.ToString());
-        _listener.Start();
+        // A port found free may be taken before the listener binds it: then another one.
+        for (var attempt = 1; ; attempt++)
+        {
+            Url = new Uri($"http://127.0.0.1:{FreePorts.Next()}/");
+            _listener = new HttpListener();
+            _listener.Prefixes.Add(Url.ToString());
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < FreePorts.Attempts)
+            {
+                _listener.Close();
+            }
+        }
         _loop = Task.Run(LoopAsync);
     }
 

@@ -191,6 +191,44 @@ public sealed class ConsumerPageTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task TheProofRouteWithoutTheLotServesThePublicStepsBundleAsMembersGetIt()
+    {
+        var setup = await ConsumerSetup.StartAsync(chain);
+        await using var _ = setup.Service;
+        var code = await setup.CommissionedAsync(shipWithPurchaseOrder: true);
+        (await setup.Service.AnchorAsync()).Status.Should().Be(200);
+        var path = ConsumerSetup.ShortPath(setup.Gtin, code);
+        var (_, page) = await setup.ScanJsonAsync(path);
+        var journey = page["journey"]!.AsArray();
+        var commissioning = (long)journey[0]!["sequence"]!;
+        var shipping = (long)journey[1]!["sequence"]!;
+        ((string)journey[0]!["proof"]!).Should().Be($"{path}/proofs/{commissioning}");
+
+        var response = await setup.Anonymous.GetAsync($"{path}/proofs/{commissioning}");
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var bundle = await TraceService.JsonAsync(response);
+        var members = await TraceService.JsonAsync(await setup.Maker.GetAsync($"/api/v1/events/{commissioning}/proof"));
+        bundle.ToJsonString().Should().Be(members.ToJsonString(), "the consumer gets the bundle the events API gives members");
+
+        var recomputed = EventHash.Compute(EpcisParser.ParseEventJson(bundle["event"]!.ToJsonString()));
+        recomputed.Should().Be((string)bundle["eventHash"]!);
+        var leaf = new MerkleLeaf((ulong)commissioning, EventHash.Digest(recomputed));
+        var proof = bundle["proof"]!.AsArray().Select(p => Convert.FromHexString(((string)p!)[2..])).ToList();
+        var registry = new AnchorRegistryClient(new HttpRpcClient(new HttpClient(), chain.Node.RpcUrl), setup.Service.Registry.Contract);
+        var onChain = await registry.GetAnchorAsync((long)bundle["anchor"]!["sequence"]!, CancellationToken.None);
+        Convert.ToHexString(onChain!.Root).Should().BeEquivalentTo(((string)bundle["root"]!)[2..], "the bundle's root is the one on chain");
+        MerkleProofVerifier.Verify(onChain.Root, leaf, proof, (int)(onChain.LastEventSequence - onChain.FirstEventSequence + 1)).IsValid.Should().BeTrue();
+
+        var members403 = await setup.Anonymous.GetAsync($"{path}/proofs/{shipping}");
+        members403.StatusCode.Should().Be(HttpStatusCode.Forbidden, "the shipping event names a purchase order");
+        ((string)(await TraceService.JsonAsync(members403))["detail"]!).Should().Contain($"/api/v1/events/{shipping}/proof");
+        var unknown = await setup.Anonymous.GetAsync($"{path}/proofs/999999");
+        unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        unknown.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        (await setup.Anonymous.GetAsync($"/01/{setup.Gtin}/21/NOSUCHCODE/proofs/{commissioning}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task ARecalledOrHeldUnitShowsABannerAboveEverything()
     {
         var setup = await ConsumerSetup.StartAsync(chain);

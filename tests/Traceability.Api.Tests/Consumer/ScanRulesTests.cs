@@ -81,6 +81,36 @@ public sealed class ScanRulesTests(ChainFixture chain)
     }
 
     [Fact]
+    public async Task ALabelCarryingAnotherLotThanTheCodeWasIssuedForWarnsOfACounterfeitAndRaisesOneAlert()
+    {
+        var setup = await ConsumerSetup.StartAsync(chain);
+        await using var _ = setup.Service;
+        var code = await setup.CommissionedAsync();
+        var serial = (string)code["serial"]!;
+
+        (await setup.ScanJsonAsync($"/01/{setup.Gtin}/10/{ConsumerSetup.Lot}/21/{serial}")).Body["warnings"]!.AsArray().Should().BeEmpty("the lot it was issued for");
+        (await setup.ScanJsonAsync(ConsumerSetup.ShortPath(setup.Gtin, code))).Body["warnings"]!.AsArray().Should().BeEmpty("a link without a lot names no other lot");
+        (await setup.AlertsAsync("counterfeit")).Should().BeEmpty();
+
+        var copied = $"/01/{setup.Gtin}/10/LOT-2025-01/21/{serial}";
+        var (status, body) = await setup.ScanJsonAsync(copied);
+        status.Should().Be(200, "the code is known: the page still shows its journey");
+        ((string)body["lot"]!).Should().Be(ConsumerSetup.Lot, "the page shows the issued lot, not the label's");
+        var warning = body["warnings"]!.AsArray().Should().ContainSingle().Subject!;
+        ((string)warning["type"]!).Should().Be("counterfeit");
+        ((string)warning["message"]!).Should().Contain("标签上的批次与登记批次不符", "the JSON speaks Chinese unless asked otherwise");
+        var (_, html) = await setup.ScanHtmlAsync(copied);
+        html.Should().Contain("id=\"counterfeit-warning\"").And.Contain("not the lot this code was issued for");
+
+        var alert = (await setup.AlertsAsync("counterfeit")).Should().ContainSingle("one counterfeit alert per code").Subject!;
+        ((string)alert["detail"]!["reason"]!).Should().Be("lot-mismatch");
+        ((string)alert["detail"]!["labelLot"]!).Should().Be("LOT-2025-01");
+        ((string)alert["detail"]!["issuedLot"]!).Should().Be(ConsumerSetup.Lot);
+        ((string)alert["lot"]!).Should().Be(ConsumerSetup.Lot);
+        ((string)alert["epc"]!).Should().EndWith($"/21/{serial}");
+    }
+
+    [Fact]
     public async Task TheRateLimitAnswers429WithRetryAfterAndRefusedScansAreNotCounted()
     {
         var setup = await ConsumerSetup.StartAsync(chain, new Dictionary<string, string> { ["TRACE_CONSUMER_RATE_LIMIT"] = "4", ["TRACE_SCAN_LIMIT"] = "100" });
