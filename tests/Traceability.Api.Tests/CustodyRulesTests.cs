@@ -224,6 +224,14 @@ public sealed class CustodyRulesTests(ChainFixture chain)
         transformation["event"]!["inputEPCList"]!.AsArray().Select(x => (string)x!).Should().BeEquivalentTo(inputs);
         history.ToJsonString().Should().NotContain("/21/B1").And.NotContain("/21/B2").And.NotContain(dealerId);
         (await TracingDocs.GetAsync(supplier, $"/api/v1/codes/history?epc={Uri.EscapeDataString(outputs[0])}")).Status.Should().Be(404);
+        // Nor through the event itself, or the EPCIS query interface.
+        var sequence = (long)transformation["sequence"]!;
+        var single = await TracingDocs.GetAsync(supplier, $"/api/v1/events/{sequence}");
+        single.Status.Should().Be(200);
+        single.Body!.ToJsonString().Should().NotContain("/21/B1").And.NotContain(".B1\"").And.NotContain("/21/B2");
+        var queried = await TracingDocs.GetAsync(supplier, $"/epcis/events?MATCH_anyEPC={Uri.EscapeDataString(inputs[0])}");
+        queried.Status.Should().Be(200);
+        queried.Body!.ToJsonString().Should().Contain("TransformationEvent").And.NotContain("/21/B1").And.NotContain(".B1\"").And.NotContain("/21/B2");
         // The blender sees its own transformation in full.
         var blender = (await TracingDocs.GetAsync(maker, $"/api/v1/codes/history?epc={Uri.EscapeDataString(outputs[0])}")).Body!;
         blender["events"]!.AsArray().Single(e => (string)e!["type"]! == "TransformationEvent")!["event"]!["outputEPCList"]!.AsArray().Should().HaveCount(2);

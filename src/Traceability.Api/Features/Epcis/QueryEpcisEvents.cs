@@ -99,10 +99,11 @@ public sealed class QueryEpcisEvents(TraceDbContext db, EventHashIndex hashIndex
         var more = rows.Count > size;
         if (more) rows.RemoveAt(rows.Count - 1);
         var views = await VisibilityPolicy.ForEventsAsync(conn, caller, rows.Select(r => r.Sequence).ToList(), ct);
+        var ownGtins = views.Values.Any(v => v == EventView.Redacted) && !caller.SeesEverything ? await VisibilityPolicy.OwnedGtinsAsync(conn, caller, ct) : null;
         var events = new List<QueriedEvent>(rows.Count);
         foreach (var row in rows)
         {
-            if (JsonNode.Parse(row.Json) is not JsonObject stored || VisibilityPolicy.Shape(stored, views[row.Sequence]) is not JsonObject shaped) continue;
+            if (JsonNode.Parse(row.Json) is not JsonObject stored || VisibilityPolicy.Shape(stored, views[row.Sequence], ownGtins) is not JsonObject shaped) continue;
             // the repository's own fields: the eventID it is found by (its hash when the capture gave none), its recordTime
             if (shaped["eventID"] is null) shaped["eventID"] = row.EventId ?? row.Hash;
             shaped["recordTime"] = row.RecordTime;

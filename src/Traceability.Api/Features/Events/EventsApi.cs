@@ -46,8 +46,11 @@ public static class EventsApi
             {
                 var (e, anchor, view) = await LoadAsync(query.Sequence, query.Caller, db, ct);
                 var audit = await audits.ForEventAsync(e.Sequence, ct);
+                // a redacted event keeps the serials of the caller's own products only (a supplier does not learn its customer's)
+                var ownGtins = view == EventView.Redacted && !query.Caller.SeesEverything
+                    ? await VisibilityPolicy.OwnedGtinsAsync(await Sql.OpenAsync(db, ct), query.Caller, ct) : null;
                 return new EventResponse(e.Sequence, e.EventId ?? e.EventHash, e.EventHash, e.RecordTime, view == EventView.Full ? e.SubmitterId : null,
-                    VisibilityPolicy.Shape(JsonNode.Parse(e.Json)!, view)!, anchor is null ? null : Ref(anchor, audit), view.ToString().ToLowerInvariant(), audit);
+                    VisibilityPolicy.Shape(JsonNode.Parse(e.Json)!, view, ownGtins)!, anchor is null ? null : Ref(anchor, audit), view.ToString().ToLowerInvariant(), audit);
             }
         }
     }
