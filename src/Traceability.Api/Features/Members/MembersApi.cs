@@ -54,20 +54,18 @@ public static partial class MembersApi
 
         public IEnumerable<FieldError> Validate()
         {
-            if (string.IsNullOrWhiteSpace(Request.Name)) yield return new("name", "name is required.");
-            if (!MemberRoles.TryParse(Request.Role, out _))
-                yield return new("role", $"role must be one of {string.Join(", ", Enum.GetValues<MemberRole>().Select(r => r.ToWire()))}.");
             var errors = new List<FieldError>();
+            if (string.IsNullOrWhiteSpace(Request.Name)) errors.Add(new("name", "name is required."));
+            if (!MemberRoles.TryParse(Request.Role, out _))
+                errors.Add(new("role", $"role must be one of {string.Join(", ", Enum.GetValues<MemberRole>().Select(r => r.ToWire()))}."));
             TextLimits.Check(errors, "name", Request.Name, TextLimits.Name);
             TextLimits.Check(errors, "address", Request.Address, TextLimits.Address);
-            foreach (var e in errors) yield return e;
-            if (Request.Gln is not null && !Digits.Exactly(Request.Gln, 13)) yield return new("gln", "gln must be 13 digits.");
-            if (Request.RegionCodes is { Count: > CompanyPrefixes.MaxPerMember }) yield return new("regionCodes", $"at most {CompanyPrefixes.MaxPerMember} region codes.");
+            if (Request.Gln is not null && !Digits.Exactly(Request.Gln, 13)) errors.Add(new("gln", "gln must be 13 digits."));
+            if (Request.RegionCodes is { Count: > CompanyPrefixes.MaxPerMember }) errors.Add(new("regionCodes", $"at most {CompanyPrefixes.MaxPerMember} region codes."));
             foreach (var code in Request.RegionCodes ?? [])
-                if (!Digits.Exactly(code, 6)) yield return new("regionCodes", $"'{Clip(code)}' is not a six-digit GB/T 2260 code.");
-            var prefixErrors = new List<FieldError>();
-            CompanyPrefixes.Validate(Request.CompanyPrefixes, prefixErrors);
-            foreach (var e in prefixErrors) yield return e;
+                if (!Digits.Exactly(code, 6)) errors.Add(new("regionCodes", $"'{Clip(code)}' is not a six-digit GB/T 2260 code."));
+            CompanyPrefixes.Validate(Request.CompanyPrefixes, errors);
+            return errors;
         }
 
         public sealed class Handler(TraceDbContext db, TimeProvider time) : ICommandHandler<CreateMember, CreateMemberResponse>
@@ -105,15 +103,15 @@ public static partial class MembersApi
 
         public IEnumerable<FieldError> Validate()
         {
-            if (!Gs1Identifiers.TryNormalizeGtin(Request.Gtin, out _))
-                yield return new("gtin", "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit.");
-            if (string.IsNullOrWhiteSpace(Request.Name)) yield return new("name", "name is required.");
             var errors = new List<FieldError>();
+            if (!Gs1Identifiers.TryNormalizeGtin(Request.Gtin, out _))
+                errors.Add(new("gtin", "gtin must be a GTIN-8, -12, -13 or -14 with a valid check digit."));
+            if (string.IsNullOrWhiteSpace(Request.Name)) errors.Add(new("name", "name is required."));
             TextLimits.Check(errors, "name", Request.Name, TextLimits.Name);
             TextLimits.Check(errors, "description", Request.Description, TextLimits.Description);
-            foreach (var e in errors) yield return e;
             if (Request.Attributes is { ValueKind: not JsonValueKind.Object and not JsonValueKind.Null and not JsonValueKind.Undefined })
-                yield return new("attributes", "attributes must be a JSON object.");
+                errors.Add(new("attributes", "attributes must be a JSON object."));
+            return errors;
         }
 
         public sealed class Handler(TraceDbContext db, TimeProvider time) : ICommandHandler<CreateProduct, Saved<ProductResponse>>
@@ -155,12 +153,12 @@ public static partial class MembersApi
 
         public IEnumerable<FieldError> Validate()
         {
-            if (LocationId is null) yield return new("id", "id must be an SGLN URN (urn:epc:id:sgln:...) or its GS1 Digital Link (.../414/...).");
-            if (string.IsNullOrWhiteSpace(Request.Name)) yield return new("name", "name is required.");
             var errors = new List<FieldError>();
+            if (LocationId is null) errors.Add(new("id", "id must be an SGLN URN (urn:epc:id:sgln:...) or its GS1 Digital Link (.../414/...)."));
+            if (string.IsNullOrWhiteSpace(Request.Name)) errors.Add(new("name", "name is required."));
             TextLimits.Check(errors, "name", Request.Name, TextLimits.Name);
-            foreach (var e in errors) yield return e;
-            if (!Digits.Exactly(Request.RegionCode, 6)) yield return new("regionCode", "regionCode must be a six-digit GB/T 2260 code.");
+            if (!Digits.Exactly(Request.RegionCode, 6)) errors.Add(new("regionCode", "regionCode must be a six-digit GB/T 2260 code."));
+            return errors;
         }
 
         public sealed class Handler(TraceDbContext db, TimeProvider time) : ICommandHandler<CreateLocation, Saved<LocationResponse>>
@@ -205,10 +203,10 @@ public static partial class MembersApi
 
         public IEnumerable<FieldError> Validate()
         {
-            if (Request.CompanyPrefixes is null) yield return new("companyPrefixes", "companyPrefixes is required (an empty list removes them).");
             var errors = new List<FieldError>();
+            if (Request.CompanyPrefixes is null) errors.Add(new("companyPrefixes", "companyPrefixes is required (an empty list removes them)."));
             CompanyPrefixes.Validate(Request.CompanyPrefixes, errors);
-            foreach (var e in errors) yield return e;
+            return errors;
         }
 
         public sealed class Handler(TraceDbContext db) : ICommandHandler<UpdateMember, MemberResponse>

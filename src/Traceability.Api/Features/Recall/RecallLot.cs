@@ -36,12 +36,12 @@ public sealed class RecallLot(TraceDbContext db, CaptureEpcisDocument capture, T
 
         public IEnumerable<FieldError> Validate()
         {
-            if (!BatchTrace.IsGtin(Request.Gtin)) yield return new("gtin", BatchTrace.GtinRule);
-            if (string.IsNullOrWhiteSpace(Request.Lot)) yield return new("lot", "lot is required.");
-            if (string.IsNullOrWhiteSpace(Request.Reason)) yield return new("reason", "reason is required.");
             var errors = new List<FieldError>();
+            if (!BatchTrace.IsGtin(Request.Gtin)) errors.Add(new("gtin", BatchTrace.GtinRule));
+            if (string.IsNullOrWhiteSpace(Request.Lot)) errors.Add(new("lot", "lot is required."));
+            if (string.IsNullOrWhiteSpace(Request.Reason)) errors.Add(new("reason", "reason is required."));
             Infrastructure.Validation.TextLimits.Check(errors, "reason", Request.Reason, Infrastructure.Validation.TextLimits.Reason);
-            foreach (var e in errors) yield return e;
+            return errors;
         }
     }
 

@@ -40,16 +40,8 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
             e.ToTable("members");
             e.HasKey(x => x.Id);
             e.Property(x => x.Role).HasConversion(r => r.ToWire(), s => Enum.Parse<MemberRole>(s, true));
-            e.Property(x => x.RegionCodes).HasConversion(
-                v => string.Join(',', v),
-                s => s.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList(),
-                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<List<string>>(
-                    (a, c) => a!.SequenceEqual(c!), v => v.Aggregate(0, (h, s) => HashCode.Combine(h, s)), v => v.ToList()));
-            e.Property(x => x.CompanyPrefixes).HasConversion(
-                v => string.Join(',', v),
-                s => s.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList(),
-                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<List<string>>(
-                    (a, c) => a!.SequenceEqual(c!), v => v.Aggregate(0, (h, s) => HashCode.Combine(h, s)), v => v.ToList()));
+            e.Property(x => x.RegionCodes).HasConversion(CommaList.Converter, CommaList.Comparer);
+            e.Property(x => x.CompanyPrefixes).HasConversion(CommaList.Converter, CommaList.Comparer);
         });
         b.Entity<Product>(e =>
         {
@@ -124,6 +116,17 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
         }
         return text.ToString();
     }
+}
+
+/// <summary>A list of codes (region codes, company prefixes) kept in one text column, comma-separated.</summary>
+internal static class CommaList
+{
+    public static readonly ValueConverter<List<string>, string> Converter = new(
+        v => string.Join(',', v),
+        s => s.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList());
+
+    public static readonly Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<List<string>> Comparer = new(
+        (a, c) => a!.SequenceEqual(c!), v => v.Aggregate(0, (h, s) => HashCode.Combine(h, s)), v => v.ToList());
 }
 
 /// <summary>The one text format of times in the database: <c>yyyy-MM-ddTHH:mm:ss.fffZ</c>, UTC.</summary>

@@ -31,7 +31,4 @@ public static class Digits
     public static bool Exactly(string? value, int length) => value is not null && value.Length == length && IsAscii(value);
 
     public static bool IsAscii(string value) => value.Length > 0 && value.All(char.IsAsciiDigit);
-
-    /// <summary>A GTIN-8, -12, -13 or -14 by its length and digits (the check digit is checked apart).</summary>
-    public static bool IsGtinShape(string? value) => value is { Length: 8 or 12 or 13 or 14 } && IsAscii(value);
 }
