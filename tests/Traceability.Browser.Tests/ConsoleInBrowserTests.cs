@@ -173,6 +173,8 @@ public sealed class ConsoleInBrowserTests(BrowserFixture fixture) : IAsyncLifeti
         await page.Locator("#regions button.drill[data-code='440300']").ClickAsync();
         await page.WaitForFunctionAsync("() => document.querySelector('#map')?.dataset.region === '4403'");
         (await page.Locator("#map").GetAttributeAsync("data-level")).Should().Be("county");
+        (await page.Locator("#map").GetAttributeAsync("data-coloured")).Should().Be("440304,440305", "Futian and Nanshan, where the two dealers sold, on Shenzhen's county map");
+        (await page.Locator("#map-note").InnerTextAsync()).Should().BeEmpty("the counties are drawn as shapes, not bars");
         (await page.Locator("#regions tbody tr").AllInnerTextsAsync()).Should().HaveCount(2)
             .And.Contain(t => t.Contains("440304") && t.Contains('1')).And.Contain(t => t.Contains("440305"));
         await ScreenshotAsync(page, "console-map-shenzhen-counties");

@@ -129,7 +129,7 @@ async function renderDashboard() {
 }
 
 // ---- the map ------------------------------------------------------------------------------------------------------
-const MUNICIPALITIES = new Set(['11', '12', '31', '50']);
+const MUNICIPALITIES = new Set(['11', '12', '31', '50', '81', '82']);
 const mapState = { kind: 'sales', from: null, to: null, granularity: 'day', path: [] }; // path: [] | [province] | [province, city]
 const geoCache = new Map();
 
@@ -188,7 +188,7 @@ async function drawMap() {
 
   const chart = window.echarts.getInstanceByDom(mapEl) ?? window.echarts.init(mapEl);
   chart.off('click');
-  const mapName = city ? null : province ?? 'china';
+  const mapName = city ?? province ?? 'china';
   const shapes = mapName ? await geo(mapName) : null;
   const note = document.getElementById('map-note');
   note.textContent = '';
@@ -209,7 +209,7 @@ async function drawMap() {
     }, { notMerge: true });
     chart.on('click', (p) => { if (p.data?.code) drill(p.data.code); });
   } else {
-    // No county shapes are bundled: the counties of a city as bars.
+    // A region without bundled shapes (Taiwan's cities and counties carry no codes in the map data): bars.
     note.textContent = t('map.noShapes');
     const rows = data.regions.filter((r) => r.regionCode);
     chart.setOption({

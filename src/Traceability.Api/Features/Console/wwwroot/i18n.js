@@ -14,7 +14,7 @@ const texts = {
   'map.from': ['开始', 'From'], 'map.to': ['结束', 'To'], 'map.granularity': ['粒度', 'By'], 'map.day': ['日', 'day'],
   'map.week': ['周', 'week'], 'map.month': ['月', 'month'], 'map.show': ['查询', 'Show'], 'map.china': ['全国', 'China'],
   'map.region': ['地区', 'Region'], 'map.count': ['数量', 'Count'], 'map.total': ['合计', 'Total'], 'map.trend': ['趋势', 'Trend'],
-  'map.noShapes': ['区县无地图边界数据，以柱状图显示。', 'No county shapes are bundled: counties are shown as bars.'],
+  'map.noShapes': ['该地区无地图边界数据，以柱状图显示。', 'No map shapes for this region: shown as bars.'],
   'alerts.type': ['类型', 'Type'], 'alerts.all': ['全部', 'all'], 'alerts.region': ['地区代码', 'Region code'],
   'alerts.gtin': ['产品 GTIN', 'Product GTIN'], 'alerts.state': ['状态', 'State'], 'alerts.open': ['未处理', 'open'],
   'alerts.handled': ['已处理', 'handled'], 'alerts.markHandled': ['标记已处理', 'Mark handled'], 'alerts.at': ['时间', 'Time'],
