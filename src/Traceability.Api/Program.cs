@@ -34,6 +34,7 @@ var validation = new List<System.ComponentModel.DataAnnotations.ValidationResult
 if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), validation, validateAllProperties: true))
     throw new OptionsValidationException(nameof(TraceOptions), typeof(TraceOptions), validation.Select(v => v.ErrorMessage ?? "invalid setting"));
 Directory.CreateDirectory(options.DataDir);
+Traceability.Api.Infrastructure.Reliability.CrashPoints.Arm(options.CrashAt); // testing only (TRACE_CRASH_AT with TRACE_TESTING)
 
 builder.Services.AddSingleton(options);
 if (options.TrustedProxies.Count > 0)

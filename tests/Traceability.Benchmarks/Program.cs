@@ -19,6 +19,7 @@ var suites = new Dictionary<string, Func<Action<string>, IReadOnlyList<Figure>>>
     ["keccak"] = KeccakBenchmark.Run, // the keccak figures of `ledger` alone
 };
 
+if (args is ["soak"]) return await Soak.RunAsync(); // scripts/soak: its own results file (bench-results/soak.json)
 if (args.Length != 1 || !suites.TryGetValue(args[0], out var suite))
 {
     Console.Error.WriteLine($"usage: scripts/bench {string.Join("|", suites.Keys)}");

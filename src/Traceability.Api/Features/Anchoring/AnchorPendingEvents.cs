@@ -6,6 +6,7 @@ using Traceability.Api.Infrastructure.Chain;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Observability;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Api.Infrastructure.Reliability;
 using Traceability.Chain;
 using Traceability.Ledger.Merkle;
 
@@ -281,6 +282,7 @@ public sealed class AnchorPendingEvents(
             throw new InvalidOperationException($"Events {first}..{last} are not contiguous in the database ({leaves.Count} rows): refusing to anchor.");
 
         var tree = StandardMerkleTree.Build(leaves);
+        CrashPoints.Hit(CrashPoints.AnchorAfterTreeBuilt);
         var anchor = new Anchor
         {
             Sequence = (await db.Anchors.MaxAsync(a => (long?)a.Sequence, ct) ?? 0) + 1,
@@ -323,7 +325,9 @@ public sealed class AnchorPendingEvents(
         try
         {
             anchor.Attempts++;
+            CrashPoints.Hit(CrashPoints.AnchorBeforeSend);
             txHash = await registry.SendAnchorAsync(anchor.Sequence, Hex.Decode(anchor.Root), anchor.FirstEventSequence, anchor.LastEventSequence, ct);
+            CrashPoints.Hit(CrashPoints.AnchorAfterSendBeforeRecord);
         }
         catch (ContractRevertedException e)
         {
@@ -349,6 +353,7 @@ public sealed class AnchorPendingEvents(
         while (true)
         {
             var receipt = await registry.GetReceiptAsync(txHash, ct);
+            if (receipt is null) CrashPoints.Hit(CrashPoints.AnchorWhilePending);
             if (receipt is not null)
             {
                 if (!receipt.Succeeded)
@@ -363,9 +368,11 @@ public sealed class AnchorPendingEvents(
                 var head = (long)(await chain.Web3!.Eth.Blocks.GetBlockNumber.SendRequestAsync().WaitAsync(ct)).Value;
                 if (head - receipt.BlockNumber + 1 >= options.Confirmations)
                 {
+                    CrashPoints.Hit(CrashPoints.AnchorAfterMinedBeforeRecord);
                     anchor.Status = AnchorStatus.Confirmed;
                     anchor.ConfirmedAt = time.GetUtcNow();
                     await db.SaveChangesAsync(ct);
+                    CrashPoints.Hit(CrashPoints.AnchorAfterRecord);
                     log.LogInformation("Anchor {Sequence} confirmed in block {Block} ({Tx}, {Gas} gas)", anchor.Sequence, receipt.BlockNumber, txHash, receipt.GasUsed);
                     metrics.AnchorConfirmed(receipt.GasUsed);
                     return true;

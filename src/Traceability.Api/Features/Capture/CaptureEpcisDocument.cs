@@ -7,6 +7,7 @@ using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Observability;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Api.Infrastructure.Reliability;
 using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Capture;
@@ -114,7 +115,9 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
             throw new PayloadTooLargeException($"The document holds {document.Events.Count} events; at most {options.CaptureMaxEvents} are accepted in one capture.");
 
         var started = time.GetTimestamp();
-        return await AppendValidatedAsync(EpcisEventValidator.ValidateAll(document.Events, options.StrictEventIds), caller, ct, started);
+        var validated = EpcisEventValidator.ValidateAll(document.Events, options.StrictEventIds);
+        CrashPoints.Hit(CrashPoints.CaptureAfterValidate);
+        return await AppendValidatedAsync(validated, caller, ct, started);
     }
 
     /// <summary>
@@ -202,7 +205,9 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
             throw new RequestValidationException($"{bad} of {validated.Count} events break a rule; nothing was stored",
                 context.Violations.OrderBy(e => e.Index).ToList(), unprocessable: true) { Type = "rule-violation" };
         }
+        CrashPoints.Hit(CrashPoints.CaptureAfterInsertBeforeCommit);
         await tx.CommitAsync(ct);
+        CrashPoints.Hit(CrashPoints.CaptureAfterCommitBeforeResponse);
         known?.Add(appended);
         return (receipts, appended.Count);
     }

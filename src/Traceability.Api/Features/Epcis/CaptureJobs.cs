@@ -7,6 +7,7 @@ using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
+using Traceability.Api.Infrastructure.Reliability;
 using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Epcis;
@@ -67,6 +68,7 @@ public sealed class SubmitCaptureJob(TraceDbContext db, CaptureEpcisDocument cap
         }
 
         var captured = receipts.Count(r => r is not null);
+        CrashPoints.Hit(CrashPoints.EpcisJobAfterCaptureBeforeRecord);
         await Sql.ExecAsync(conn, null, "UPDATE capture_jobs SET running = 0, success = @s, finished_at = @f, captured = @c, errors_json = @e, receipts_json = @r WHERE id = @id", ct,
             ("@s", errors.Count == 0 ? 1 : 0), ("@f", DbTime.Format(time.GetUtcNow())), ("@c", captured), ("@e", errors.ToJsonString()),
             ("@r", JsonSerializer.Serialize(receipts, JsonSerializerOptions.Web)), ("@id", id));
@@ -130,8 +132,10 @@ public sealed class ReadCaptureJobs(TraceDbContext db)
 
 /// <summary>
 /// SQLite: a job still marked running at start-up was cut off by the stop of the service that ran it (one service per
-/// file): it is marked failed. What a rollback job had not committed is not in the ledger; a proceed job's captured
-/// events are, and /epcis/events finds them. PostgreSQL: other instances may be running jobs, so nothing is touched.
+/// file): it is marked failed. The job row is written after the capture's own transaction, so a rollback job's document
+/// may be stored whole or not at all (never in part), and a proceed job's events up to the stop are; /epcis/events finds
+/// them, and sending the document again stores only what is missing (an event captured before gets its first receipt).
+/// PostgreSQL: other instances may be running jobs, so nothing is touched.
 /// </summary>
 public sealed class InterruptedCaptureJobs(IServiceScopeFactory scopes, TraceOptions options, TimeProvider time) : IHostedService
 {
@@ -143,7 +147,8 @@ public sealed class InterruptedCaptureJobs(IServiceScopeFactory scopes, TraceOpt
         var problem = new JsonArray(new JsonObject
         {
             ["type"] = "epcisException:ImplementationException", ["title"] = "Capture interrupted", ["status"] = 500,
-            ["detail"] = "The service stopped while the job was running; a rollback job stored nothing.",
+            ["detail"] = "The service stopped while the job was running: its events may or may not be stored (a rollback job's all or none). " +
+                "Send the document again: events stored before are answered with their first receipts, not stored twice.",
         }).ToJsonString();
         await Sql.ExecAsync(await Sql.OpenAsync(db, ct), null, "UPDATE capture_jobs SET running = 0, success = 0, finished_at = @f, errors_json = @e WHERE running = 1", ct,
             ("@f", DbTime.Format(time.GetUtcNow())), ("@e", problem));

@@ -80,6 +80,9 @@ public sealed class TraceOptions
     /// </summary>
     public bool StrictEventIds { get; set; }
 
+    /// <summary>TRACE_CRASH_AT (testing only, with TRACE_TESTING on): the crash point the reliability tests kill the process at (Infrastructure/Reliability/CrashPoints).</summary>
+    public (string Point, int Hit)? CrashAt { get; set; }
+
     public string DatabasePathOrConnection => string.IsNullOrWhiteSpace(Database) ? Path.Combine(DataDir, "traceability.db") : Database!;
 
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(Database) &&
@@ -119,6 +122,8 @@ public sealed class TraceOptions
             "strict" => true,
             var v => throw new OptionsValidationException("TRACE_EVENTID_CHECK", typeof(TraceOptions), [$"TRACE_EVENTID_CHECK must be 'lenient' or 'strict', got '{v}'."]),
         };
+        try { o.CrashAt = Reliability.CrashPoints.Parse(c["TRACE_CRASH_AT"], Switch(c, "TRACE_TESTING", false)); }
+        catch (InvalidOperationException e) { throw new OptionsValidationException("TRACE_CRASH_AT", typeof(TraceOptions), [e.Message]); }
         if (c["TRACE_TRUSTED_PROXIES"] is { } proxies) o.TrustedProxies = Networks("TRACE_TRUSTED_PROXIES", proxies);
     }
 
