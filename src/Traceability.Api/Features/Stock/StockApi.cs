@@ -98,7 +98,7 @@ public static class StockApi
         if (ownOnly) p.Add(("@me", caller.MemberId));
         var conn = await Sql.OpenAsync(db, ct);
         var rows = await Sql.ListAsync(conn, null,
-            "SELECT e.event_time, e.biz_step, SUM(l.quantity) FROM events e JOIN event_lots l ON l.sequence = e.sequence " +
+            "SELECT e.event_time, e.biz_step, CAST(SUM(l.quantity) AS BIGINT) FROM events e JOIN event_lots l ON l.sequence = e.sequence " +
             "WHERE e.submitter_id = @h AND e.event_time >= @a AND e.event_time < @b" +
             (ownOnly ? " AND l.gtin IN (SELECT gtin FROM products WHERE owner_member_id = @me)" : "") +
             " GROUP BY e.sequence, e.event_time, e.biz_step",
