@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Analytics;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
@@ -18,17 +19,6 @@ public static class StockApi
 {
     public const int MaxRows = 10_000;
     public const int MaxDays = 366;
-
-    /// <summary>
-    /// Whether a unit (alias u) is in its holder's possession: a serialized item not sold, destroyed or on its way
-    /// (in transit, on hold or not), nor recalled and back with its product's owner. A recalled unit still out at a
-    /// dealer is held until it is returned.
-    /// </summary>
-    public const string HeldPredicate =
-        "u.commissioned_sequence IS NOT NULL AND u.gtin IS NOT NULL AND u.holder_member_id IS NOT NULL AND (" +
-        "u.status IN ('commissioned', 'packed', 'at_holder') " +
-        "OR (u.status = 'on_hold' AND COALESCE(u.status_before_hold, 'at_holder') IN ('commissioned', 'packed', 'at_holder')) " +
-        "OR (u.status = 'recalled' AND u.holder_member_id <> COALESCE((SELECT p.owner_member_id FROM products p WHERE p.gtin = u.gtin), '')))";
 
     public sealed record StockRow(string Holder, string Gtin, string? Lot, string? Location, string? RegionCode, long Quantity);
     public sealed record StockResponse(string? Holder, long Total, bool Truncated, IReadOnlyList<StockRow> Items);
@@ -50,7 +40,7 @@ public static class StockApi
     {
         var caller = http.Caller();
         holder = Holder(caller, holder, required: false);
-        var where = new List<string> { HeldPredicate };
+        var where = new List<string> { BatchTrace.HeldPredicate };
         var p = new List<(string, object?)>();
         if (holder is not null) { where.Add("u.holder_member_id = @h"); p.Add(("@h", holder)); }
         if (gtin is not null)
