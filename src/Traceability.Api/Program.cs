@@ -13,8 +13,10 @@ using Traceability.Api.Features.Consumer;
 using Traceability.Api.Features.Epcis;
 using Traceability.Api.Features.Events;
 using Traceability.Api.Features.Members;
+using Traceability.Api.Features.Orders;
 using Traceability.Api.Features.Platform;
 using Traceability.Api.Features.Recall;
+using Traceability.Api.Features.Stock;
 using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Chain;
@@ -72,6 +74,7 @@ builder.Services.AddConsumer(options);
 builder.Services.AddEpcis();
 builder.Services.AddAnalytics();
 builder.Services.AddConsole();
+builder.Services.AddOrders();
 
 // The capture steps, in the order they run inside the capture's transaction (this list is the only place that says it):
 // custody first (it keeps the units the others read), then the rules and projections that read units.
@@ -79,6 +82,7 @@ builder.Services.AddScoped<ICaptureStep, CustodyStep>();
 builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();    // a sale outside the dealer's territory: a diversion alert
 builder.Services.AddScoped<ICaptureStep, ForeignLocationStep>();  // who may record at another member's location (ADR 0009)
 builder.Services.AddScoped<ICaptureStep, AnalyticsRollupStep>();  // the daily sales roll-ups
+builder.Services.AddScoped<ICaptureStep, OrderStep>();            // an order's scans and receipts, with their events
 
 // Every use case is a request with one handler (registered by the source generator, which reads these options as
 // literals); timing wraps validation so refused requests are logged and measured too.
@@ -156,6 +160,8 @@ app.MapEpcisApi();
 app.MapJobs(options);
 app.MapAnalyticsApi();
 app.MapConsole();
+app.MapOrdersApi();
+app.MapStockApi();
 
 app.Run();
 

@@ -442,10 +442,10 @@ public static class CaptureBenchmarks
         return line is null ? -1 : long.Parse(line.Split(':', 2)[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 
-    private static int Setting(string name, int fallback) =>
+    internal static int Setting(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
@@ -457,7 +457,7 @@ public static class CaptureBenchmarks
     }
 
     /// <summary>The service as a child process on a free port; killed on <see cref="Stop"/>, Dispose, process exit and Ctrl-C.</summary>
-    private sealed class ApiProcess : IDisposable
+    internal sealed class ApiProcess : IDisposable
     {
         private readonly Process _process;
         private readonly StreamWriter _log;

@@ -17,7 +17,22 @@ public sealed class BatchTrace(TraceDbContext db) : IQueryHandler<BatchTrace.Que
 {
     private const int MaxDepth = 8;
 
-    public sealed record HolderCount(string? MemberId, string? RegionCode, int Count);
+    /// <summary>
+    /// Whether a unit (alias u) is in its holder's possession: a serialized item not sold, destroyed or on its way
+    /// (in transit, on hold or not), nor recalled and back with its product's owner. A recalled unit still out at a
+    /// dealer is held until it is returned.
+    /// </summary>
+    public const string HeldPredicate =
+        "u.commissioned_sequence IS NOT NULL AND u.gtin IS NOT NULL AND u.holder_member_id IS NOT NULL AND (" +
+        "u.status IN ('commissioned', 'packed', 'at_holder') " +
+        "OR (u.status = 'on_hold' AND COALESCE(u.status_before_hold, 'at_holder') IN ('commissioned', 'packed', 'at_holder')) " +
+        "OR (u.status = 'recalled' AND u.holder_member_id <> COALESCE((SELECT p.owner_member_id FROM products p WHERE p.gtin = u.gtin), '')))";
+
+    /// <summary>
+    /// Units by holder and region. In the lot's own byHolder, <see cref="Count"/> is the units held (<see cref="HeldPredicate"/>)
+    /// and <see cref="Sold"/> those the holder sold; in output lots and recalls, every unit, and no Sold.
+    /// </summary>
+    public sealed record HolderCount(string? MemberId, string? RegionCode, int Count, int? Sold = null);
     public sealed record TracedUnit(string Epc, string? Serial, string Status, string? HolderMemberId, string? LocationId, string? RegionCode,
         string? ParentEpc, string? ShippedToMemberId, long LastEventSequence);
     public sealed record LotRef(string Gtin, string Lot, long Sequence, int Depth);
@@ -94,12 +109,22 @@ public sealed class BatchTrace(TraceDbContext db) : IQueryHandler<BatchTrace.Que
             outputs.Add(new OutputLot(o.Gtin, o.Lot, o.Sequence, o.Depth, holders.Sum(h => h.Count), holders));
         }
         var product = (await Sql.ListAsync(conn, null, "SELECT name FROM products WHERE gtin = @g", r => r.GetString(0), ct, ("@g", gtin))).FirstOrDefault();
-        return new TraceResponse(gtin, lot, new ItemHistory.ProductRef(gtin, product), units.Count, byStatus, ByHolder(units), hold, recalls, inputs, outputs, units);
+        return new TraceResponse(gtin, lot, new ItemHistory.ProductRef(gtin, product), units.Count, byStatus, await HeldByHolderAsync(conn, gtin, lot, ct), hold, recalls, inputs, outputs, units);
     }
 
-    private static List<HolderCount> ByHolder(IEnumerable<TracedUnit> units) =>
-        units.GroupBy(u => (u.HolderMemberId, u.RegionCode)).Select(g => new HolderCount(g.Key.HolderMemberId, g.Key.RegionCode, g.Count()))
+    /// <summary>
+    /// The lot's units in each holder's possession, counted as stock is (<see cref="HeldPredicate"/>, which GET /api/v1/stock counts by too: not
+    /// sold, destroyed, in transit, nor recalled and back with the product's owner), with the units each holder sold apart.
+    /// </summary>
+    private static async Task<List<HolderCount>> HeldByHolderAsync(DbConnection conn, string gtin, string lot, CancellationToken ct)
+    {
+        var rows = await Sql.ListAsync(conn, null,
+            $"SELECT u.holder_member_id, u.region_code, SUM(CASE WHEN {HeldPredicate} THEN 1 ELSE 0 END), SUM(CASE WHEN u.status = 'sold' THEN 1 ELSE 0 END) " +
+            "FROM units u WHERE u.gtin = @g AND u.lot = @l AND u.commissioned_sequence IS NOT NULL GROUP BY u.holder_member_id, u.region_code",
+            r => new HolderCount(r.Str(0), r.Str(1), (int)r.GetInt64(2), (int)r.GetInt64(3)), ct, ("@g", gtin), ("@l", lot));
+        return rows.Where(h => h.Count > 0 || h.Sold > 0)
             .OrderByDescending(h => h.Count).ThenBy(h => h.MemberId, StringComparer.Ordinal).ThenBy(h => h.RegionCode, StringComparer.Ordinal).ToList();
+    }
 
     public static async Task<List<HolderCount>> ByHolderAsync(DbConnection conn, string gtin, string lot, CancellationToken ct, string? status = null)
     {
