@@ -80,6 +80,12 @@ public sealed class TraceOptions
     /// </summary>
     public bool StrictEventIds { get; set; }
 
+    /// <summary>TRACE_SUBSCRIPTIONS_PER_MEMBER: the most webhook subscriptions (to queries and to alerts) one member keeps (default 20).</summary>
+    [Range(1, 10_000)] public int SubscriptionsPerMember { get; set; } = 20;
+
+    /// <summary>TRACE_SUBSCRIPTION_ALLOW_LOOPBACK: on lets subscriptions deliver to loopback addresses (tests, development); off (the default) refuses them.</summary>
+    public bool SubscriptionAllowLoopback { get; set; }
+
     public string DatabasePathOrConnection => string.IsNullOrWhiteSpace(Database) ? Path.Combine(DataDir, "traceability.db") : Database!;
 
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(Database) &&
@@ -119,6 +125,8 @@ public sealed class TraceOptions
             "strict" => true,
             var v => throw new OptionsValidationException("TRACE_EVENTID_CHECK", typeof(TraceOptions), [$"TRACE_EVENTID_CHECK must be 'lenient' or 'strict', got '{v}'."]),
         };
+        o.SubscriptionsPerMember = Integer(c, "TRACE_SUBSCRIPTIONS_PER_MEMBER", o.SubscriptionsPerMember);
+        o.SubscriptionAllowLoopback = Switch(c, "TRACE_SUBSCRIPTION_ALLOW_LOOPBACK", o.SubscriptionAllowLoopback);
         if (c["TRACE_TRUSTED_PROXIES"] is { } proxies) o.TrustedProxies = Networks("TRACE_TRUSTED_PROXIES", proxies);
     }
 
