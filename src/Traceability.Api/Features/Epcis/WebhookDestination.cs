@@ -29,7 +29,7 @@ public static class WebhookDestination
         if (!Uri.TryCreate(dest, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")) return "must be an absolute http or https URL.";
         if (uri.UserInfo.Length > 0) return "must not carry user info (user:password@).";
         if (uri.Fragment.Length > 0) return "must not carry a fragment.";
-        if (IPAddress.TryParse(uri.IdnHost, out var literal) && !IsAllowed(literal, allowLoopback))
+        if (IPAddress.TryParse(uri.IdnHost.Trim('[', ']'), out var literal) && !IsAllowed(literal, allowLoopback))
             return $"{literal} is not an address deliveries may be sent to (loopback, link-local, multicast, reserved or metadata).";
         if (!allowLoopback && uri.IdnHost.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return "localhost is not an address deliveries may be sent to.";
         return null;
