@@ -110,6 +110,31 @@ public sealed class EpcisSubscriptionTests(ChainFixture chain)
         view["lastNotifiedAt"].Should().NotBeNull();
     }
 
+    [PostgresFact]
+    public async Task TwoInstancesSharingAPostgresDatabaseDeliverEachMatchingEventOnce()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var settings = new Dictionary<string, string>(Loopback) { ["TRACE_DB"] = await Postgres.NewDatabaseAsync() };
+        await using var first = await chain.StartServiceAsync(settings);
+        var (maker, _) = await first.MemberAsync("manufacturer");
+        await using var second = chain.Start(Directory.CreateTempSubdirectory("trace-api-test-").FullName, first.Registry, settings);
+        var viaSecond = second.Client(maker.DefaultRequestHeaders.GetValues("X-Api-Key").Single());
+        await CreateQueryAsync(maker, "ours", Ours);
+        await SubscribeAsync(maker, "ours", new JsonObject { ["dest"] = new Uri(receiver.Url, "/pg").ToString(), ["signatureToken"] = Token, ["stream"] = true });
+
+        var expected = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            var ids = await CaptureAsync(i % 2 == 0 ? maker : viaSecond, Matching(), NotMatching(), Matching());
+            expected.AddRange([ids[0], ids[2]]);
+            await Task.Delay(150); // captures spread over several passes of both dispatchers
+        }
+        (await WebhookReceiver.WaitAsync(() => receiver.Events("/pg").Count >= expected.Count)).Should().BeTrue();
+        await Task.Delay(1000);
+        receiver.Events("/pg").Select(e => (string)e["eventID"]!).Should().OnlyHaveUniqueItems("one instance at a time delivers a subscription").And.BeEquivalentTo(expected);
+        foreach (var d in receiver.To("/pg")) ShouldBeSigned(d);
+    }
+
     [SharedFact]
     public async Task DeliveriesShowOnlyWhatTheSubscriberMaySee()
     {

@@ -28,7 +28,8 @@ public sealed record DueSubscription(string Id, string MemberId, string? QueryNa
 /// long as the subscription exists; its failures are counted on GET.</para>
 /// <para>The state is in the database, not in the job system: Hangfire's schedules run at most once a second, and its
 /// SQLite storage is in memory, so a queue of deliveries would be lost at a restart anyway. With PostgreSQL, every
-/// instance runs a dispatcher and a lease (<c>lease_until</c>) gives each subscription to one of them at a time.</para>
+/// instance runs a dispatcher and a lease (<c>lease_until</c>) gives each subscription to one of them at a time; with
+/// SQLite one service owns the file and its one dispatcher loop needs none.</para>
 /// </summary>
 public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpClientFactory clients, TraceOptions options, TimeProvider time,
     ILogger<SubscriptionDispatcher> log) : BackgroundService
@@ -43,7 +44,6 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
-        if (!options.UsesPostgres) await ReleaseLeasesAsync(stopping); // one service per SQLite file: leases left are from a stop
         while (!stopping.IsCancellationRequested)
         {
             try { await RunOnceAsync(stopping); }
@@ -54,13 +54,6 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
             try { await Task.Delay(PollInterval, time, stopping); }
             catch (OperationCanceledException) { break; }
         }
-    }
-
-    private async Task ReleaseLeasesAsync(CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<TraceDbContext>();
-        await Sql.ExecAsync(await Sql.OpenAsync(db, ct), null, "UPDATE subscriptions SET lease_until = NULL WHERE lease_until IS NOT NULL", ct);
     }
 
     /// <summary>One pass: claims the subscriptions with something to send and delivers them, a few at a time.</summary>
@@ -84,8 +77,9 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
                 r => new DueSubscription(r.GetString(0), r.GetString(1), r.Str(2), r.Str(3), r.GetString(4), r.Str(5), r.GetInt64(6) != 0, r.Str(7), r.GetInt64(8) != 0,
                     r.GetString(9) == "Always_GS1_Digital_Link" ? EpcFormat.DigitalLink : EpcFormat.AsCaptured, r.GetInt64(10), (int)r.GetInt64(11), (int)r.GetInt64(12)),
                 stopping, ("@now", at), ("@e", lastEvent), ("@a", lastAlert));
-            due = [];
-            foreach (var c in candidates)
+            // SQLite: this loop is the file's only dispatcher, so no lease is written (a write waits behind captures)
+            due = options.UsesPostgres ? [] : candidates;
+            foreach (var c in options.UsesPostgres ? candidates : [])
             {
                 var claimed = await Sql.ExecAsync(conn, null, "UPDATE subscriptions SET lease_until = @until WHERE id = @id AND (lease_until IS NULL OR lease_until < @now)", stopping,
                     ("@until", DbTime.Format(now + Lease)), ("@id", c.Id), ("@now", at));
@@ -99,7 +93,7 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
         {
             try { await DeliverAsync(s, lastEvent, lastAlert, stopping); }
             catch (Exception e) { log.LogWarning(e, "Delivery to subscription {Subscription} failed", s.Id); }
-            finally { await ReleaseAsync(s.Id); }
+            finally { if (options.UsesPostgres) await ReleaseAsync(s.Id); }
         });
     }
 
