@@ -35,7 +35,7 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
     ILogger<SubscriptionDispatcher> log) : BackgroundService
 {
     public const string ClientName = "epcis-webhooks";
-    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
@@ -46,18 +46,20 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
     {
         while (!stopping.IsCancellationRequested)
         {
-            try { await RunOnceAsync(stopping); }
+            var busy = false;
+            try { busy = await RunOnceAsync(stopping); }
             catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
             {
                 log.LogWarning(e, "Subscription dispatch failed; retrying");
             }
+            if (busy) continue; // a pass that delivered looks again at once: events captured meanwhile are waiting
             try { await Task.Delay(PollInterval, time, stopping); }
             catch (OperationCanceledException) { break; }
         }
     }
 
-    /// <summary>One pass: claims the subscriptions with something to send and delivers them, a few at a time.</summary>
-    public async Task RunOnceAsync(CancellationToken stopping)
+    /// <summary>One pass: claims the subscriptions with something to send and delivers them, a few at a time; false when there was nothing to do.</summary>
+    public async Task<bool> RunOnceAsync(CancellationToken stopping)
     {
         List<DueSubscription> due;
         long lastEvent, lastAlert;
@@ -86,15 +88,22 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
                 if (claimed == 1) due.Add(c);
             }
         }
-        if (due.Count == 0) return;
+        if (due.Count == 0) return false;
         // Deliveries in flight are not cancelled by a stop (they end within their timeout): cutting one after the
         // receiver took it but before it is recorded would send it again after the restart.
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, async (s, _) =>
         {
             try { await DeliverAsync(s, lastEvent, lastAlert, stopping); }
-            catch (Exception e) { log.LogWarning(e, "Delivery to subscription {Subscription} failed", s.Id); }
+            catch (Exception e)
+            {
+                // counted and backed off like a refused delivery, so that a fault of ours does not spin the loop
+                log.LogWarning(e, "Delivery to subscription {Subscription} failed", s.Id);
+                await using var scope = scopes.CreateAsyncScope();
+                await FailAsync(scope.ServiceProvider.GetRequiredService<TraceDbContext>(), s, "the repository could not prepare the delivery: " + e.Message, null);
+            }
             finally { if (options.UsesPostgres) await ReleaseAsync(s.Id); }
         });
+        return true;
     }
 
     private async Task ReleaseAsync(string id)
