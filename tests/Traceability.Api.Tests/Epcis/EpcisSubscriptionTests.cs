@@ -211,6 +211,8 @@ public sealed class EpcisSubscriptionTests(ChainFixture chain)
         ((string)problem["type"]!).Should().Be("epcisException:QueryParameterException");
         ((string)problem["detail"]!).Should().StartWith("EQ_colour");
         (await PostJsonAsync(maker, "/epcis/queries", new JsonObject { ["name"] = "a/b", ["query"] = new JsonObject() })).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var twiceNamed = await maker.PostAsync("/epcis/queries", new StringContent("""{"name":"x","name":"y","query":{}}""", Encoding.UTF8, "application/json"));
+        twiceNamed.StatusCode.Should().Be(HttpStatusCode.BadRequest, "a field named twice is refused, not read by one of its values");
 
         var list = await TraceService.JsonAsync(await maker.GetAsync("/epcis/queries"));
         list.AsArray().Select(q => (string)q!["name"]!).Should().Equal("ours");

@@ -96,7 +96,7 @@ public static class SubscriptionsApi
         }
         try
         {
-            return JsonNode.Parse(buffer.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = 16 }) as JsonObject
+            return JsonNode.Parse(buffer.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false }) as JsonObject
                 ?? throw new EpcisException(400, "ValidationException", "Invalid request", "The body is not a JSON object.");
         }
         catch (JsonException e)
