@@ -189,7 +189,7 @@ public static class CaptureBenchmarks
         }
     }
 
-    private static string CreateManufacturer(HttpClient http)
+    internal static string CreateManufacturer(HttpClient http)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/members")
         {
@@ -215,7 +215,7 @@ public static class CaptureBenchmarks
     }
 
     /// <summary>Unique serial numbers (and eventID suffixes) for every event sent.</summary>
-    private sealed class SerialCounter
+    internal sealed class SerialCounter
     {
         private long _next;
         public long Issued => Interlocked.Read(ref _next);
@@ -227,7 +227,7 @@ public static class CaptureBenchmarks
     /// <see cref="Next"/> copies it and writes fresh serial numbers into the SGTINs and eventIDs (cheap enough that the
     /// load generator does not compete with the service for the CPU).
     /// </summary>
-    private sealed class DocumentTemplate
+    internal sealed class DocumentTemplate
     {
         private const string Placeholder = "############"; // 12 digits
         private readonly byte[] _template;
@@ -475,7 +475,7 @@ public static class CaptureBenchmarks
         public Uri BaseAddress { get; }
         public int Pid => _process.Id;
 
-        public static ApiProcess Start(string dll, string dataDir, Action<string> log)
+        public static ApiProcess Start(string dll, string dataDir, Action<string> log, IReadOnlyDictionary<string, string>? settings = null)
         {
             var port = FreePort();
             var start = new ProcessStartInfo("dotnet")
@@ -492,6 +492,7 @@ public static class CaptureBenchmarks
             start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
             start.Environment["DOTNET_ENVIRONMENT"] = "Production";
             foreach (var name in new[] { "TRACE_DB", "TRACE_CHAIN_RPC", "TRACE_CONTRACT", "TRACE_CHAIN_KEY" }) start.Environment.Remove(name);
+            foreach (var (name, value) in settings ?? new Dictionary<string, string>()) start.Environment[name] = value;
 
             var logPath = Path.Combine(dataDir, "api.log");
             var writer = new StreamWriter(logPath) { AutoFlush = true };

@@ -14,6 +14,7 @@ var suites = new Dictionary<string, Func<Action<string>, IReadOnlyList<Figure>>>
     ["trace"] = TraceBenchmarks.Run,
     ["epcis"] = EpcisBenchmarks.Run,
     ["capture"] = CaptureBenchmarks.Run,
+    ["subscriptions"] = SubscriptionBenchmarks.Run,
     ["analytics"] = AnalyticsBenchmarks.Run,
     ["scan"] = ScanBenchmarks.Run, // scanning against orders: batched codes/s, single-code p99
     ["event-hash"] = EventHashBenchmark.Run, // the event-hash figures of `ledger` alone (quicker to iterate on)

@@ -27,6 +27,21 @@ public static class EpcisApi
         services.AddScoped<SubmitCaptureJob>();
         services.AddScoped<ReadCaptureJobs>();
         services.AddHostedService<InterruptedCaptureJobs>();
+        services.AddScoped<NamedQueries>();
+        services.AddScoped<Subscriptions>();
+        services.AddHttpClient(SubscriptionDispatcher.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan) // each delivery has its own timeout
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+            {
+                var allowLoopback = sp.GetRequiredService<TraceOptions>().SubscriptionAllowLoopback;
+                return new SocketsHttpHandler
+                {
+                    AllowAutoRedirect = false, // a redirect could lead anywhere the destination check refused
+                    UseProxy = false,          // the address checked must be the address connected to
+                    PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                    ConnectCallback = (context, ct) => WebhookDestination.ConnectAsync(context, allowLoopback, ct),
+                };
+            });
+        services.AddHostedService<SubscriptionDispatcher>();
         return services;
     }
 
@@ -36,7 +51,7 @@ public static class EpcisApi
         group.MapMethods("{**path}", ["OPTIONS"], Options).WithSummary("Discovery: the methods, versions, formats and limits of a resource").Produces(204);
 
         var members = group.MapGroup("").RequireRoles();
-        members.MapGet("", () => Results.Json(Collection(["events", "eventTypes", "epcs", "bizSteps", "bizLocations", "readPoints", "dispositions", "capture"]), contentType: "application/json"))
+        members.MapGet("", () => Results.Json(Collection(["events", "eventTypes", "epcs", "bizSteps", "bizLocations", "readPoints", "dispositions", "capture", "queries"]), contentType: "application/json"))
             .WithSummary("The top-level resources");
         members.MapGet("events", (HttpContext http, QueryEpcisEvents q, PageToken t, TimeProvider time, CancellationToken ct) => QueryAsync(http, q, t, time, null, ct))
             .WithSummary("Query events with the EPCIS query language (eventType, GE_eventTime, MATCH_anyEPC, ...); paged (perPage, nextPageToken)");
@@ -62,6 +77,7 @@ public static class EpcisApi
         members.MapGet("capture", ListJobsAsync).WithSummary("The caller's capture jobs, newest first (perPage, nextPageToken)");
         members.MapGet("capture/{captureID}", async (string captureID, HttpContext http, ReadCaptureJobs jobs, CancellationToken ct) =>
             Results.Json(await jobs.HandleAsync(captureID, http.Caller(), ct))).WithSummary("A capture job: running, success, errors");
+        SubscriptionsApi.MapSubscriptions(members);
         return app;
     }
 
@@ -93,7 +109,10 @@ public static class EpcisApi
     {
         var p = path ?? "";
         var headers = http.Response.Headers;
-        headers.Allow = p == "capture" ? "OPTIONS, GET, POST" : "OPTIONS, GET";
+        var segments = p.Split('/');
+        headers.Allow = p is "capture" or "queries" or "alerts/subscriptions" || segments is ["queries", _, "subscriptions"] ? "OPTIONS, GET, POST"
+            : segments is ["queries", _] or ["queries", _, "subscriptions", _] or ["alerts", "subscriptions", _] ? "OPTIONS, GET, DELETE"
+            : "OPTIONS, GET";
         headers["GS1-EPCIS-Min"] = EpcisVersion;
         headers["GS1-EPCIS-Max"] = EpcisVersion;
         headers["GS1-CBV-Min"] = CbvVersion;
@@ -136,15 +155,20 @@ public static class EpcisApi
         return Answer(http, page.Events, format, time);
     }
 
-    private static async Task<IResult> QueryAsync(HttpContext http, QueryEpcisEvents handler, PageToken tokens, TimeProvider time, (string Name, string Value)? implied,
-        CancellationToken ct)
+    private static Task<IResult> QueryAsync(HttpContext http, QueryEpcisEvents handler, PageToken tokens, TimeProvider time, (string Name, string Value)? implied,
+        CancellationToken ct) =>
+        QueryAsync(http, handler, tokens, time, implied is { } i ? [new(i.Name, [i.Value])] : [], EpcisDocuments.QueryName, ct);
+
+    /// <summary>The query of the request's parameters and those the resource implies (a path segment, a named query's definition).</summary>
+    internal static async Task<IResult> QueryAsync(HttpContext http, QueryEpcisEvents handler, PageToken tokens, TimeProvider time,
+        IReadOnlyList<KeyValuePair<string, string[]>> implied, string queryName, CancellationToken ct)
     {
         var parameters = http.Request.Query.Select(p => new KeyValuePair<string, string[]>(p.Key, p.Value.Select(v => v ?? "").ToArray())).ToList();
-        if (implied is { } i)
+        foreach (var i in implied)
         {
-            if (parameters.Any(p => p.Key == i.Name))
-                throw EpcisException.QueryParameter(i.Name, "is given by the path already.");
-            parameters.Add(new(i.Name, [i.Value]));
+            if (parameters.Any(p => p.Key == i.Key))
+                throw EpcisException.QueryParameter(i.Key, "is given by the resource already.");
+            parameters.Add(i);
         }
         var query = EpcisQueryParameters.Parse(parameters);
         var format = EpcisDocuments.FormatOf(http.Request.Headers["GS1-EPC-Format"]);
@@ -155,7 +179,7 @@ public static class EpcisApi
             var link = QueryHelpers(http, tokens.Create(query.Fingerprint, next));
             http.Response.Headers.Link = $"<{link}>; rel=\"next\"";
         }
-        return Answer(http, page.Events, format, time);
+        return Answer(http, page.Events, format, time, queryName);
     }
 
     /// <summary>This request's URL with nextPageToken replaced.</summary>
@@ -167,7 +191,7 @@ public static class EpcisApi
         return http.Request.PathBase + http.Request.Path + "?" + string.Join("&", kept);
     }
 
-    private static IResult Answer(HttpContext http, IReadOnlyList<QueriedEvent> events, EpcFormat format, TimeProvider time)
+    private static IResult Answer(HttpContext http, IReadOnlyList<QueriedEvent> events, EpcFormat format, TimeProvider time, string queryName = EpcisDocuments.QueryName)
     {
         if (format == EpcFormat.DigitalLink) foreach (var e in events) EpcisDocuments.ToDigitalLinks(e.Event);
         http.Response.Headers["GS1-EPC-Format"] = EpcisDocuments.HeaderValue(format);
@@ -175,10 +199,10 @@ public static class EpcisApi
         if (WantsXml(http.Request))
         {
             http.Response.Headers["GS1-CBV-XML-Format"] = "Always_Web_URI";
-            return Results.Content(EpcisDocuments.Xml(events, time.GetUtcNow()), "application/xml; charset=utf-8");
+            return Results.Content(EpcisDocuments.Xml(events, time.GetUtcNow(), queryName), "application/xml; charset=utf-8");
         }
         var media = http.Request.Headers.Accept.ToString().Contains(JsonLd, StringComparison.OrdinalIgnoreCase) ? JsonLd : "application/json";
-        return Results.Text(EpcisDocuments.Json(events, time.GetUtcNow()).ToJsonString(), media, System.Text.Encoding.UTF8);
+        return Results.Text(EpcisDocuments.Json(events, time.GetUtcNow(), queryName).ToJsonString(), media, System.Text.Encoding.UTF8);
     }
 
     /// <summary>XML when the client ranks application/xml (or text/xml) above every JSON type.</summary>

@@ -57,7 +57,7 @@ public static class EpcisDocuments
     /// answer declares them once at the top (a reader applies the document's @context to its events), and an event keeps
     /// its own @context only when it binds a prefix another event binds differently.
     /// </summary>
-    public static JsonObject Json(IReadOnlyList<QueriedEvent> events, DateTimeOffset now)
+    public static JsonObject Json(IReadOnlyList<QueriedEvent> events, DateTimeOffset now, string queryName = QueryName)
     {
         var urls = new List<string> { CbvVocabulary.StandardContext };
         var prefixes = new JsonObject();
@@ -104,7 +104,7 @@ public static class EpcisDocuments
             {
                 ["queryResults"] = new JsonObject
                 {
-                    ["queryName"] = QueryName,
+                    ["queryName"] = queryName,
                     ["resultsBody"] = new JsonObject { ["eventList"] = list },
                 },
             },
@@ -112,7 +112,7 @@ public static class EpcisDocuments
     }
 
     /// <summary>The query document in the EPCIS 2.0 XML binding (epcisq:EPCISQueryDocument).</summary>
-    public static string Xml(IReadOnlyList<QueriedEvent> events, DateTimeOffset now)
+    public static string Xml(IReadOnlyList<QueriedEvent> events, DateTimeOffset now, string queryName = QueryName)
     {
         var sb = new StringBuilder();
         using (var w = XmlWriter.Create(sb, new XmlWriterSettings { Indent = false, OmitXmlDeclaration = false, Encoding = Encoding.UTF8 }))
@@ -124,7 +124,7 @@ public static class EpcisDocuments
             w.WriteAttributeString("creationDate", now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
             w.WriteStartElement("EPCISBody", "");
             w.WriteStartElement("epcisq", "QueryResults", EpcisXml.QueryNamespace);
-            w.WriteElementString("queryName", "", QueryName);
+            w.WriteElementString("queryName", "", queryName);
             w.WriteStartElement("resultsBody", "");
             w.WriteStartElement("EventList", "");
             foreach (var q in events) EpcisXml.WriteEvent(w, EpcisParser.ParseEventJson(q.Event.ToJsonString()));

@@ -51,6 +51,9 @@ public sealed record EpcisQuery
     public int PerPage { get; init; } = EpcisQueryParameters.DefaultPerPage;
     public string? NextPageToken { get; init; }
 
+    /// <summary>Not a parameter: a subscription's delivery reads up to the last event there was when it started.</summary>
+    public long? MaxSequence { get; init; }
+
     /// <summary>The filter parameters as given, in a stable order: what a page token is bound to.</summary>
     public string Fingerprint { get; init; } = "";
 }

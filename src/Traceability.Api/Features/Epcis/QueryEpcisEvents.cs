@@ -39,6 +39,7 @@ public sealed class QueryEpcisEvents(TraceDbContext db, EventHashIndex hashIndex
         if (query.EventTypes is { } types) where.Add($"e.event_type IN ({In(types)})");
         if (query.GeEventTime is { } ge) where.Add($"e.event_time >= {Arg(ge)}");
         if (query.LtEventTime is { } lt) where.Add($"e.event_time < {Arg(lt)}");
+        if (query.MaxSequence is { } max) where.Add($"e.sequence <= {Arg(max)}");
         if (query.GeRecordTime is { } gr) where.Add($"e.record_time >= {Arg(gr)}");
         if (query.LtRecordTime is { } lr) where.Add($"e.record_time < {Arg(lr)}");
         if (query.Actions is { } actions)

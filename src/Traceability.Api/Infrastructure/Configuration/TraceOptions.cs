@@ -82,6 +82,11 @@ public sealed class TraceOptions
 
     /// <summary>TRACE_CRASH_AT (testing only, with TRACE_TESTING on): the crash point the reliability tests kill the process at (Infrastructure/Reliability/CrashPoints).</summary>
     public (string Point, int Hit)? CrashAt { get; set; }
+    /// <summary>TRACE_SUBSCRIPTIONS_PER_MEMBER: the most webhook subscriptions (to queries and to alerts) one member keeps (default 20).</summary>
+    [Range(1, 10_000)] public int SubscriptionsPerMember { get; set; } = 20;
+
+    /// <summary>TRACE_SUBSCRIPTION_ALLOW_LOOPBACK: on lets subscriptions deliver to loopback addresses (tests, development); off (the default) refuses them.</summary>
+    public bool SubscriptionAllowLoopback { get; set; }
 
     public string DatabasePathOrConnection => string.IsNullOrWhiteSpace(Database) ? Path.Combine(DataDir, "traceability.db") : Database!;
 
@@ -124,6 +129,8 @@ public sealed class TraceOptions
         };
         try { o.CrashAt = Reliability.CrashPoints.Parse(c["TRACE_CRASH_AT"], Switch(c, "TRACE_TESTING", false)); }
         catch (InvalidOperationException e) { throw new OptionsValidationException("TRACE_CRASH_AT", typeof(TraceOptions), [e.Message]); }
+        o.SubscriptionsPerMember = Integer(c, "TRACE_SUBSCRIPTIONS_PER_MEMBER", o.SubscriptionsPerMember);
+        o.SubscriptionAllowLoopback = Switch(c, "TRACE_SUBSCRIPTION_ALLOW_LOOPBACK", o.SubscriptionAllowLoopback);
         if (c["TRACE_TRUSTED_PROXIES"] is { } proxies) o.TrustedProxies = Networks("TRACE_TRUSTED_PROXIES", proxies);
     }
 
