@@ -27,6 +27,8 @@ public static class EpcisApi
         services.AddScoped<SubmitCaptureJob>();
         services.AddScoped<ReadCaptureJobs>();
         services.AddHostedService<InterruptedCaptureJobs>();
+        services.AddSingleton<EventTimeIndex>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventTimeIndex>());
         return services;
     }
 

@@ -37,8 +37,9 @@ public sealed class QueryEpcisEvents(TraceDbContext db, EventHashIndex hashIndex
         string In(IEnumerable<string> values) => string.Join(", ", values.Select(v => Arg(v)));
 
         if (query.EventTypes is { } types) where.Add($"e.event_type IN ({In(types)})");
-        if (query.GeEventTime is { } ge) where.Add($"e.event_time >= {Arg(ge)}");
-        if (query.LtEventTime is { } lt) where.Add($"e.event_time < {Arg(lt)}");
+        // {time} and {seq}: the event time and sequence, read from event_times or from events (see below)
+        if (query.GeEventTime is { } ge) where.Add($"{{time}} >= {Arg(ge)}");
+        if (query.LtEventTime is { } lt) where.Add($"{{time}} < {Arg(lt)}");
         if (query.GeRecordTime is { } gr) where.Add($"e.record_time >= {Arg(gr)}");
         if (query.LtRecordTime is { } lr) where.Add($"e.record_time < {Arg(lr)}");
         if (query.Actions is { } actions)
@@ -75,7 +76,7 @@ public sealed class QueryEpcisEvents(TraceDbContext db, EventHashIndex hashIndex
 
         var column = query.OrderBy switch
         {
-            EpcisOrder.EventTime => "e.event_time",
+            EpcisOrder.EventTime => "{time}",
             EpcisOrder.RecordTime => "e.record_time",
             _ => null,
         };
@@ -84,15 +85,26 @@ public sealed class QueryEpcisEvents(TraceDbContext db, EventHashIndex hashIndex
         {
             var op = query.Descending ? "<" : ">";
             where.Add(column is null
-                ? $"e.sequence {op} {Arg(after.Sequence)}"
-                : $"({column}, e.sequence) {op} ({Arg(after.OrderValue ?? "")}, {Arg(after.Sequence)})");
+                ? $"{{seq}} {op} {Arg(after.Sequence)}"
+                : $"({column}, {{seq}}) {op} ({Arg(after.OrderValue ?? "")}, {Arg(after.Sequence)})");
         }
 
         var remaining = after?.Remaining ?? query.EventCountLimit;
         var size = Math.Min(query.PerPage, remaining ?? int.MaxValue);
-        var sql = "SELECT e.sequence, e.event_id, e.event_hash, e.record_time, e.json, " + (column ?? "NULL") + " FROM events e" +
-            (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
-            $" ORDER BY {(column is null ? "" : column + " " + direction + ", ")}e.sequence {direction} LIMIT {size + 1}";
+        string Select(string from, string time, string sequence, IEnumerable<string> conditions)
+        {
+            var all = conditions.ToList();
+            var select = $"SELECT {sequence}, e.event_id, e.event_hash, e.record_time, e.json, {column ?? "NULL"} FROM {from}" +
+                (all.Count > 0 ? " WHERE " + string.Join(" AND ", all) : "");
+            return select.Replace("{time}", time, StringComparison.Ordinal).Replace("{seq}", sequence, StringComparison.Ordinal);
+        }
+        // Event time asked for (a window or the order): event_times answers for the events up to its projected_to
+        // (EventTimeIndex), in (event_time, sequence) order from its key; the few events after it come from events.
+        var sql = (query.GeEventTime ?? query.LtEventTime) is not null || query.OrderBy == EpcisOrder.EventTime
+            ? Select("event_times t JOIN events e ON e.sequence = t.sequence", "t.event_time", "t.sequence", where) +
+              " UNION ALL " + Select("events e", "e.event_time", "e.sequence", [$"e.sequence > {EventTimeIndex.ProjectedTo}", .. where])
+            : Select("events e", "e.event_time", "e.sequence", where);
+        sql += $" ORDER BY {(column is null ? "" : "6 " + direction + ", ")}1 {direction} LIMIT {size + 1}";
         var rows = await Sql.ListAsync(conn, null, sql, r => (Sequence: r.GetInt64(0), EventId: r.Str(1), Hash: r.GetString(2), RecordTime: r.GetString(3),
             Json: r.GetString(4), OrderValue: r.Str(5)), ct, [.. args]);
 
