@@ -56,25 +56,29 @@ public sealed class EventTimeIndex(IServiceScopeFactory scopes, CaptureWriteLock
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TraceDbContext>();
         var conn = await Sql.OpenAsync(db, ct);
-        var postgres = db.Database.IsNpgsql();
         // Cheap when nothing is new: two lookups by primary key, no lock.
         var from = await Sql.LongAsync(conn, null, "SELECT projected_to FROM event_times_projected", ct);
         if (await Sql.LongAsync(conn, null, "SELECT COALESCE(MAX(sequence), 0) FROM events", ct) <= from) return 0;
+        using (await writeLock.AcquireAsync(ct)) return await ProjectBatchAsync(conn, db.Database.IsNpgsql(), ct);
+    }
 
-        using (await writeLock.AcquireAsync(ct))
-        {
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            if (postgres) await Sql.ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(7245001)", ct); // the capture's lock: no append in flight
-            from = await Sql.LongAsync(conn, tx, "SELECT projected_to FROM event_times_projected", ct); // another instance may have moved it
-            var last = await Sql.LongAsync(conn, tx, "SELECT COALESCE(MAX(sequence), 0) FROM events", ct);
-            var to = Math.Min(last, from + BatchSize);
-            if (to <= from) return 0;
-            var added = await Sql.ExecAsync(conn, tx,
-                "INSERT INTO event_times (event_time, sequence) SELECT event_time, sequence FROM events WHERE sequence > @f AND sequence <= @t ORDER BY event_time, sequence",
-                ct, ("@f", from), ("@t", to));
-            await Sql.ExecAsync(conn, tx, "UPDATE event_times_projected SET projected_to = @t", ct, ("@t", to));
-            await tx.CommitAsync(ct);
-            return added;
-        }
+    /// <summary>
+    /// One batch in its own transaction, on an open connection (the caller holds the capture lock of its process, or
+    /// is the only user of the file, as the benchmarks are); how many events it added.
+    /// </summary>
+    public static async Task<int> ProjectBatchAsync(System.Data.Common.DbConnection conn, bool postgres, CancellationToken ct)
+    {
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (postgres) await Sql.ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(7245001)", ct); // the capture's lock: no append in flight
+        var from = await Sql.LongAsync(conn, tx, "SELECT projected_to FROM event_times_projected", ct); // another instance may have moved it
+        var last = await Sql.LongAsync(conn, tx, "SELECT COALESCE(MAX(sequence), 0) FROM events", ct);
+        var to = Math.Min(last, from + BatchSize);
+        if (to <= from) return 0;
+        var added = await Sql.ExecAsync(conn, tx,
+            "INSERT INTO event_times (event_time, sequence) SELECT event_time, sequence FROM events WHERE sequence > @f AND sequence <= @t ORDER BY event_time, sequence",
+            ct, ("@f", from), ("@t", to));
+        await Sql.ExecAsync(conn, tx, "UPDATE event_times_projected SET projected_to = @t", ct, ("@t", to));
+        await tx.CommitAsync(ct);
+        return added;
     }
 }

@@ -37,9 +37,13 @@ public sealed class QueryEpcisEvents(TraceDbContext db, EventHashIndex hashIndex
         string In(IEnumerable<string> values) => string.Join(", ", values.Select(v => Arg(v)));
 
         if (query.EventTypes is { } types) where.Add($"e.event_type IN ({In(types)})");
-        // {time} and {seq}: the event time and sequence, read from event_times or from events (see below)
-        if (query.GeEventTime is { } ge) where.Add($"{{time}} >= {Arg(ge)}");
-        if (query.LtEventTime is { } lt) where.Add($"{{time}} < {Arg(lt)}");
+        // {time} and {seq}: the event time and sequence, read from event_times or from events (see below). After a page
+        // position in event-time order, the position bounds that side of the window itself (it is a row of this query:
+        // its token is signed and bound to these filters); with both bounds SQLite would seek to the window's start and
+        // step over every event before the position.
+        var positioned = after is not null && query.OrderBy == EpcisOrder.EventTime;
+        if (query.GeEventTime is { } ge && !(positioned && !query.Descending)) where.Add($"{{time}} >= {Arg(ge)}");
+        if (query.LtEventTime is { } lt && !(positioned && query.Descending)) where.Add($"{{time}} < {Arg(lt)}");
         if (query.GeRecordTime is { } gr) where.Add($"e.record_time >= {Arg(gr)}");
         if (query.LtRecordTime is { } lr) where.Add($"e.record_time < {Arg(lr)}");
         if (query.Actions is { } actions)
