@@ -22,15 +22,20 @@ public sealed class EpcisPostgresTests(ChainFixture chain)
         var hashB = ledger.Ledger.Hashes["B"];
         ledger.Ledger.Letters((await ledger.Ledger.GetAsync("/epcis/events?EQ_eventID=" + Uri.EscapeDataString(hashB))).Events).Should().Be("B");
 
-        var seen = new List<string>();
-        string? url = "/epcis/events?perPage=3&orderBy=recordTime";
-        while (url is not null)
+        foreach (var order in new[] { "orderBy=recordTime", "orderBy=eventTime&orderDirection=ASC", "orderBy=eventTime&GE_eventTime=2026-11-02T00:00:00Z" })
         {
-            var (events, next) = await ledger.Ledger.GetAsync(url);
-            seen.AddRange(events.Select(e => ledger.Ledger.LetterOf(e!)));
-            url = next;
+            var seen = new List<string>();
+            string? url = "/epcis/events?perPage=3&" + order;
+            while (url is not null)
+            {
+                var (events, next) = await ledger.Ledger.GetAsync(url);
+                seen.AddRange(events.Select(e => ledger.Ledger.LetterOf(e!)));
+                url = next;
+            }
+            if (order == "orderBy=recordTime") seen.Should().OnlyHaveUniqueItems().And.HaveCount(7);
+            if (order == "orderBy=eventTime&orderDirection=ASC") string.Concat(seen).Should().Be("ABCDEFG");
+            if (order == "orderBy=eventTime&GE_eventTime=2026-11-02T00:00:00Z") string.Concat(seen).Should().Be("GFEDCB");
         }
-        seen.Should().OnlyHaveUniqueItems().And.HaveCount(7);
 
         var maker = ledger.Ledger.Regulator;
         var request = new HttpRequestMessage(HttpMethod.Post, "/epcis/capture") { Content = new StringContent(EpcisDocs.Commissioning(2), Encoding.UTF8, "application/ld+json") };

@@ -37,6 +37,15 @@ public static class ForeignLocations
 /// <summary>Capture step applying <see cref="ForeignLocations"/> to each new event's readPoint and bizLocation.</summary>
 public sealed class ForeignLocationStep : ICaptureStep
 {
+    // The owner of each place named in this capture: a document's events mostly name the same few places.
+    private readonly Dictionary<string, string?> _owners = new(StringComparer.Ordinal);
+
+    public ValueTask CompleteAsync(CaptureContext context, CancellationToken ct)
+    {
+        _owners.Clear();
+        return ValueTask.CompletedTask;
+    }
+
     public async ValueTask ApplyAsync(CaptureContext context, AppendedEvent appended, CancellationToken ct)
     {
         var e = appended.Validated.Event;
@@ -44,8 +53,9 @@ public sealed class ForeignLocationStep : ICaptureStep
         foreach (var (field, id) in new[] { ("bizLocation.id", e.BizLocation), ("readPoint.id", e.ReadPoint) })
         {
             if (id is null || !Gs1Identifiers.TryCanonicalId(id, out var place, out _)) continue;
-            var owner = (await context.ListAsync("SELECT member_id FROM locations WHERE id = @id", r => r.IsDBNull(0) ? null : r.GetString(0), ct, ("@id", place)))
-                .FirstOrDefault();
+            if (!_owners.TryGetValue(place, out var owner))
+                _owners[place] = owner = (await context.ListAsync("SELECT member_id FROM locations WHERE id = @id", r => r.IsDBNull(0) ? null : r.GetString(0), ct, ("@id", place)))
+                    .FirstOrDefault();
             if (ForeignLocations.Refusal(context.Caller.Role, context.Caller.MemberId, owner, step) is { } why)
             {
                 var epc = appended.Validated.Identifiers.Count > 0 ? appended.Validated.Identifiers[0].Epc : null;

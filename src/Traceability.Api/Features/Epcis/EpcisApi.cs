@@ -42,6 +42,8 @@ public static class EpcisApi
                 };
             });
         services.AddHostedService<SubscriptionDispatcher>();
+        services.AddSingleton<EventTimeIndex>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventTimeIndex>());
         return services;
     }
 

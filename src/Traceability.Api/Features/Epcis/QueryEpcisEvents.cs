@@ -37,8 +37,13 @@ public sealed class QueryEpcisEvents(TraceDbContext db, EventHashIndex hashIndex
         string In(IEnumerable<string> values) => string.Join(", ", values.Select(v => Arg(v)));
 
         if (query.EventTypes is { } types) where.Add($"e.event_type IN ({In(types)})");
-        if (query.GeEventTime is { } ge) where.Add($"e.event_time >= {Arg(ge)}");
-        if (query.LtEventTime is { } lt) where.Add($"e.event_time < {Arg(lt)}");
+        // {time} and {seq}: the event time and sequence, read from event_times or from events (see below). After a page
+        // position in event-time order, the position bounds that side of the window itself (it is a row of this query:
+        // its token is signed and bound to these filters); with both bounds SQLite would seek to the window's start and
+        // step over every event before the position.
+        var positioned = after is not null && query.OrderBy == EpcisOrder.EventTime;
+        if (query.GeEventTime is { } ge && !(positioned && !query.Descending)) where.Add($"{{time}} >= {Arg(ge)}");
+        if (query.LtEventTime is { } lt && !(positioned && query.Descending)) where.Add($"{{time}} < {Arg(lt)}");
         if (query.MaxSequence is { } max) where.Add($"e.sequence <= {Arg(max)}");
         if (query.GeRecordTime is { } gr) where.Add($"e.record_time >= {Arg(gr)}");
         if (query.LtRecordTime is { } lr) where.Add($"e.record_time < {Arg(lr)}");
@@ -76,7 +81,7 @@ public sealed class QueryEpcisEvents(TraceDbContext db, EventHashIndex hashIndex
 
         var column = query.OrderBy switch
         {
-            EpcisOrder.EventTime => "e.event_time",
+            EpcisOrder.EventTime => "{time}",
             EpcisOrder.RecordTime => "e.record_time",
             _ => null,
         };
@@ -85,15 +90,26 @@ public sealed class QueryEpcisEvents(TraceDbContext db, EventHashIndex hashIndex
         {
             var op = query.Descending ? "<" : ">";
             where.Add(column is null
-                ? $"e.sequence {op} {Arg(after.Sequence)}"
-                : $"({column}, e.sequence) {op} ({Arg(after.OrderValue ?? "")}, {Arg(after.Sequence)})");
+                ? $"{{seq}} {op} {Arg(after.Sequence)}"
+                : $"({column}, {{seq}}) {op} ({Arg(after.OrderValue ?? "")}, {Arg(after.Sequence)})");
         }
 
         var remaining = after?.Remaining ?? query.EventCountLimit;
         var size = Math.Min(query.PerPage, remaining ?? int.MaxValue);
-        var sql = "SELECT e.sequence, e.event_id, e.event_hash, e.record_time, e.json, " + (column ?? "NULL") + " FROM events e" +
-            (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
-            $" ORDER BY {(column is null ? "" : column + " " + direction + ", ")}e.sequence {direction} LIMIT {size + 1}";
+        string Select(string from, string time, string sequence, IEnumerable<string> conditions)
+        {
+            var all = conditions.ToList();
+            var select = $"SELECT {sequence}, e.event_id, e.event_hash, e.record_time, e.json, {column ?? "NULL"} FROM {from}" +
+                (all.Count > 0 ? " WHERE " + string.Join(" AND ", all) : "");
+            return select.Replace("{time}", time, StringComparison.Ordinal).Replace("{seq}", sequence, StringComparison.Ordinal);
+        }
+        // Event time asked for (a window or the order): event_times answers for the events up to its projected_to
+        // (EventTimeIndex), in (event_time, sequence) order from its key; the few events after it come from events.
+        var sql = (query.GeEventTime ?? query.LtEventTime) is not null || query.OrderBy == EpcisOrder.EventTime
+            ? Select("event_times t JOIN events e ON e.sequence = t.sequence", "t.event_time", "t.sequence", where) +
+              " UNION ALL " + Select("events e", "e.event_time", "e.sequence", [$"e.sequence > {EventTimeIndex.ProjectedTo}", .. where])
+            : Select("events e", "e.event_time", "e.sequence", where);
+        sql += $" ORDER BY {(column is null ? "" : "6 " + direction + ", ")}1 {direction} LIMIT {size + 1}";
         var rows = await Sql.ListAsync(conn, null, sql, r => (Sequence: r.GetInt64(0), EventId: r.Str(1), Hash: r.GetString(2), RecordTime: r.GetString(3),
             Json: r.GetString(4), OrderValue: r.Str(5)), ct, [.. args]);
 

@@ -16,15 +16,17 @@ public static class CompanyPrefixes
 {
     public const int MaxPerMember = 50;
 
-    public static List<string> Validate(IReadOnlyList<string>? prefixes, List<FieldError> errors)
+    public static void Validate(IReadOnlyList<string>? prefixes, List<FieldError> errors)
     {
-        if (prefixes is null) return [];
+        if (prefixes is null) return;
         if (prefixes.Count > MaxPerMember) errors.Add(new("companyPrefixes", $"at most {MaxPerMember} company prefixes."));
         foreach (var p in prefixes)
             if (p is not { Length: >= 4 and <= 12 } || !Digits.IsAscii(p))
                 errors.Add(new("companyPrefixes", $"'{(p is { Length: > 20 } ? p[..20] + "…" : p)}' is not a GS1 company prefix (4 to 12 digits)."));
-        return prefixes.Distinct(StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>The prefixes as stored: each once, in the order given (after <see cref="Validate"/> passed).</summary>
+    public static List<string> Distinct(IReadOnlyList<string>? prefixes) => prefixes?.Distinct(StringComparer.Ordinal).ToList() ?? [];
 
     /// <summary>Does the key's digits (a GTIN without its indicator digit, or a GLN) start with one of the prefixes?</summary>
     public static bool Covers(IEnumerable<string> prefixes, string keyDigits) =>

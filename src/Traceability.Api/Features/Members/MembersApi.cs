@@ -74,7 +74,7 @@ public static partial class MembersApi
             {
                 var request = command.Request;
                 MemberRoles.TryParse(request.Role, out var role);
-                var prefixes = CompanyPrefixes.Validate(request.CompanyPrefixes, []);
+                var prefixes = CompanyPrefixes.Distinct(request.CompanyPrefixes); // validated by the pipeline (IValidate)
                 await CompanyPrefixes.RequireUnclaimedAsync(db, prefixes, null, ct);
                 var key = ApiKeyService.NewKey();
                 var member = new Member
@@ -216,7 +216,7 @@ public static partial class MembersApi
                 var (id, request, caller) = command;
                 if (caller.Role != MemberRole.Admin && caller.MemberId != id) throw new ForbiddenException("A member declares its own company prefixes only.");
                 var member = await db.Members.FindAsync([id], ct) ?? throw new NotFoundException($"Member '{id}'");
-                var prefixes = CompanyPrefixes.Validate(request.CompanyPrefixes, []);
+                var prefixes = CompanyPrefixes.Distinct(request.CompanyPrefixes); // validated by the pipeline (IValidate)
                 await CompanyPrefixes.RequireUnclaimedAsync(db, prefixes, id, ct);
                 member.CompanyPrefixes = prefixes;
                 await db.SaveChangesAsync(ct);

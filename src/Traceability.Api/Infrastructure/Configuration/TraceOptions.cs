@@ -1,4 +1,6 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Reflection;
 using Microsoft.Extensions.Options;
 
 namespace Traceability.Api.Infrastructure.Configuration;
@@ -10,61 +12,67 @@ namespace Traceability.Api.Infrastructure.Configuration;
 public sealed class TraceOptions
 {
     /// <summary>TRACE_DATA_DIR: the data folder (SQLite file, chain.json, chain key, admin key).</summary>
-    [Required] public string DataDir { get; set; } = "data";
+    [ConfigurationKeyName("TRACE_DATA_DIR")] [Required] public string DataDir { get; set; } = "data";
 
     /// <summary>TRACE_DB: empty for SQLite in the data folder; a PostgreSQL connection string switches to PostgreSQL.</summary>
-    public string? Database { get; set; }
+    [ConfigurationKeyName("TRACE_DB")] public string? Database { get; set; }
 
     /// <summary>TRACE_ADMIN_KEY: the admin API key; generated once and kept in the data folder when empty.</summary>
-    public string? AdminKey { get; set; }
+    [ConfigurationKeyName("TRACE_ADMIN_KEY")] public string? AdminKey { get; set; }
 
     /// <summary>TRACE_CHAIN_RPC: the chain's JSON-RPC URL; defaults to the deployment record's.</summary>
-    public string? ChainRpc { get; set; }
+    [ConfigurationKeyName("TRACE_CHAIN_RPC")] public string? ChainRpc { get; set; }
 
     /// <summary>TRACE_CONTRACT: the AnchorRegistry address; defaults to the deployment record's.</summary>
-    public string? Contract { get; set; }
+    [ConfigurationKeyName("TRACE_CONTRACT")] public string? Contract { get; set; }
 
     /// <summary>TRACE_CHAIN_KEY: the anchorer's private key (hex); defaults to the data folder's chain-key file.</summary>
-    public string? ChainKey { get; set; }
+    [ConfigurationKeyName("TRACE_CHAIN_KEY")] public string? ChainKey { get; set; }
 
     /// <summary>TRACE_ANCHOR_INTERVAL: seconds between anchoring runs (default 60); run on the nearest interval a cron schedule can keep (see Infrastructure/Jobs/IntervalSchedule).</summary>
-    [Range(1, 86_400)] public int AnchorIntervalSeconds { get; set; } = 60;
+    [ConfigurationKeyName("TRACE_ANCHOR_INTERVAL")] [Range(1, 86_400)] public int AnchorIntervalSeconds { get; set; } = 60;
 
     /// <summary>TRACE_ANCHOR_MAX_EVENTS: the most events in one anchor (default 100,000).</summary>
-    [Range(1, 10_000_000)] public int AnchorMaxEvents { get; set; } = 100_000;
+    [ConfigurationKeyName("TRACE_ANCHOR_MAX_EVENTS")] [Range(1, 10_000_000)] public int AnchorMaxEvents { get; set; } = 100_000;
 
     /// <summary>TRACE_CONFIRMATIONS: blocks after which an anchor counts as confirmed (default 1: the block that includes it).</summary>
-    [Range(1, 1000)] public int Confirmations { get; set; } = 1;
+    [ConfigurationKeyName("TRACE_CONFIRMATIONS")] [Range(1, 1000)] public int Confirmations { get; set; } = 1;
 
     /// <summary>TRACE_ANCHOR_SCHEDULE: false/off/0 turns the recurring anchoring job off (on-demand only); true/on/1 (the default) keeps it.</summary>
-    public bool AnchorSchedule { get; set; } = true;
+    [ConfigurationKeyName("TRACE_ANCHOR_SCHEDULE")] public Switch AnchorScheduleSetting { get; set; } = Switch.On;
+
+    public bool AnchorSchedule => AnchorScheduleSetting == Switch.On;
 
     /// <summary>TRACE_AUDIT_INTERVAL: seconds between self-audit runs (default 86,400: daily).</summary>
-    [Range(1, 31_536_000)] public int AuditIntervalSeconds { get; set; } = 86_400;
+    [ConfigurationKeyName("TRACE_AUDIT_INTERVAL")] [Range(1, 31_536_000)] public int AuditIntervalSeconds { get; set; } = 86_400;
 
     /// <summary>TRACE_AUDIT_SCHEDULE: false/off/0 turns the recurring self-audit off (POST /api/v1/audit/run only).</summary>
-    public bool AuditSchedule { get; set; } = true;
+    [ConfigurationKeyName("TRACE_AUDIT_SCHEDULE")] public Switch AuditScheduleSetting { get; set; } = Switch.On;
+
+    public bool AuditSchedule => AuditScheduleSetting == Switch.On;
 
     /// <summary>TRACE_LOG_FORMAT: "text" (the default: one readable line per entry) or "json" (compact JSON, one object per line).</summary>
-    public bool LogAsJson { get; set; }
+    [ConfigurationKeyName("TRACE_LOG_FORMAT")] public LogFormat LogFormat { get; set; } = LogFormat.Text;
+
+    public bool LogAsJson => LogFormat == LogFormat.Json;
 
     /// <summary>TRACE_CAPTURE_MAX_BYTES: the largest capture document (default 10 MB).</summary>
-    [Range(1024, 1_000_000_000)] public long CaptureMaxBytes { get; set; } = 10 * 1024 * 1024;
+    [ConfigurationKeyName("TRACE_CAPTURE_MAX_BYTES")] [Range(1024, 1_000_000_000)] public long CaptureMaxBytes { get; set; } = 10 * 1024 * 1024;
 
     /// <summary>TRACE_CAPTURE_MAX_EVENTS: the most events in one capture document (default 10,000).</summary>
-    [Range(1, 1_000_000)] public int CaptureMaxEvents { get; set; } = 10_000;
+    [ConfigurationKeyName("TRACE_CAPTURE_MAX_EVENTS")] [Range(1, 1_000_000)] public int CaptureMaxEvents { get; set; } = 10_000;
 
     /// <summary>TRACE_PUBLIC_BASE_URL: the base of Digital Link URIs printed on labels (default http://localhost:5080).</summary>
-    public string PublicBaseUrl { get; set; } = "http://localhost:5080";
+    [ConfigurationKeyName("TRACE_PUBLIC_BASE_URL")] public string PublicBaseUrl { get; set; } = "http://localhost:5080";
 
     /// <summary>TRACE_SCAN_LIMIT: scans of one code after which the consumer page warns of a possible counterfeit (default 5).</summary>
-    [Range(1, 1_000_000)] public int ScanLimit { get; set; } = 5;
+    [ConfigurationKeyName("TRACE_SCAN_LIMIT")] [Range(1, 1_000_000)] public int ScanLimit { get; set; } = 5;
 
     /// <summary>TRACE_SCAN_SALT: the secret that scan IP addresses are hashed with (HMAC-SHA256); generated once into the data folder when empty.</summary>
-    public string? ScanSalt { get; set; }
+    [ConfigurationKeyName("TRACE_SCAN_SALT")] public string? ScanSalt { get; set; }
 
     /// <summary>TRACE_CONSUMER_RATE_LIMIT: consumer requests per client address per minute (default 60; 0 turns the limit off).</summary>
-    [Range(0, 10_000_000)] public int ConsumerRateLimit { get; set; } = 60;
+    [ConfigurationKeyName("TRACE_CONSUMER_RATE_LIMIT")] [Range(0, 10_000_000)] public int ConsumerRateLimit { get; set; } = 60;
 
     /// <summary>
     /// TRACE_TRUSTED_PROXIES: the reverse proxies in front of the service, as comma-separated addresses or CIDR networks
@@ -72,67 +80,84 @@ public sealed class TraceOptions
     /// X-Forwarded-For names (and X-Forwarded-Proto its scheme): the consumer rate limit and the scans' address hash then
     /// see the real client. Empty (the default): those headers are ignored, as anyone can send them.
     /// </summary>
-    public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; set; } = [];
+    [ConfigurationKeyName("TRACE_TRUSTED_PROXIES")] public string? TrustedProxiesSetting { get; set; }
+
+    /// <summary>The networks of <see cref="TrustedProxiesSetting"/>, read by <see cref="Bind"/>.</summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; private set; } = [];
 
     /// <summary>
     /// TRACE_EVENTID_CHECK: "lenient" (the default) captures an event whose ni: eventID disagrees with the computed CBV 2.0
     /// hash, keeping its eventID and warning on the receipt; "strict" refuses the document.
     /// </summary>
-    public bool StrictEventIds { get; set; }
+    [ConfigurationKeyName("TRACE_EVENTID_CHECK")] public EventIdCheck EventIdCheck { get; set; } = EventIdCheck.Lenient;
 
-    /// <summary>TRACE_CRASH_AT (testing only, with TRACE_TESTING on): the crash point the reliability tests kill the process at (Infrastructure/Reliability/CrashPoints).</summary>
-    public (string Point, int Hit)? CrashAt { get; set; }
+    public bool StrictEventIds => EventIdCheck == EventIdCheck.Strict;
+
     /// <summary>TRACE_SUBSCRIPTIONS_PER_MEMBER: the most webhook subscriptions (to queries and to alerts) one member keeps (default 20).</summary>
-    [Range(1, 10_000)] public int SubscriptionsPerMember { get; set; } = 20;
+    [ConfigurationKeyName("TRACE_SUBSCRIPTIONS_PER_MEMBER")] [Range(1, 10_000)] public int SubscriptionsPerMember { get; set; } = 20;
 
     /// <summary>TRACE_SUBSCRIPTION_ALLOW_LOOPBACK: on lets subscriptions deliver to loopback addresses (tests, development); off (the default) refuses them.</summary>
-    public bool SubscriptionAllowLoopback { get; set; }
+    [ConfigurationKeyName("TRACE_SUBSCRIPTION_ALLOW_LOOPBACK")] public Switch SubscriptionAllowLoopbackSetting { get; set; } = Switch.Off;
+
+    public bool SubscriptionAllowLoopback => SubscriptionAllowLoopbackSetting == Switch.On;
+
+    /// <summary>TRACE_TESTING: on allows the settings that exist for the test suites only (TRACE_CRASH_AT).</summary>
+    [ConfigurationKeyName("TRACE_TESTING")] public Switch Testing { get; set; } = Switch.Off;
+
+    /// <summary>TRACE_CRASH_AT (testing only, with TRACE_TESTING on): POINT[:N], the crash point the reliability tests kill the process at (Infrastructure/Reliability/CrashPoints).</summary>
+    [ConfigurationKeyName("TRACE_CRASH_AT")] public string? CrashAtSetting { get; set; }
+
+    /// <summary>The crash point of <see cref="CrashAtSetting"/>, read by <see cref="Bind"/>.</summary>
+    public (string Point, int Hit)? CrashAt { get; private set; }
 
     public string DatabasePathOrConnection => string.IsNullOrWhiteSpace(Database) ? Path.Combine(DataDir, "traceability.db") : Database!;
 
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(Database) &&
         (Database!.Contains("Host=", StringComparison.OrdinalIgnoreCase) || Database.StartsWith("postgres", StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Reads the TRACE_* variables (and the same keys from any other configuration source).</summary>
+    /// <summary>
+    /// Reads the TRACE_* variables (and the same keys from any other configuration source) with the configuration
+    /// binder, each into the property that names it. A value the binder cannot read into its property's type stops
+    /// the start with one line per bad setting, naming the variable and what it accepts; an empty value leaves the default.
+    /// </summary>
     public static void Bind(TraceOptions o, IConfiguration c)
     {
-        o.DataDir = c["TRACE_DATA_DIR"] is { Length: > 0 } d ? d : o.DataDir;
-        o.Database = c["TRACE_DB"] ?? o.Database;
-        o.AdminKey = c["TRACE_ADMIN_KEY"] ?? o.AdminKey;
-        o.ChainRpc = c["TRACE_CHAIN_RPC"] ?? o.ChainRpc;
-        o.Contract = c["TRACE_CONTRACT"] ?? o.Contract;
-        o.ChainKey = c["TRACE_CHAIN_KEY"] ?? o.ChainKey;
-        o.AnchorIntervalSeconds = Integer(c, "TRACE_ANCHOR_INTERVAL", o.AnchorIntervalSeconds);
-        o.AnchorMaxEvents = Integer(c, "TRACE_ANCHOR_MAX_EVENTS", o.AnchorMaxEvents);
-        o.Confirmations = Integer(c, "TRACE_CONFIRMATIONS", o.Confirmations);
-        o.AnchorSchedule = Switch(c, "TRACE_ANCHOR_SCHEDULE", o.AnchorSchedule);
-        o.AuditIntervalSeconds = Integer(c, "TRACE_AUDIT_INTERVAL", o.AuditIntervalSeconds);
-        o.AuditSchedule = Switch(c, "TRACE_AUDIT_SCHEDULE", o.AuditSchedule);
-        o.LogAsJson = c["TRACE_LOG_FORMAT"] is not { Length: > 0 } format ? o.LogAsJson
-            : format.Trim().ToLowerInvariant() switch
-            {
-                "json" => true,
-                "text" => false,
-                _ => throw new OptionsValidationException("TRACE_LOG_FORMAT", typeof(TraceOptions), [$"TRACE_LOG_FORMAT must be 'text' or 'json', got '{format}'."]),
-            };
-        o.CaptureMaxBytes = Integer(c, "TRACE_CAPTURE_MAX_BYTES", o.CaptureMaxBytes);
-        o.CaptureMaxEvents = Integer(c, "TRACE_CAPTURE_MAX_EVENTS", o.CaptureMaxEvents);
-        o.PublicBaseUrl = c["TRACE_PUBLIC_BASE_URL"] ?? o.PublicBaseUrl;
-        o.ScanLimit = Integer(c, "TRACE_SCAN_LIMIT", o.ScanLimit);
-        o.ScanSalt = c["TRACE_SCAN_SALT"] ?? o.ScanSalt;
-        o.ConsumerRateLimit = Integer(c, "TRACE_CONSUMER_RATE_LIMIT", o.ConsumerRateLimit);
-        o.StrictEventIds = c["TRACE_EVENTID_CHECK"] switch
+        var settings = typeof(TraceOptions).GetProperties()
+            .Select(p => (Property: p, Key: p.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name))
+            .Where(p => p.Key is not null).ToList();
+        var errors = new List<string>();
+        var given = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (property, key) in settings)
         {
-            null or "" or "lenient" => false,
-            "strict" => true,
-            var v => throw new OptionsValidationException("TRACE_EVENTID_CHECK", typeof(TraceOptions), [$"TRACE_EVENTID_CHECK must be 'lenient' or 'strict', got '{v}'."]),
-        };
-        try { o.CrashAt = Reliability.CrashPoints.Parse(c["TRACE_CRASH_AT"], Switch(c, "TRACE_TESTING", false)); }
+            if (c[key!] is not { Length: > 0 } value) continue; // unset or empty: the default
+            if (Accepts(property.PropertyType, value.Trim())) given[key!] = value.Trim();
+            else errors.Add($"{key} {Expected(property.PropertyType)}, got '{value}'.");
+        }
+        if (errors.Count > 0) throw new OptionsValidationException(nameof(TraceOptions), typeof(TraceOptions), errors);
+        new ConfigurationBuilder().AddInMemoryCollection(given).Build().Bind(o);
+        if (o.TrustedProxiesSetting is { } proxies) o.TrustedProxies = Networks("TRACE_TRUSTED_PROXIES", proxies);
+        try { o.CrashAt = Reliability.CrashPoints.Parse(o.CrashAtSetting, o.Testing == Switch.On); }
         catch (InvalidOperationException e) { throw new OptionsValidationException("TRACE_CRASH_AT", typeof(TraceOptions), [e.Message]); }
-        o.SubscriptionsPerMember = Integer(c, "TRACE_SUBSCRIPTIONS_PER_MEMBER", o.SubscriptionsPerMember);
-        o.SubscriptionAllowLoopback = Switch(c, "TRACE_SUBSCRIPTION_ALLOW_LOOPBACK", o.SubscriptionAllowLoopback);
-        if (c["TRACE_TRUSTED_PROXIES"] is { } proxies) o.TrustedProxies = Networks("TRACE_TRUSTED_PROXIES", proxies);
     }
+
+    /// <summary>Would the binder read this value into this type? Enums: one of the type's names (any case), or 1/0 for a <see cref="Switch"/>.</summary>
+    private static bool Accepts(Type type, string value)
+    {
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (target == typeof(string)) return true;
+        if (target == typeof(Switch) && value is "1" or "0") return true;
+        if (target.IsEnum) return Enum.GetNames(target).Contains(value, StringComparer.OrdinalIgnoreCase);
+        try { return TypeDescriptor.GetConverter(target).ConvertFromInvariantString(value) is not null; }
+        catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException or OverflowException || e.InnerException is FormatException or OverflowException) { return false; }
+    }
+
+    private static string Expected(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
+    {
+        var t when t == typeof(Switch) => "must be on or off (true/false, on/off, 1/0, yes/no)",
+        var t when t.IsEnum => $"must be {string.Join(" or ", Enum.GetNames(t).Select(n => "'" + n.ToLowerInvariant() + "'"))}",
+        var t when t == typeof(int) || t == typeof(long) => "must be an integer",
+        var t => $"must be a {t.Name}",
+    };
 
     /// <summary>Comma-separated addresses (a network of one) and CIDR networks.</summary>
     private static List<System.Net.IPNetwork> Networks(string key, string value)
@@ -147,20 +172,21 @@ public sealed class TraceOptions
         }
         return list;
     }
-
-
-    /// <summary>An on/off setting: true/on/1/yes or false/off/0/no (any case); anything else stops the start naming the variable.</summary>
-    private static bool Switch(IConfiguration c, string key, bool fallback) =>
-        c[key] is not { Length: > 0 } v ? fallback
-        : v.Trim().ToLowerInvariant() switch
-        {
-            "true" or "on" or "1" or "yes" => true,
-            "false" or "off" or "0" or "no" => false,
-            _ => throw new OptionsValidationException(key, typeof(TraceOptions), [$"{key} must be on or off (true/false, on/off, 1/0, yes/no), got '{v}'."]),
-        };
-
-    private static T Integer<T>(IConfiguration c, string key, T fallback) where T : System.Numerics.IBinaryInteger<T> =>
-        c[key] is not { } v ? fallback
-        : T.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
-        : throw new OptionsValidationException(key, typeof(TraceOptions), [$"{key} must be an integer, got '{v}'."]);
 }
+
+/// <summary>An on/off setting as written in the environment: on, true, yes or 1; off, false, no or 0 (any case).</summary>
+public enum Switch
+{
+    Off = 0,
+    On = 1,
+    False = Off,
+    True = On,
+    No = Off,
+    Yes = On,
+}
+
+/// <summary>TRACE_LOG_FORMAT: one readable line per entry, or one compact JSON object per line.</summary>
+public enum LogFormat { Text, Json }
+
+/// <summary>TRACE_EVENTID_CHECK: what capture does with an ni: eventID that disagrees with the computed hash.</summary>
+public enum EventIdCheck { Lenient, Strict }

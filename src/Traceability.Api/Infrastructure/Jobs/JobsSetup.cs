@@ -65,36 +65,27 @@ public static class JobsSetup
     public static WebApplication MapJobs(this WebApplication app, TraceOptions options)
     {
         var jobs = app.Services.GetRequiredService<IRecurringJobManager>();
-        var utc = new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc };
-        if (options.AnchorSchedule)
-        {
-            var schedule = IntervalSchedule.For(options.AnchorIntervalSeconds);
-            jobs.AddOrUpdate<AnchoringJob>(AnchoringJob.Id, j => j.RunAsync(CancellationToken.None), schedule.Cron, utc);
-            Log(app.Logger, schedule, "Anchoring", "TRACE_ANCHOR_INTERVAL");
-        }
-        else
-        {
-            jobs.RemoveIfExists(AnchoringJob.Id);
-            app.Logger.LogInformation("Anchoring schedule off (TRACE_ANCHOR_SCHEDULE): anchors are made by POST /api/v1/anchors/run only");
-        }
-        if (options.AuditSchedule)
-        {
-            var schedule = IntervalSchedule.For(options.AuditIntervalSeconds);
-            jobs.AddOrUpdate<AuditJob>(AuditJob.Id, j => j.RunAsync(CancellationToken.None), schedule.Cron, utc);
-            Log(app.Logger, schedule, "Self-audit", "TRACE_AUDIT_INTERVAL");
-        }
-        else
-        {
-            jobs.RemoveIfExists(AuditJob.Id);
-            app.Logger.LogInformation("Self-audit schedule off (TRACE_AUDIT_SCHEDULE): audits are run by POST /api/v1/audit/run only");
-        }
+        Schedule<AnchoringJob>(app, jobs, options.AnchorSchedule, options.AnchorIntervalSeconds, AnchoringJob.Id, j => j.RunAsync(CancellationToken.None),
+            "Anchoring", "TRACE_ANCHOR_INTERVAL", "Anchoring schedule off (TRACE_ANCHOR_SCHEDULE): anchors are made by POST /api/v1/anchors/run only");
+        Schedule<AuditJob>(app, jobs, options.AuditSchedule, options.AuditIntervalSeconds, AuditJob.Id, j => j.RunAsync(CancellationToken.None),
+            "Self-audit", "TRACE_AUDIT_INTERVAL", "Self-audit schedule off (TRACE_AUDIT_SCHEDULE): audits are run by POST /api/v1/audit/run only");
         app.MapDashboard();
         return app;
     }
 
-    private static void Log(ILogger log, IntervalSchedule schedule, string job, string setting)
+    /// <summary>One recurring job: registered on its interval's cron schedule (UTC) and logged, or removed and said to be off.</summary>
+    private static void Schedule<TJob>(WebApplication app, IRecurringJobManager jobs, bool on, int intervalSeconds, string id,
+        System.Linq.Expressions.Expression<Func<TJob, Task>> run, string job, string setting, string off)
     {
-        if (schedule.IsExact) log.LogInformation("{Job:l} runs {Schedule:l}", job, schedule.Describe(setting));
-        else log.LogWarning("{Job:l} runs {Schedule:l}", job, schedule.Describe(setting));
+        if (!on)
+        {
+            jobs.RemoveIfExists(id);
+            app.Logger.LogInformation("{Off:l}", off);
+            return;
+        }
+        var schedule = IntervalSchedule.For(intervalSeconds);
+        jobs.AddOrUpdate(id, run, schedule.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        if (schedule.IsExact) app.Logger.LogInformation("{Job:l} runs {Schedule:l}", job, schedule.Describe(setting));
+        else app.Logger.LogWarning("{Job:l} runs {Schedule:l}", job, schedule.Describe(setting));
     }
 }

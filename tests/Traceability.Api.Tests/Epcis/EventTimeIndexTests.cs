@@ -1,0 +1,85 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Traceability.Api.Features.Epcis;
+using Traceability.Api.Tests.Support;
+
+namespace Traceability.Api.Tests.Epcis;
+
+/// <summary>
+/// Event-time queries answer the same wherever the background event-time index (<see cref="EventTimeIndex"/>) stands:
+/// with none, some or all of the seven events of <see cref="EpcisLedger"/> projected into event_times, every window,
+/// order and page boundary gives the same events in the same order.
+/// </summary>
+[Collection(ChainCollection.Name)]
+public sealed class EventTimeIndexTests(ChainFixture chain, EpcisLedger ledger) : IClassFixture<EpcisLedger>
+{
+    /// <summary>A query and the events it must answer, in this order (the letters' times are one day apart, A first).</summary>
+    private static readonly (string Query, string Expected)[] Cases =
+    [
+        ("orderBy=eventTime&orderDirection=ASC", "ABCDEFG"),
+        ("orderBy=eventTime", "GFEDCBA"),
+        ("GE_eventTime=2026-11-03T08:00:00.000Z", "CDEFG"),
+        ("GE_eventTime=2026-11-02T00:00:00Z&LT_eventTime=2026-11-05T00:00:00Z&orderBy=eventTime", "DCB"),
+        ("LT_eventTime=2026-11-04T00:00:00Z&orderBy=recordTime&orderDirection=ASC", "ABC"),
+        ("eventType=ObjectEvent&orderBy=eventTime&orderDirection=ASC", "ABEF"),
+        ("MATCH_anyEPC=urn:epc:id:sgtin:4012345.011111.A1&orderBy=eventTime", "GBA"),
+    ];
+
+    [SharedFact]
+    public async Task QueriesAnswerTheSameWithNoneSomeOrAllEventsProjected()
+    {
+        await ledger.EnsureAsync(chain);
+        var service = ledger.Service;
+        var index = service.Services.GetServices<IHostedService>().OfType<EventTimeIndex>().Single();
+        await index.StopAsync(CancellationToken.None); // this test moves projected_to itself
+
+        var last = service.Scalar("SELECT MAX(sequence) FROM events");
+        last.Should().Be(7);
+        for (var projected = 0L; projected <= last; projected++)
+        {
+            service.Execute("DELETE FROM event_times");
+            service.Execute("INSERT INTO event_times (event_time, sequence) SELECT event_time, sequence FROM events WHERE sequence <= @p", ("@p", projected));
+            service.Execute("UPDATE event_times_projected SET projected_to = @p", ("@p", projected));
+            foreach (var (query, expected) in Cases)
+            {
+                foreach (var perPage in new[] { 2, 100 })
+                {
+                    var seen = new List<string>();
+                    string? url = $"/epcis/events?{query}&perPage={perPage}";
+                    for (var pages = 0; url is not null; pages++)
+                    {
+                        pages.Should().BeLessThan(10);
+                        var (events, next) = await ledger.GetAsync(url);
+                        seen.AddRange(events.Select(e => ledger.LetterOf(e!)));
+                        url = next;
+                    }
+                    string.Concat(seen).Should().Be(expected, $"{query}, perPage {perPage}, events up to {projected} in event_times");
+                }
+            }
+        }
+
+        // the index catches up by itself: every event in event_times once, projected_to at the last one
+        service.Execute("DELETE FROM event_times WHERE sequence > 2");
+        service.Execute("UPDATE event_times_projected SET projected_to = 2");
+        (await index.ProjectAsync(CancellationToken.None)).Should().Be(5);
+        (await index.ProjectAsync(CancellationToken.None)).Should().Be(0);
+        service.Scalar("SELECT COUNT(*) FROM event_times").Should().Be(7);
+        service.Scalar("SELECT COUNT(*) FROM event_times t JOIN events e ON e.sequence = t.sequence AND e.event_time = t.event_time").Should().Be(7);
+        service.Scalar("SELECT projected_to FROM event_times_projected").Should().Be(7);
+    }
+
+    [Fact]
+    public async Task TheBackgroundServiceProjectsNewCaptures()
+    {
+        await using var service = await chain.StartServiceAsync();
+        var (regulator, _) = await service.MemberAsync("regulator");
+        var events = EpcisLedger.Events();
+        events[4].Remove("example:temperature"); // an extension of a namespace this document does not declare
+        var response = await TraceService.CaptureAsync(regulator, EpcisDocs.Document(events));
+        response.StatusCode.Should().Be(System.Net.HttpStatusCode.Created);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (service.Scalar("SELECT projected_to FROM event_times_projected") < 7 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        service.Scalar("SELECT projected_to FROM event_times_projected").Should().Be(7);
+        service.Scalar("SELECT COUNT(*) FROM event_times").Should().Be(7);
+    }
+}
