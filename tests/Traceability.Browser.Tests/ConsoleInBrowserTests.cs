@@ -20,7 +20,7 @@ public sealed class ConsoleInBrowserTests(BrowserFixture fixture) : IAsyncLifeti
     private string _factory = null!;
     private static int _product = 700;
     private HttpClient _maker = null!, _dealerB = null!;
-    private string _makerKey = null!, _dealerBKey = null!, _gtin = null!;
+    private string _makerKey = null!, _dealerBKey = null!, _gtin = null!, _dealerBId = null!, _dealerBWarehouse = null!;
     private const string Lot = "LOT-CONSOLE";
 
     public async Task InitializeAsync()
@@ -46,7 +46,7 @@ public sealed class ConsoleInBrowserTests(BrowserFixture fixture) : IAsyncLifeti
 
         // Dealer A (Hangzhou) gets two units and sells one in Hangzhou and one in Shenzhen; dealer B (Shenzhen) sells one in Nanshan.
         var (dealerA, _) = await svc.MemberAsync("dealer", "杭州经销商 Hangzhou Dealer", null, ["330100"]);
-        (_dealerB, _) = await svc.MemberAsync("dealer", "深圳经销商 Shenzhen Dealer", null, ["440300"]);
+        (_dealerB, _dealerBId) = await svc.MemberAsync("dealer", "深圳经销商 Shenzhen Dealer", null, ["440300"]);
         _dealerBKey = _dealerB.DefaultRequestHeaders.GetValues("X-Api-Key").Single();
         var p = Interlocked.Increment(ref _product);
         string Sgln(int n) => $"urn:epc:id:sgln:0614141.{p % 100:D2}{n:D3}.0";
@@ -54,6 +54,7 @@ public sealed class ConsoleInBrowserTests(BrowserFixture fixture) : IAsyncLifeti
         await Place(dealerA, Sgln(2), "330106");
         await Place(dealerA, Sgln(3), "440304");
         await Place(_dealerB, Sgln(4), "440304");
+        _dealerBWarehouse = Sgln(4);
         await Place(_dealerB, Sgln(5), "440305");
         await ShipAsync(dealerA, Sgln(1), codes[0], codes[1]);
         await ShipAsync(_dealerB, Sgln(4), codes[2]);
@@ -179,6 +180,47 @@ public sealed class ConsoleInBrowserTests(BrowserFixture fixture) : IAsyncLifeti
             .And.Contain(t => t.Contains("440304") && t.Contains('1')).And.Contain(t => t.Contains("440305"));
         await ScreenshotAsync(page, "console-map-shenzhen-counties");
         errors.Should().BeEmpty();
+    }
+
+    [BrowserFact]
+    public async Task OrdersShowTheirScanningProgressAndStockEqualsTheApi()
+    {
+        var r = await _maker.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = _gtin, lot = Lot, count = 2 });
+        r.EnsureSuccessStatusCode();
+        var codes = JsonNode.Parse(await r.Content.ReadAsStringAsync())!["codes"]!.AsArray().Select(c => (string)c!["epc"]!).ToArray();
+        var commission = Event("commissioning", "ADD", _factory, "active", codes);
+        commission["ilmd"] = new JsonObject { ["cbvmda:lotNumber"] = Lot };
+        await CaptureAsync(_maker, commission);
+        var number = "SO-CONSOLE-" + Interlocked.Increment(ref _product).ToString(CultureInfo.InvariantCulture);
+        r = await _maker.PostAsJsonAsync("/api/v1/orders", new
+        {
+            number, type = "outbound", shipTo = _dealerBId, shipToLocation = _dealerBWarehouse, lines = new[] { new { gtin = _gtin, lot = Lot, quantity = 2 } },
+        });
+        r.StatusCode.Should().Be(HttpStatusCode.Created, await r.Content.ReadAsStringAsync());
+        var order = (long)JsonNode.Parse(await r.Content.ReadAsStringAsync())!["id"]!;
+        (await _maker.PostAsJsonAsync($"/api/v1/orders/{order}/scans", new { code = codes[0] })).EnsureSuccessStatusCode();
+
+        var (page, errors) = await PageAsync();
+        await SignInAsync(page, _makerKey, "#/operations");
+        var row = page.Locator($"#orders-table tr[data-order='{order}']:not(.line)");
+        await row.WaitForAsync();
+        (await row.GetAttributeAsync("data-status")).Should().Be("in_progress", "one of the order's two units was scanned out");
+        (await row.Locator(".scanned").InnerTextAsync()).Trim().Should().Be("1 / 2");
+        (await page.Locator($"#orders-table tr.line[data-order='{order}']").CountAsync()).Should().Be(1);
+        await page.Locator("#stock-total").WaitForAsync();
+        var stock = await ApiAsync(_maker, "/api/v1/stock");
+        (await page.Locator("#stock-total").InnerTextAsync()).Should().Be(((long)stock["total"]!).ToString("N0", CultureInfo.InvariantCulture));
+        await ScreenshotAsync(page, "console-orders-and-stock");
+
+        // The consignee sees the order it receives; another member's console does not list it.
+        var (dealerPage, dealerErrors) = await PageAsync();
+        await SignInAsync(dealerPage, _dealerBKey, "#/operations");
+        await dealerPage.Locator($"#orders-table tr[data-order='{order}']:not(.line)").WaitForAsync();
+        var (otherPage, otherErrors) = await PageAsync();
+        var (other, _) = await fixture.Service.MemberAsync("dealer", "别家经销商 Other Dealer", null, ["440300"]);
+        await SignInAsync(otherPage, other.DefaultRequestHeaders.GetValues("X-Api-Key").Single(), "#/operations");
+        await otherPage.Locator("#orders-none").WaitForAsync();
+        errors.Concat(dealerErrors).Concat(otherErrors).Should().BeEmpty();
     }
 
     [BrowserFact]

@@ -363,10 +363,52 @@ async function renderLookup() {
 }
 
 // ---- orders and stock -----------------------------------------------------------------------------------------------------
-// The place for orders with their scanning progress and stock by dealer: to be filled in from the operations API when
-// it exists (no endpoint provides them yet).
+// The orders the member issued or receives, with each line's scanning progress, and the stock it may see, by holder.
 async function renderOperations() {
-  view.append(h('h1', {}, t('ops.title')), h('p', { class: 'muted', id: 'operations-pending' }, t('ops.later')));
+  const error = h('p', { class: 'error', role: 'alert' });
+  const orders = h('div', { id: 'orders' });
+  const stock = h('div', { id: 'stock' });
+  const form = h('form', { id: 'orders-form' },
+    h('label', {}, t('ops.status'), h('select', { name: 'status' }, h('option', { value: '' }, t('alerts.all')),
+      ['open', 'in_progress', 'completed', 'cancelled'].map((x) => h('option', { value: x }, t(`ops.${x}`))))),
+    h('button', { type: 'submit' }, t('map.show')));
+  const progress = (done, of) => h('progress', { max: Math.max(1, of), value: done, title: `${fmt(done)} / ${fmt(of)}` });
+  async function loadOrders() {
+    error.textContent = '';
+    const status = new FormData(form).get('status');
+    let list;
+    try { list = await api(`/api/v1/orders${status ? `?status=${encodeURIComponent(status)}` : ''}`); } catch (e) { error.textContent = problemText(e); return; }
+    orders.replaceChildren(h('table', { id: 'orders-table' },
+      h('thead', {}, h('tr', {}, h('th', {}, t('ops.number')), h('th', {}, t('ops.shipTo')), h('th', {}, t('ops.status')),
+        h('th', {}, t('ops.scanned')), h('th', { class: 'num' }, t('ops.received')))),
+      h('tbody', {}, list.items.map((o) => [
+        h('tr', { dataset: { order: o.id, status: o.status } },
+          h('td', {}, h('strong', {}, o.number), h('span', { class: 'muted' }, ` ${o.type}`)), h('td', {}, o.shipTo),
+          h('td', {}, t(`ops.${o.status}`)),
+          h('td', {}, progress(o.scanned, o.expected), h('span', { class: 'num scanned' }, ` ${fmt(o.scanned)} / ${fmt(o.expected)}`)),
+          h('td', { class: 'num' }, fmt(o.received))),
+        ...o.lines.map((l) => h('tr', { class: 'line muted', dataset: { order: o.id, line: l.line } },
+          h('td', {}, `#${l.line}`), h('td', { class: 'mono' }, `${l.gtin}${l.lot ? ` / ${l.lot}` : ''}`), h('td'),
+          h('td', {}, progress(l.scanned, l.expected), ` ${fmt(l.scanned)} / ${fmt(l.expected)}`), h('td', { class: 'num' }, fmt(l.received)))),
+      ]).flat())));
+    if (list.items.length === 0) orders.append(h('p', { class: 'muted', id: 'orders-none' }, t('ops.none')));
+  }
+  async function loadStock() {
+    let s;
+    try { s = await api('/api/v1/stock'); } catch (e) { stock.replaceChildren(h('p', { class: 'muted' }, problemText(e))); return; }
+    const byHolder = new Map();
+    for (const row of s.items) byHolder.set(row.holder, (byHolder.get(row.holder) ?? 0) + row.quantity);
+    stock.replaceChildren(h('p', {}, `${t('ops.total')}: `, h('strong', { id: 'stock-total' }, fmt(s.total)), s.truncated ? ` (${t('ops.truncated')})` : ''),
+      h('table', { id: 'stock-holders' }, h('thead', {}, h('tr', {}, h('th', {}, t('ops.holder')), h('th', { class: 'num' }, t('ops.units')))),
+        h('tbody', {}, [...byHolder].map(([holder, n]) => h('tr', { dataset: { holder } }, h('td', {}, holder), h('td', { class: 'num' }, fmt(n)))))),
+      h('table', { id: 'stock-rows' }, h('thead', {}, h('tr', {}, h('th', {}, t('ops.holder')), h('th', {}, 'GTIN'), h('th', {}, t('recalls.lot')),
+        h('th', { class: 'hide-phone' }, t('ops.location')), h('th', { class: 'num' }, t('ops.units')))),
+        h('tbody', {}, s.items.map((r) => h('tr', {}, h('td', {}, r.holder), h('td', { class: 'mono' }, r.gtin), h('td', {}, r.lot ?? ''),
+          h('td', { class: 'hide-phone mono' }, r.location ?? ''), h('td', { class: 'num' }, fmt(r.quantity)))))));
+  }
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); loadOrders(); });
+  view.append(h('h1', {}, t('ops.title')), h('h2', {}, t('ops.orders')), form, error, orders, h('h2', {}, t('ops.stock')), stock);
+  await Promise.all([loadOrders(), loadStock()]);
 }
 
 // ---- start ----------------------------------------------------------------------------------------------------------------

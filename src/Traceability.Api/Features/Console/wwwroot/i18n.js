@@ -30,7 +30,12 @@ const texts = {
   'lookup.yes': ['是（已上链且自检通过）', 'yes (anchored and the self-audit agrees)'], 'lookup.no': ['否', 'no'],
   'lookup.pending': ['尚未上链', 'not anchored yet'],
   'ops.title': ['订单与库存', 'Orders and stock'],
-  'ops.later': ['订单扫码进度和经销商库存将在运营功能上线后显示在这里。', 'Orders with their scanning progress and stock by dealer will appear here once the operations feature is available.'],
+  'ops.orders': ['订单', 'Orders'], 'ops.stock': ['库存', 'Stock'], 'ops.status': ['状态', 'Status'], 'ops.number': ['订单号', 'Order'],
+  'ops.shipTo': ['收货方', 'Ship to'], 'ops.scanned': ['已扫码出库', 'Scanned out'], 'ops.received': ['已收货', 'Received'],
+  'ops.open': ['待出库', 'open'], 'ops.in_progress': ['出库中', 'in progress'], 'ops.completed': ['已完成', 'completed'],
+  'ops.cancelled': ['已取消', 'cancelled'], 'ops.none': ['没有订单。', 'No orders.'], 'ops.total': ['在库总数', 'Units held'],
+  'ops.truncated': ['仅显示前若干行', 'first rows only'], 'ops.holder': ['持有方', 'Holder'], 'ops.units': ['数量', 'Units'],
+  'ops.location': ['位置', 'Location'],
   'forbidden': ['本角色无权查看此页。', 'Your role may not see this page.'], 'error': ['出错了', 'Something went wrong'],
 };
 
