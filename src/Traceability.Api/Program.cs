@@ -12,6 +12,7 @@ using Traceability.Api.Features.Console;
 using Traceability.Api.Features.Consumer;
 using Traceability.Api.Features.Epcis;
 using Traceability.Api.Features.Events;
+using Traceability.Api.Features.Import;
 using Traceability.Api.Features.Members;
 using Traceability.Api.Features.Platform;
 using Traceability.Api.Features.Recall;
@@ -155,6 +156,7 @@ app.MapEpcisApi();
 app.MapJobs(options);
 app.MapAnalyticsApi();
 app.MapConsole();
+app.MapImportApi();
 
 app.Run();
 
