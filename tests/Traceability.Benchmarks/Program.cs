@@ -15,6 +15,7 @@ var suites = new Dictionary<string, Func<Action<string>, IReadOnlyList<Figure>>>
     ["epcis"] = EpcisBenchmarks.Run,
     ["capture"] = CaptureBenchmarks.Run,
     ["analytics"] = AnalyticsBenchmarks.Run,
+    ["import"] = ImportBenchmarks.Run,
     ["event-hash"] = EventHashBenchmark.Run, // the event-hash figures of `ledger` alone (quicker to iterate on)
     ["keccak"] = KeccakBenchmark.Run, // the keccak figures of `ledger` alone
 };
