@@ -50,12 +50,14 @@ public sealed class ImportRun(DbConnection conn, DbTransaction tx, Caller caller
     public bool Writes => !DryRun && Refused == 0 && _errorCount == 0;
 
     /// <summary>
-    /// Inserts or updates rows in batches of multi-row statements (one prepared statement per full batch):
-    /// <c>INSERT ... VALUES (...), (...) ON CONFLICT (key) DO UPDATE SET c = excluded.c</c>, the same on SQLite and PostgreSQL.
+    /// Inserts or updates rows with <c>INSERT ... VALUES (...) ON CONFLICT (key) DO UPDATE SET c = excluded.c</c>, the same
+    /// SQL on both databases. PostgreSQL gets multi-row statements of up to 500 rows (one round trip each); SQLite one row
+    /// per execution of one prepared statement, which is faster there: it has no round trip, and binding a parameter by
+    /// name looks through all of the statement's names (500 rows of 6 columns made 100,000 products take 5 times longer).
     /// </summary>
     public async Task UpsertAsync(string table, string[] columns, string key, string[] update, IReadOnlyList<object?[]> rows, CancellationToken ct)
     {
-        var batch = Math.Max(1, Math.Min(500, 30_000 / columns.Length));
+        var batch = Connection is Microsoft.Data.Sqlite.SqliteConnection ? 1 : Math.Max(1, Math.Min(500, 30_000 / columns.Length));
         DbCommand? full = null;
         try
         {
@@ -68,7 +70,11 @@ public sealed class ImportRun(DbConnection conn, DbTransaction tx, Caller caller
                 {
                     cmd = Sql.Command(Connection, Transaction, UpsertSql(table, columns, key, update, n));
                     for (var i = 0; i < n * columns.Length; i++) Sql.AddParameter(cmd, "@p" + i.ToString(CultureInfo.InvariantCulture), null);
-                    if (n == batch) full = cmd;
+                    if (n == batch)
+                    {
+                        cmd.Prepare();
+                        full = cmd;
+                    }
                 }
                 for (var r = 0; r < n; r++)
                     for (var c = 0; c < columns.Length; c++)
