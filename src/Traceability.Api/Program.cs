@@ -12,6 +12,7 @@ using Traceability.Api.Features.Console;
 using Traceability.Api.Features.Consumer;
 using Traceability.Api.Features.Epcis;
 using Traceability.Api.Features.Events;
+using Traceability.Api.Features.Import;
 using Traceability.Api.Features.Members;
 using Traceability.Api.Features.Orders;
 using Traceability.Api.Features.Platform;
@@ -162,6 +163,7 @@ app.MapAnalyticsApi();
 app.MapConsole();
 app.MapOrdersApi();
 app.MapStockApi();
+app.MapImportApi();
 
 app.Run();
 

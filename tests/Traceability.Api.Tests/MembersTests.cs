@@ -20,9 +20,9 @@ public sealed class MembersTests(ChainFixture chain)
         var key = body.GetProperty("apiKey").GetString()!;
         body.GetProperty("role").GetString().Should().Be("manufacturer");
 
-        var stored = svc.Scalar($"SELECT COUNT(*) FROM members WHERE api_key_hash = '{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))}'");
+        var stored = svc.Scalar($"SELECT COUNT(*) FROM member_keys WHERE key_hash = '{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))}'");
         stored.Should().Be(1);
-        svc.Scalar($"SELECT COUNT(*) FROM members WHERE api_key_hash = '{key}'").Should().Be(0);
+        svc.Scalar($"SELECT COUNT(*) FROM member_keys WHERE key_hash = '{key}'").Should().Be(0);
     }
 
     [Fact]

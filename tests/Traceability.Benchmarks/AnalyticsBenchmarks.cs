@@ -40,7 +40,7 @@ public static class AnalyticsBenchmarks
         {
             await SchemaMigrator.MigrateAsync(db);
             var conn = await Sql.OpenAsync(db, default);
-            await Sql.ExecAsync(conn, null, "INSERT INTO members (id, name, role, region_codes, api_key_hash, created_at) VALUES ('m_maker', 'Maker', 'manufacturer', '', 'x', '2026-01-01T00:00:00.000Z')", default);
+            await Sql.ExecAsync(conn, null, "INSERT INTO members (id, name, role, region_codes, created_at) VALUES ('m_maker', 'Maker', 'manufacturer', '', '2026-01-01T00:00:00.000Z')", default);
             for (var p = 0; p < Products; p++)
                 await Sql.ExecAsync(conn, null, "INSERT INTO products (gtin, name, owner_member_id, created_at) VALUES (@g, 'p', @o, '2026-01-01T00:00:00.000Z')", default,
                     ("@g", Gtin(p)), ("@o", p < Products / 2 ? "m_maker" : "m_other"));

@@ -176,8 +176,8 @@ public static class TraceBenchmarks
         // Members, locations, products.
         var now = DbTime.Format(DateTimeOffset.UtcNow);
         async Task MemberAsync(string id, string role, string? gln, string regions) =>
-            await Sql.ExecAsync(conn, null, "INSERT INTO members (id, name, role, gln, region_codes, api_key_hash, created_at) VALUES (@i, @i, @r, @g, @rc, @h, @t)", default,
-                ("@i", id), ("@r", role), ("@g", gln), ("@rc", regions), ("@h", "hash-" + id), ("@t", now));
+            await Sql.ExecAsync(conn, null, "INSERT INTO members (id, name, role, gln, region_codes, created_at) VALUES (@i, @i, @r, @g, @rc, @t)", default,
+                ("@i", id), ("@r", role), ("@g", gln), ("@rc", regions), ("@t", now));
         async Task LocationAsync(string id, string member, string region) =>
             await Sql.ExecAsync(conn, null, "INSERT INTO locations (id, name, region_code, member_id, created_at) VALUES (@i, @i, @r, @m, @t)", default,
                 ("@i", id), ("@r", region), ("@m", member), ("@t", now));

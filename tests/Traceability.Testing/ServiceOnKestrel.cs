@@ -26,6 +26,8 @@ public sealed class ServiceOnKestrel : IAsyncDisposable
     public Uri BaseUrl { get; }
     public string DataDir { get; }
     public HttpClient Admin { get; }
+    /// <summary>The service's process id (a benchmark reads its CPU time from /proc).</summary>
+    public int ProcessId => _process.Id;
     public string DatabasePath => Path.Combine(DataDir, "traceability.db");
     public string Log { get { lock (_log) return _log.ToString(); } }
 

@@ -41,6 +41,7 @@ public static partial class MembersApi
         group.MapPost("locations", CreateLocationAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator)
             .WithSummary("Create or update a location (SGLN) with its GB/T 2260 region; another member's location is refused (409)")
             .ProducesProblem(400).ProducesProblem(409).ProducesProblem(422);
+        group.MapMemberKeys();
         return group;
     }
 
@@ -86,10 +87,10 @@ public static partial class MembersApi
                     RegionCodes = [.. request.RegionCodes ?? []],
                     CompanyPrefixes = prefixes,
                     Address = request.Address,
-                    ApiKeyHash = ApiKeyService.Hash(key),
                     CreatedAt = time.GetUtcNow(),
                 };
                 db.Members.Add(member);
+                db.MemberKeys.Add(new MemberKey { Id = ApiKeyService.NewKeyId(), MemberId = member.Id, Label = "first key", KeyHash = ApiKeyService.Hash(key), CreatedAt = member.CreatedAt });
                 await db.SaveChangesAsync(ct);
                 return new CreateMemberResponse(member.Id, key, member.Name, role.ToWire(), member.Gln, member.RegionCodes, member.CompanyPrefixes);
             }

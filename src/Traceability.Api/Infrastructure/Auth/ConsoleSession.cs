@@ -48,6 +48,13 @@ public sealed class ConsoleSessions(TimeProvider time)
         if (!string.IsNullOrEmpty(id)) _sessions.TryRemove(Hash(id), out _);
     }
 
+    /// <summary>Ends every session whose caller matches (its key was revoked, its member deactivated).</summary>
+    public void EndWhere(Func<Caller, bool> which)
+    {
+        foreach (var (k, s) in _sessions)
+            if (which(s.Caller)) _sessions.TryRemove(k, out _);
+    }
+
     /// <summary>The caller of a live session (and the session is refreshed), else null.</summary>
     public Caller? Find(string? id)
     {

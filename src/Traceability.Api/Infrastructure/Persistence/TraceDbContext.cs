@@ -13,6 +13,7 @@ namespace Traceability.Api.Infrastructure.Persistence;
 public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : DbContext(options)
 {
     public DbSet<Member> Members => Set<Member>();
+    public DbSet<MemberKey> MemberKeys => Set<MemberKey>();
     public DbSet<Product> Products => Set<Product>();
     public DbSet<Location> Locations => Set<Location>();
     public DbSet<TraceEvent> Events => Set<TraceEvent>();
@@ -42,6 +43,11 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
             e.Property(x => x.Role).HasConversion(r => r.ToWire(), s => Enum.Parse<MemberRole>(s, true));
             e.Property(x => x.RegionCodes).HasConversion(CommaList.Converter, CommaList.Comparer);
             e.Property(x => x.CompanyPrefixes).HasConversion(CommaList.Converter, CommaList.Comparer);
+        });
+        b.Entity<MemberKey>(e =>
+        {
+            e.ToTable("member_keys");
+            e.HasKey(x => x.Id);
         });
         b.Entity<Product>(e =>
         {
@@ -97,7 +103,7 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
             e.HasKey(x => x.Epc);
         });
 
-        // Columns are named by convention: a property's name in snake_case (ApiKeyHash -> api_key_hash); a column
+        // Columns are named by convention: a property's name in snake_case (KeyHash -> key_hash); a column
         // named otherwise says so above with HasColumnName.
         foreach (var entity in b.Model.GetEntityTypes())
             foreach (var property in entity.GetProperties())
