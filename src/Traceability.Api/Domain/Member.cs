@@ -16,7 +16,8 @@ public sealed class Member
     public DateTimeOffset CreatedAt { get; init; }
 }
 
-public enum MemberRole { Manufacturer, Logistics, Dealer, Regulator, Admin }
+/// <summary>Service: installers and maintenance companies, who install, inspect and repair durable goods after sale.</summary>
+public enum MemberRole { Manufacturer, Logistics, Dealer, Regulator, Admin, Service }
 
 public static class MemberRoles
 {
