@@ -53,7 +53,7 @@ public static class ServiceStatus
     public static (string Status, DateTimeOffset? DueDate, string? Kind) Of(DueDates d, DateTimeOffset now, DateTimeOffset before)
     {
         if (d.ServiceLifeEnds is { } end && end <= now) return (Expired, end, "service-life");
-        var next = new[] { (d.Inspection, "inspection"), (d.PressureTest, "pressure-test") }.Where(x => x.Item1 is not null).MinBy(x => x.Item1);
+        var next = new[] { (d.Inspection, "inspection"), (d.PressureTest, "pressure-test") }.Where(x => x.Item1 is not null).OrderBy(x => x.Item1).FirstOrDefault();
         if (next.Item1 is { } due)
         {
             if (due <= now) return (Overdue, due, next.Item2);
