@@ -34,7 +34,7 @@ public static partial class MembersApi
         var group = app.MapGroup("api/v1").WithTags("Members and master data");
         group.MapPost("members", CreateMemberAsync).RequireRoles(MemberRole.Admin)
             .WithSummary("Create a member; its API key is returned once").ProducesProblem(400).ProducesProblem(409);
-        group.MapPatch("members/{id}", UpdateMemberAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator)
+        group.MapPatch("members/{id}", UpdateMemberAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator, MemberRole.Service)
             .WithSummary("Declare the member's GS1 company prefixes (the member itself, or admin); its GTINs and SGLNs must then fall under them")
             .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
         group.MapPost("products", CreateProductAsync).RequireRoles(MemberRole.Manufacturer)
