@@ -30,10 +30,11 @@ public sealed class LifecycleTests(ChainFixture chain)
     private const string Building = "urn:epc:id:sgln:0614141.00999.0"; // Shanghai Xuhui (310104)
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    private static async Task<(ConsumerSetup Setup, TestClock Clock)> StartAsync(ChainFixture chain, DateTimeOffset now)
+    private static async Task<(ConsumerSetup Setup, TestClock Clock)> StartAsync(ChainFixture chain, DateTimeOffset now, bool postgres = false)
     {
         var clock = new TestClock(now);
-        var setup = await ConsumerSetup.StartAsync(chain, configure: b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(clock)));
+        var settings = postgres ? new Dictionary<string, string> { ["TRACE_DB"] = await Postgres.NewDatabaseAsync() } : null;
+        var setup = await ConsumerSetup.StartAsync(chain, settings, b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(clock)));
         return (setup, clock);
     }
 
@@ -88,9 +89,14 @@ public sealed class LifecycleTests(ChainFixture chain)
     private static JsonNode Error(JsonNode problem) => problem["errors"]!.AsArray().Single()!;
 
     [Fact]
-    public async Task RulesAreOnTheLedgerAndEachEventIsJudgedByTheVersionInForceAtItsTime()
+    public Task RulesAreOnTheLedgerAndEachEventIsJudgedByTheVersionInForceAtItsTime() => RulesScenarioAsync(postgres: false);
+
+    [PostgresFact]
+    public Task OnPostgresRulesAreJudgedByTheVersionInForce() => RulesScenarioAsync(postgres: true);
+
+    private async Task RulesScenarioAsync(bool postgres)
     {
-        var (setup, clock) = await StartAsync(chain, At("2026-11-10T00:00:00Z"));
+        var (setup, clock) = await StartAsync(chain, At("2026-11-10T00:00:00Z"), postgres);
         await using var _ = setup.Service;
         var maker = setup.Maker;
         var gtin = setup.Gtin;
@@ -165,9 +171,14 @@ public sealed class LifecycleTests(ChainFixture chain)
     }
 
     [Fact]
-    public async Task AnExtinguisherIsInstalledInspectedFallsOverdueRaisesOneAlertAndIsClearedByTheNextInspection()
+    public Task AnExtinguisherIsInstalledInspectedFallsOverdueRaisesOneAlertAndIsClearedByTheNextInspection() => ExtinguisherScenarioAsync(postgres: false);
+
+    [PostgresFact]
+    public Task OnPostgresAnExtinguisherFallsOverdueAndIsCleared() => ExtinguisherScenarioAsync(postgres: true);
+
+    private async Task ExtinguisherScenarioAsync(bool postgres)
     {
-        var (setup, clock) = await StartAsync(chain, At("2026-11-10T00:00:00Z"));
+        var (setup, clock) = await StartAsync(chain, At("2026-11-10T00:00:00Z"), postgres);
         await using var _ = setup.Service;
         var gtin = setup.Gtin;
         (await setup.Maker.PostAsJsonAsync("/api/v1/products", new
