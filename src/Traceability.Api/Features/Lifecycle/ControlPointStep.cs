@@ -1,4 +1,3 @@
-using System.Globalization;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Tracing;
@@ -252,6 +251,4 @@ public sealed class ControlPointStep : ICaptureStep
         _products.Clear();
         return ValueTask.CompletedTask;
     }
-
-    internal static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }
