@@ -13,6 +13,7 @@ using Traceability.Api.Features.Consumer;
 using Traceability.Api.Features.Epcis;
 using Traceability.Api.Features.Events;
 using Traceability.Api.Features.Import;
+using Traceability.Api.Features.Lifecycle;
 using Traceability.Api.Features.Members;
 using Traceability.Api.Features.Orders;
 using Traceability.Api.Features.Platform;
@@ -76,12 +77,14 @@ builder.Services.AddEpcis();
 builder.Services.AddAnalytics();
 builder.Services.AddConsole();
 builder.Services.AddOrders();
+builder.Services.AddLifecycle();
 
 // The capture steps, in the order they run inside the capture's transaction (this list is the only place that says it):
 // custody first (it keeps the units the others read), then the rules and projections that read units.
 builder.Services.AddScoped<ICaptureStep, CustodyStep>();
 builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();    // a sale outside the dealer's territory: a diversion alert
 builder.Services.AddScoped<ICaptureStep, ForeignLocationStep>();  // who may record at another member's location (ADR 0009)
+builder.Services.AddScoped<ICaptureStep, ControlPointStep>();     // the product's control points in force at the event's time; service records
 builder.Services.AddScoped<ICaptureStep, AnalyticsRollupStep>();  // the daily sales roll-ups
 builder.Services.AddScoped<ICaptureStep, OrderStep>();            // an order's scans and receipts, with their events
 
@@ -164,6 +167,7 @@ app.MapConsole();
 app.MapOrdersApi();
 app.MapStockApi();
 app.MapImportApi();
+app.MapLifecycleApi();
 
 app.Run();
 

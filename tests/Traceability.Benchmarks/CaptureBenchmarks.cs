@@ -109,6 +109,9 @@ public static class CaptureBenchmarks
             if (stored != serials.Issued) throw new InvalidOperationException($"the service stored {stored} events, {serials.Issued} were sent");
             log($"  the service holds {stored:N0} events (every event sent, none twice); database {new FileInfo(dbPath).Length / 1048576.0:F0} MiB + WAL");
 
+            // (d) control points: a product carrying five rules against one with none, in the same process and machine state.
+            figures.AddRange(ControlPointsPass(http, memberKey, bulk, serials, seconds, log));
+
             var apiRss = api.PeakRssKiB();
             var sample = SampleRows(dbPath, rawRows);
             api.Stop();
@@ -187,6 +190,73 @@ public static class CaptureBenchmarks
         {
             if (r.GetProperty("sequence").GetInt64() != expected++) throw new InvalidOperationException("receipts are not numbered 1..1000 in order: " + r);
         }
+    }
+
+    /// <summary>
+    /// The cost of control points at capture: two products of the bench manufacturer, one with five rules (two ILMD
+    /// fields required at commissioning, which the bench events carry; a lot inspection before shipping, a receipt before
+    /// sale, a temperature range at shipping) and one with none. The same 1,000-event commissioning documents (only the
+    /// item reference differs), 2 senders, alternating none / rules / none / rules for <paramref name="seconds"/> each;
+    /// the ratio of the rates (target: the rules cost at most 15%).
+    /// </summary>
+    private static IEnumerable<Figure> ControlPointsPass(HttpClient http, string key, DocumentTemplate bulk, SerialCounter serials, int seconds, Action<string> log)
+    {
+        const string plain = "054320", ruled = "054321";
+        static string Gtin(string itemRef)
+        {
+            var body = itemRef[0] + "6901234" + itemRef[1..];
+            return body + Traceability.Ledger.Epcis.Gs1Identifiers.CheckDigit(body);
+        }
+        void Send(HttpMethod method, string path, string json)
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+            request.Headers.Add("X-Api-Key", key);
+            using var response = http.Send(request);
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"{method} {path} answered {(int)response.StatusCode}: {response.Content.ReadAsStringAsync().GetAwaiter().GetResult()}");
+        }
+        Send(HttpMethod.Post, "api/v1/products", $$"""{"gtin":"{{Gtin(plain)}}","name":"Bench product without rules"}""");
+        Send(HttpMethod.Post, "api/v1/products", $$"""{"gtin":"{{Gtin(ruled)}}","name":"Bench product with five rules"}""");
+        Send(HttpMethod.Put, $"api/v1/products/{Gtin(ruled)}/rules", """
+            {"rules":[
+              {"name":"lot-recorded","kind":"field","step":"commissioning","field":"ilmd.lotNumber"},
+              {"name":"expiry-recorded","kind":"field","step":"commissioning","field":"ilmd.itemExpirationDate"},
+              {"name":"ship-after-qc","kind":"requires","step":"shipping","after":"inspecting","disposition":"conformant","scope":"lot"},
+              {"name":"sell-after-receipt","kind":"requires","step":"retail_selling","after":"receiving"},
+              {"name":"cold-chain","kind":"field","step":"shipping","field":"sensor.Temperature","min":2,"max":8}]}
+            """);
+
+        // the item reference of every SGTIN, at the same offsets in every document of the template
+        var marker = Encoding.ASCII.GetBytes("6901234.012345.");
+        var sampleDoc = bulk.Next(serials);
+        var offsets = new List<int>();
+        for (int at = 0, k; (k = sampleDoc.AsSpan(at).IndexOf(marker)) >= 0; at += k + marker.Length) offsets.Add(at + k + 8);
+        byte[] Next(string itemRef)
+        {
+            var doc = bulk.Next(serials);
+            var bytes = Encoding.ASCII.GetBytes(itemRef);
+            foreach (var o in offsets) bytes.CopyTo(doc, o);
+            return doc;
+        }
+
+        Load(http, key, () => Next(plain), 2, TimeSpan.FromSeconds(3), out _);
+        Load(http, key, () => Next(ruled), 2, TimeSpan.FromSeconds(3), out _);
+        var rates = new Dictionary<string, List<double>> { [plain] = [], [ruled] = [] };
+        foreach (var itemRef in new[] { plain, ruled, plain, ruled })
+        {
+            var (requests, elapsed) = Load(http, key, () => Next(itemRef), 2, TimeSpan.FromSeconds(seconds), out _);
+            var rate = requests * (double)EventsPerDocument / elapsed;
+            rates[itemRef].Add(rate);
+            log($"  (d) {(itemRef == ruled ? "five rules" : "no rules  ")}: {rate:N0} events/s; load average {Machine.LoadAverage()}");
+        }
+        var (none, five) = (rates[plain].Average(), rates[ruled].Average());
+        var ratio = five / none;
+        return
+        [
+            new Figure("capture, product without control points", Math.Round(none), "events/s", $"1,000-event commissioning documents, 2 senders, mean of 2 x {seconds} s"),
+            new Figure("capture, product with five control points", Math.Round(five), "events/s", $"the same documents for a product with five rules (two apply at commissioning), mean of 2 x {seconds} s"),
+            new Figure("capture with five control points / none", Math.Round(ratio, 3), "ratio", "alternating runs in one process", ">= 0.85", ratio >= 0.85),
+        ];
     }
 
     internal static string CreateManufacturer(HttpClient http)

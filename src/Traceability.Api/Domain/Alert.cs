@@ -23,6 +23,10 @@ public static class AlertTypes
     public const string Tamper = "tamper";
     /// <summary>The chain lost anchors the ledger had confirmed (a reset devnet, a contract deployed afresh), and their re-anchoring.</summary>
     public const string ChainReset = "chain-reset";
+    /// <summary>An installed unit past its next inspection (or pressure test) date; raised once per unit and due date.</summary>
+    public const string Overdue = "overdue";
+    /// <summary>An installed unit past its service life; raised once per unit.</summary>
+    public const string Expired = "expired";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Counterfeit, Diversion, Recall, Hold, Tamper, ChainReset };
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Counterfeit, Diversion, Recall, Hold, Tamper, ChainReset, Overdue, Expired };
 }

@@ -9,6 +9,8 @@ public sealed class Product
     /// <summary>Free-form attributes as a JSON object.</summary>
     public string? AttributesJson { get; set; }
     public string? OwnerMemberId { get; set; }
+    /// <summary>The after-sales service terms as a JSON object (Features/Lifecycle ServiceTerms), or null.</summary>
+    public string? ServiceJson { get; set; }
     public DateTimeOffset CreatedAt { get; init; }
 }
 

@@ -32,7 +32,8 @@ public sealed class MemberKey
     public DateTimeOffset? RevokedAt { get; set; }
 }
 
-public enum MemberRole { Manufacturer, Logistics, Dealer, Regulator, Admin }
+/// <summary>Service: installers and maintenance companies, who install, inspect and repair durable goods after sale.</summary>
+public enum MemberRole { Manufacturer, Logistics, Dealer, Regulator, Admin, Service }
 
 public static class MemberRoles
 {

@@ -51,4 +51,6 @@ public static class UnitStatus
     public const string Recalled = "recalled";
     public const string OnHold = "on_hold";
     public const string Destroyed = "destroyed";
+    /// <summary>Installed at a site (bizStep installing) after it was sold or delivered; its service record is in service_units.</summary>
+    public const string Installed = "installed";
 }

@@ -34,11 +34,12 @@ public sealed class ConsumerSetup
         return body + Gs1Identifiers.CheckDigit(body);
     }
 
-    public static async Task<ConsumerSetup> StartAsync(ChainFixture chain, IDictionary<string, string>? settings = null)
+    public static async Task<ConsumerSetup> StartAsync(ChainFixture chain, IDictionary<string, string>? settings = null,
+        Action<Microsoft.AspNetCore.Hosting.IWebHostBuilder>? configure = null)
     {
         var all = new Dictionary<string, string> { ["TRACE_PUBLIC_BASE_URL"] = "https://trace.example.cn" };
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) all[k] = v;
-        var svc = await chain.StartServiceAsync(all);
+        var svc = await chain.StartServiceAsync(all, configure);
         var (maker, makerId) = await svc.MemberAsync("manufacturer", "华东乳业 Dairy Co.", "0614141000005");
         var gtin = NewGtin();
         (await maker.PostAsJsonAsync("/api/v1/products", new { gtin, name = "有机纯牛奶 Organic Milk 250ml", description = "UHT" })).EnsureSuccessStatusCode();

@@ -24,6 +24,10 @@ public sealed class ForeignLocationTests(ChainFixture chain)
     [InlineData(MemberRole.Logistics, "me", "other", "inspecting", false)]
     [InlineData(MemberRole.Logistics, "me", "other", null, false)]
     [InlineData(MemberRole.Regulator, "me", "other", "inspecting", true)]
+    [InlineData(MemberRole.Service, "me", "other", "installing", true)]          // at a customer's site
+    [InlineData(MemberRole.Service, "me", "other", "inspecting", true)]
+    [InlineData(MemberRole.Service, "me", "other", "repairing", true)]
+    [InlineData(MemberRole.Service, "me", "other", "retail_selling", false)]
     [InlineData(MemberRole.Admin, "admin", "other", "holding", true)]
     public void Decides(MemberRole role, string caller, string? owner, string? step, bool allowed) =>
         (ForeignLocations.Refusal(role, caller, owner, step) is null).Should().Be(allowed);

@@ -21,6 +21,7 @@ public sealed class CustodyRulesTableTests
     private static readonly Caller OtherDealer = new("other-dealer", MemberRole.Dealer, "Other dealer", null, []);
     private static readonly Caller Regulator = new("regulator", MemberRole.Regulator, "Regulator", null, []);
     private static readonly Caller Admin = new(Caller.AdminId, MemberRole.Admin, "Admin", null, []);
+    private static readonly Caller Installer = new("installer", MemberRole.Service, "Installer", null, []);
 
     private static readonly LocationFact Plant = new("https://id.gs1.org/414/6901234000012", "maker", "320506");
     private static readonly LocationFact Store = new("https://id.gs1.org/414/6901234000104", "dealer", "310115");
@@ -143,6 +144,20 @@ public sealed class CustodyRulesTableTests
         ["destroy: by another member"] = new(Event(EventKind.Destroy, [U("1")]), Facts(Maker, [Unit(U("1"), UnitStatus.AtHolder, "dealer")]),
             CustodyRules.HolderOnly, U("1")),
 
+        // installing
+        ["install: a sold unit, by a service member"] = new(Event(EventKind.Install, [U("1")]), Facts(Installer, [Unit(U("1"), UnitStatus.Sold, "dealer")]), null),
+        ["install: a delivered unit, by its holder"] = new(Event(EventKind.Install, [U("1")]), Facts(Dealer, [Unit(U("1"), UnitStatus.AtHolder, "dealer")]), null),
+        ["install: by a member neither holder nor service"] = new(Event(EventKind.Install, [U("1")]), Facts(OtherDealer, [Unit(U("1"), UnitStatus.Sold, "dealer")]),
+            CustodyRules.InstallNotAllowed, U("1")),
+        ["install: a unit still in transit"] = new(Event(EventKind.Install, [U("1")]), Facts(Installer, [Unit(U("1"), UnitStatus.InTransit, "maker")]),
+            CustodyRules.NotInstallable, U("1")),
+        ["install: a recalled unit"] = new(Event(EventKind.Install, [U("1")]), Facts(Installer, [Unit(U("1"), UnitStatus.Recalled, "dealer")]),
+            CustodyRules.RecalledUnit, U("1")),
+        ["inspect: an installed unit, by a service member"] = new(Event(EventKind.Inspect, [U("1")], disposition: "non_conformant"),
+            Facts(Installer, [Unit(U("1"), UnitStatus.Installed, "dealer")]), null),
+        ["inspect: a unit not installed, by a service member"] = new(Event(EventKind.Inspect, [U("1")], disposition: "non_conformant"),
+            Facts(Installer, [Unit(U("1"), UnitStatus.Sold, "dealer")]), CustodyRules.HolderOnly, U("1")),
+
         // inspecting
         ["inspect: a unit, by its product's owner"] = new(Event(EventKind.Inspect, [U("1")], disposition: "damaged"),
             Facts(Maker, [Unit(U("1"), UnitStatus.AtHolder, "dealer")]), null),
@@ -240,6 +255,8 @@ public sealed class CustodyRulesTableTests
             Facts(Dealer, [Unit(U("1"), UnitStatus.InTransit, "maker", shippedTo: "dealer")], Store), U("1"), UnitStatus.AtHolder, "dealer", ShippedTo: "dealer"),
         ["sell: out of its case"] = new(Event(EventKind.Sell, [U("1")], where: Store),
             Facts(Dealer, [Unit(U("1"), UnitStatus.AtHolder, "dealer", parent: Case1)], Store), U("1"), UnitStatus.Sold, "dealer"),
+        ["install: at the site, out of its case, the holder unchanged"] = new(Event(EventKind.Install, [U("1")], where: Store),
+            Facts(Installer, [Unit(U("1"), UnitStatus.Sold, "dealer", parent: Case1)], Store), U("1"), UnitStatus.Installed, "dealer"),
         ["recall: a destroyed unit stays destroyed"] = new(Event(EventKind.Recall, [U("1")]),
             Facts(Maker, [Unit(U("1"), UnitStatus.Destroyed, "dealer")]), U("1"), UnitStatus.Destroyed, "dealer"),
         ["recall: a unit on hold is recalled"] = new(Event(EventKind.Recall, [U("1")]),
@@ -278,6 +295,11 @@ public sealed class CustodyRulesTableTests
         CustodyRules.Decide(Event(EventKind.Inspect, [U("1")], disposition: "conformant"), Facts(Maker, [unit], holds: [(Gtin, Lot, 7)]))
             .Holds.Should().Equal(new HoldChange(Gtin, Lot, U("1"), "conformant", 7));
     }
+
+    [Fact]
+    public void AnInstalledUnitsFieldInspectionDoesNotHoldItsLot() =>
+        CustodyRules.Decide(Event(EventKind.Inspect, [U("1")], disposition: "damaged"), Facts(Installer, [Unit(U("1"), UnitStatus.Installed, "dealer")]))
+            .Holds.Should().BeEmpty("a field inspection is the unit's service record, not a verdict on its lot");
 
     [Fact]
     public void TransformationLinksEveryOutputToEveryInputAndTheirLots()

@@ -21,7 +21,7 @@ public static class CaptureApi
     {
         var group = app.MapGroup("api/v1").WithTags("Capture");
         group.MapPost("capture", CaptureAsync)
-            .RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator)
+            .RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator, MemberRole.Service)
             .Accepts<object>("application/json", "application/ld+json", "application/xml")
             .WithSummary("Capture an EPCIS 2.0 document (JSON-LD or XML); all or nothing")
             .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422);

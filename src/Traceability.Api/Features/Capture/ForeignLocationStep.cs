@@ -22,12 +22,16 @@ public static class ForeignLocations
         "departing", "loading", "unloading", "transporting", "staging_outbound",
     };
 
+    /// <summary>What a service member (installer, maintenance company) does at its customers' sites, registered by whoever keeps them.</summary>
+    public static readonly IReadOnlySet<string> ServiceSteps = new HashSet<string>(StringComparer.Ordinal) { "installing", "inspecting", "repairing" };
+
     /// <summary>Why the caller may not record this step at a place kept by <paramref name="locationMemberId"/>, or null when it may.</summary>
     public static string? Refusal(MemberRole role, string callerId, string? locationMemberId, string? step)
     {
         if (locationMemberId is null || locationMemberId == callerId) return null;
         if (role is MemberRole.Regulator or MemberRole.Admin) return null;
         if (role == MemberRole.Logistics && step is not null && TransitSteps.Contains(step)) return null;
+        if (role == MemberRole.Service && step is not null && ServiceSteps.Contains(step)) return null;
         return role == MemberRole.Logistics
             ? $"a carrier records only transit steps ({string.Join(", ", TransitSteps)}) at another member's location, not '{step ?? "(no bizStep)"}'."
             : "this location belongs to another member: events there are recorded by that member, a carrier in transit, or a regulator.";

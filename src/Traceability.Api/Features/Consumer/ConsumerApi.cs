@@ -34,7 +34,7 @@ public static class ConsumerApi
     public sealed record StepJson(long Sequence, string Step, string Label, DateTimeOffset Time, PlaceJson? Place, StepAnchorJson? Anchor, bool Verified, string? Proof);
     public sealed record ConsumerJson(ProductJson Product, string Serial, string? Lot, DateTimeOffset? ProductionDate, string? Manufacturer,
         string Status, bool Known, bool Verified, string Verification, AnchorView? Anchor, ScansJson Scans, IReadOnlyList<Warning> Warnings,
-        IReadOnlyList<StepJson> Journey);
+        IReadOnlyList<StepJson> Journey, Lifecycle.ServiceView? Service = null);
 
     /// <summary>The services of the consumer side, and the rate limiter of its endpoints (TRACE_CONSUMER_RATE_LIMIT per client per minute; 0 = off).</summary>
     public static IServiceCollection AddConsumer(this IServiceCollection services, TraceOptions options)
@@ -90,7 +90,8 @@ public static class ConsumerApi
     /// </summary>
     public sealed record ScanCode(string Gtin, string Serial, string? Lot, string? Region, IPAddress? Client, string? UserAgent) : ICommand<ConsumerModel>
     {
-        public sealed class Handler(TraceDbContext db, ConsumerViewCache views, ScanRecorder scans, AuditStatus audits) : ICommandHandler<ScanCode, ConsumerModel>
+        public sealed class Handler(TraceDbContext db, ConsumerViewCache views, ScanRecorder scans, AuditStatus audits, Lifecycle.ServiceDue service)
+            : ICommandHandler<ScanCode, ConsumerModel>
         {
             public async ValueTask<ConsumerModel> Handle(ScanCode command, CancellationToken ct)
             {
@@ -111,6 +112,7 @@ public static class ConsumerApi
                         Steps = model.Steps.Select(st => failed.Contains(st.Sequence) ? st with { Check = ChainCheck.Mismatch } : st).ToList(),
                     };
                 model = model with { Scans = await scans.RecordAsync(db, model.Epc, client, userAgent, scanRegion, ct) };
+                if (model.Unit is { Status: UnitStatus.Installed }) model = model with { Service = await service.ForUnitAsync(model.Epc, ct) };
                 await scans.FlagCounterfeitAsync(db, model, ct);
                 if (model.Known) await scans.CheckDiversionAsync(db, model.Unit, scanRegion, ct);
                 return model;
@@ -173,7 +175,7 @@ public static class ConsumerApi
         m.Steps.Select(s => new StepJson(s.Sequence, s.Step, t.StepLabel(s.Step), s.Time,
             s.Place is { } p ? new PlaceJson(p.Name, p.RegionCode, t.Region(p.RegionCode)) : null,
             s.Anchor is { } a ? new StepAnchorJson(a.Sequence, a.BlockNumber, a.TxHash) : null,
-            s.Check == ChainCheck.Verified, s.ProofPublic ? $"{path}/proofs/{s.Sequence}" : null)).ToList());
+            s.Check == ChainCheck.Verified, s.ProofPublic ? $"{path}/proofs/{s.Sequence}" : null)).ToList(), m.Service);
 
     private static string VerificationName(Verification v) => v switch
     {

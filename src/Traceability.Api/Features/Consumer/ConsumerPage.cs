@@ -24,6 +24,10 @@ public static class ConsumerPage
         if (m.Scans is { TooManyCities: true } c) list.Add(new(AlertTypes.Counterfeit, string.Format(CultureInfo.InvariantCulture, t.CounterfeitCities, c.CitiesIn24Hours)));
         if (m.LotMismatch) list.Add(new(AlertTypes.Counterfeit, t.LotMismatch));
         if (m.Verification == Verification.Mismatch) list.Add(new(AlertTypes.Tamper, t.MismatchDetail));
+        if (m.Service is { Status: Lifecycle.ServiceStatus.Expired, DueDate: { } ended })
+            list.Add(new(AlertTypes.Expired, string.Format(CultureInfo.InvariantCulture, t.Service.Expired, Day(ended))));
+        else if (m.Service is { Status: Lifecycle.ServiceStatus.Overdue, DueDate: { } due })
+            list.Add(new(AlertTypes.Overdue, string.Format(CultureInfo.InvariantCulture, t.Service.Overdue, Day(due))));
         return list;
     }
 
@@ -43,6 +47,10 @@ public static class ConsumerPage
         if (m.Known && m.ProductDescription is { Length: > 0 } d) h.Append("<p class=\"desc\">").Append(E(d)).Append("</p>");
         h.Append("<p class=\"ids\">").Append(E(t.Gtin)).Append(" <code>").Append(E(m.Gtin)).Append("</code> · ")
          .Append(E(t.Serial)).Append(" <code id=\"serial\">").Append(E(m.Serial)).Append("</code></p></header>");
+
+        foreach (var w in warnings.Where(w => w.Type is AlertTypes.Overdue or AlertTypes.Expired))
+            h.Append("<div class=\"warning\" role=\"alert\" id=\"service-warning\" data-type=\"").Append(w.Type).Append("\">")
+             .Append(WarnIcon).Append("<span>").Append(E(w.Message)).Append("</span></div>");
 
         foreach (var w in warnings.Where(w => w.Type is AlertTypes.Counterfeit or AlertTypes.Tamper))
             h.Append("<div class=\"warning\" role=\"alert\" data-type=\"").Append(w.Type).Append("\"")
@@ -68,6 +76,19 @@ public static class ConsumerPage
             Fact(h, t.ScanCount, s.Count.ToString(CultureInfo.InvariantCulture), "scan-count");
         }
         h.Append("</dl></section>");
+
+        if (m.Service is { } sv)
+        {
+            var w = t.Service;
+            h.Append("<section class=\"card\" id=\"service\" data-status=\"").Append(E(sv.Status)).Append("\"><h2>").Append(E(w.Title)).Append("</h2><dl class=\"facts\">");
+            Fact(h, w.InstalledAt, Day(sv.InstalledAt), "installed-at");
+            Fact(h, w.Site, sv.Site, "site");
+            Fact(h, w.LastInspection, sv.LastInspection is { } li ? Day(li) : w.NotInspected, "last-inspection");
+            Fact(h, w.NextInspection, sv.NextInspection is { } ni ? Day(ni) : null, "next-inspection");
+            Fact(h, w.NextPressureTest, sv.NextPressureTest is { } np ? Day(np) : null, "next-pressure-test");
+            Fact(h, w.ServiceLifeEnds, sv.ServiceLifeEnds is { } le ? Day(le) : null, "service-life-ends");
+            h.Append("</dl></section>");
+        }
 
         h.Append("<section class=\"card\" id=\"journey\"><h2>").Append(E(t.Journey)).Append("</h2>");
         if (m.Steps.Count == 0) h.Append("<p class=\"muted\">").Append(E(t.NoEvents)).Append("</p>");
@@ -132,6 +153,9 @@ public static class ConsumerPage
     private static void Footer(StringBuilder h, ConsumerTexts t, string pagePath, string otherLanguageQuery) =>
         h.Append("<footer><a href=\"").Append(E(pagePath)).Append(E(otherLanguageQuery)).Append("\" hreflang=\"").Append(t.OtherLanguageCode).Append("\">")
          .Append(E(t.OtherLanguage)).Append("</a><p>").Append(E(t.Footer)).Append("</p></footer></main></body></html>");
+
+    /// <summary>A date as shown to consumers: the day in China Standard Time.</summary>
+    private static string Day(DateTimeOffset t) => t.ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static string Short(string hex) => hex.Length > 18 ? hex[..10] + "…" + hex[^6..] : hex;
 

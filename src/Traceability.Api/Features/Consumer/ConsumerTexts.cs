@@ -29,14 +29,18 @@ public sealed record ConsumerTexts(
             ["commissioning"] = "生产赋码", ["packing"] = "装箱", ["shipping"] = "发货", ["departing"] = "离开", ["transporting"] = "运输",
             ["arriving"] = "到达", ["receiving"] = "收货", ["accepting"] = "验收", ["loading"] = "装车", ["unloading"] = "卸货",
             ["storing"] = "入库", ["stocking"] = "上架", ["inspecting"] = "检验", ["holding"] = "暂扣", ["unpacking"] = "拆箱",
-            ["retail_selling"] = "零售售出", ["dispensing"] = "配发",
+            ["retail_selling"] = "零售售出", ["dispensing"] = "配发", ["installing"] = "安装", ["repairing"] = "维修保养",
         },
         new Dictionary<string, string>
         {
             ["issued"] = "已签发", [UnitStatus.Commissioned] = "已生产", [UnitStatus.Packed] = "已装箱", [UnitStatus.InTransit] = "运输中",
             [UnitStatus.AtHolder] = "在库", [UnitStatus.Sold] = "已售出", [UnitStatus.Recalled] = "已召回", [UnitStatus.OnHold] = "已暂扣",
-            [UnitStatus.Destroyed] = "已销毁", ["unknown"] = "未知",
-        });
+            [UnitStatus.Destroyed] = "已销毁", [UnitStatus.Installed] = "已安装", ["unknown"] = "未知",
+        })
+    {
+        Service = new ServiceWords("维保记录", "安装日期", "安装地点", "上次检验", "下次检验", "下次水压试验", "报废日期", "尚未检验",
+            "此产品已超过检验期限（应于 {0} 前检验），请联系维保单位尽快检验。", "此产品已超过使用年限（{0} 到期），请停止使用并更换。"),
+    };
 
     public static readonly ConsumerTexts English = new(
         "en", "Product origin", "GTIN", "Serial", "Lot", "Production date", "Manufacturer", "Status",
@@ -53,14 +57,19 @@ public sealed record ConsumerTexts(
             ["commissioning"] = "Produced", ["packing"] = "Packed", ["shipping"] = "Shipped", ["departing"] = "Departed", ["transporting"] = "In transport",
             ["arriving"] = "Arrived", ["receiving"] = "Received", ["accepting"] = "Accepted", ["loading"] = "Loaded", ["unloading"] = "Unloaded",
             ["storing"] = "Stored", ["stocking"] = "Stocked", ["inspecting"] = "Inspected", ["holding"] = "Held", ["unpacking"] = "Unpacked",
-            ["retail_selling"] = "Sold", ["dispensing"] = "Dispensed",
+            ["retail_selling"] = "Sold", ["dispensing"] = "Dispensed", ["installing"] = "Installed", ["repairing"] = "Serviced",
         },
         new Dictionary<string, string>
         {
             ["issued"] = "Issued", [UnitStatus.Commissioned] = "Produced", [UnitStatus.Packed] = "Packed", [UnitStatus.InTransit] = "In transit",
             [UnitStatus.AtHolder] = "In stock", [UnitStatus.Sold] = "Sold", [UnitStatus.Recalled] = "Recalled", [UnitStatus.OnHold] = "On hold",
-            [UnitStatus.Destroyed] = "Destroyed", ["unknown"] = "Unknown",
-        });
+            [UnitStatus.Destroyed] = "Destroyed", [UnitStatus.Installed] = "Installed", ["unknown"] = "Unknown",
+        })
+    {
+        Service = new ServiceWords("Service record", "Installed", "Site", "Last inspection", "Next inspection", "Next pressure test", "End of service life",
+            "not inspected yet", "This product is overdue for inspection (due {0}): ask the service company to inspect it.",
+            "This product is past its service life (ended {0}): stop using it and replace it."),
+    };
 
     /// <summary>?lang=zh|en wins; else the first of Chinese or English in Accept-Language by quality; else Chinese.</summary>
     public static ConsumerTexts For(HttpRequest request)
@@ -76,6 +85,9 @@ public sealed record ConsumerTexts(
             }
         return Chinese;
     }
+
+    /// <summary>The words of the service block of an installed unit.</summary>
+    public required ServiceWords Service { get; init; }
 
     public string StepLabel(string step) => Steps.TryGetValue(step, out var s) ? s : step;
 
@@ -101,3 +113,7 @@ public sealed record ConsumerTexts(
         ["81"] = ("香港特别行政区", "Hong Kong"), ["82"] = ("澳门特别行政区", "Macao"),
     };
 }
+
+/// <summary>The consumer page's words for an installed unit's service record; Overdue and Expired take the date ({0}).</summary>
+public sealed record ServiceWords(string Title, string InstalledAt, string Site, string LastInspection, string NextInspection, string NextPressureTest,
+    string ServiceLifeEnds, string NotInspected, string Overdue, string Expired);

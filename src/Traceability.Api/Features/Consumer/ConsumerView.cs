@@ -36,6 +36,8 @@ public sealed record ConsumerModel
     public Verification Verification { get; init; }
     public AnchorView? LatestAnchor { get; init; }
     public ScanSummary? Scans { get; init; }
+    /// <summary>An installed unit's service record as it stands at the request (not cached: it changes with the date).</summary>
+    public Lifecycle.ServiceView? Service { get; init; }
 
     /// <summary>The label's lot (the /10/ part of the scanned Digital Link) is not the lot the code was issued or made in.</summary>
     public bool LotMismatch => PathLot is not null && Lot is not null && !string.Equals(PathLot, Lot, StringComparison.Ordinal);

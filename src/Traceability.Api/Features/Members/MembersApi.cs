@@ -4,6 +4,7 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
+using Traceability.Api.Features.Lifecycle;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
@@ -22,8 +23,8 @@ public static partial class MembersApi
         IReadOnlyList<string> CompanyPrefixes);
     public sealed record UpdateMemberRequest(IReadOnlyList<string>? CompanyPrefixes);
     public sealed record MemberResponse(string Id, string Name, string Role, string? Gln, IReadOnlyList<string> RegionCodes, IReadOnlyList<string> CompanyPrefixes);
-    public sealed record CreateProductRequest(string? Gtin, string? Name, string? Description, JsonElement? Attributes);
-    public sealed record ProductResponse(string Gtin, string Name, string? Description, JsonElement? Attributes, string? OwnerMemberId);
+    public sealed record CreateProductRequest(string? Gtin, string? Name, string? Description, JsonElement? Attributes, ServiceTerms? Service = null);
+    public sealed record ProductResponse(string Gtin, string Name, string? Description, JsonElement? Attributes, string? OwnerMemberId, ServiceTerms? Service = null);
     public sealed record CreateLocationRequest(string? Id, string? Name, string? RegionCode, string? MemberId);
     public sealed record LocationResponse(string Id, string Name, string RegionCode, string? MemberId);
 
@@ -33,12 +34,12 @@ public static partial class MembersApi
         var group = app.MapGroup("api/v1").WithTags("Members and master data");
         group.MapPost("members", CreateMemberAsync).RequireRoles(MemberRole.Admin)
             .WithSummary("Create a member; its API key is returned once").ProducesProblem(400).ProducesProblem(409);
-        group.MapPatch("members/{id}", UpdateMemberAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator)
+        group.MapPatch("members/{id}", UpdateMemberAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator, MemberRole.Service)
             .WithSummary("Declare the member's GS1 company prefixes (the member itself, or admin); its GTINs and SGLNs must then fall under them")
             .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
         group.MapPost("products", CreateProductAsync).RequireRoles(MemberRole.Manufacturer)
             .WithSummary("Create or update a product's master data").ProducesProblem(400);
-        group.MapPost("locations", CreateLocationAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator)
+        group.MapPost("locations", CreateLocationAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator, MemberRole.Service)
             .WithSummary("Create or update a location (SGLN) with its GB/T 2260 region; another member's location is refused (409)")
             .ProducesProblem(400).ProducesProblem(409).ProducesProblem(422);
         group.MapMemberKeys();
@@ -112,6 +113,7 @@ public static partial class MembersApi
             TextLimits.Check(errors, "description", Request.Description, TextLimits.Description);
             if (Request.Attributes is { ValueKind: not JsonValueKind.Object and not JsonValueKind.Null and not JsonValueKind.Undefined })
                 errors.Add(new("attributes", "attributes must be a JSON object."));
+            ServiceTerms.Validate(Request.Service, errors);
             return errors;
         }
 
@@ -137,8 +139,9 @@ public static partial class MembersApi
                 product.Name = request.Name!;
                 product.Description = request.Description;
                 product.AttributesJson = request.Attributes is { ValueKind: JsonValueKind.Object } a ? a.GetRawText() : null;
+                product.ServiceJson = request.Service?.ToJson();
                 await db.SaveChangesAsync(ct);
-                return new(new ProductResponse(product.Gtin, product.Name, product.Description, request.Attributes, product.OwnerMemberId), created);
+                return new(new ProductResponse(product.Gtin, product.Name, product.Description, request.Attributes, product.OwnerMemberId, request.Service), created);
             }
         }
     }

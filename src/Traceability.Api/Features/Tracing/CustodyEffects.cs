@@ -165,6 +165,21 @@ public static class CustodyEffects
         }
     }
 
+    /// <summary>The unit is at its site: installed there (the service record is kept by the lifecycle step).</summary>
+    public static void Install(Changes c)
+    {
+        var location = c.Facts.Location;
+        foreach (var t in c.Event.Targets)
+        {
+            if (c.Touch(t) is not { } unit) continue;
+            unit.MoveTo(UnitStatus.Installed);
+            if (unit.ParentEpc is not null) c.Outcome.Unpacked.Add((unit.Epc, unit.ParentEpc));
+            unit.ParentEpc = null;
+            unit.LocationId = location?.Id ?? unit.LocationId;
+            unit.RegionCode = location?.RegionCode ?? unit.RegionCode;
+        }
+    }
+
     public static void Destroy(Changes c)
     {
         foreach (var unit in c.TargetsAndContents())
@@ -191,7 +206,8 @@ public static class CustodyEffects
     public static void Inspect(Changes c)
     {
         var (e, f) = (c.Event, c.Facts);
-        var units = c.TargetsAndContents();
+        // An installed unit's inspection is a field inspection (its service record), not a verdict on its lot.
+        var units = c.TargetsAndContents().Where(u => u.Status != UnitStatus.Installed);
         var lots = units.Where(u => u.Gtin is not null && u.Lot is not null).Select(u => (Gtin: u.Gtin!, Lot: u.Lot!, u.Epc))
             .Concat(e.AllClasses.Select(q => (q.Gtin, q.Lot, q.Epc)))
             .DistinctBy(x => (x.Gtin, x.Lot));

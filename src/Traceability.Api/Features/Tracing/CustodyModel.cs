@@ -20,6 +20,8 @@ public enum EventKind
     Inspect,
     Recall,
     Transform,
+    /// <summary>Installed at a site (bizStep installing): a unit sold or delivered, by its holder or a service member.</summary>
+    Install,
 }
 
 /// <summary>
@@ -58,6 +60,7 @@ public sealed record CustodyEvent(
         ("AggregationEvent", "ADD") when hasParent => EventKind.Pack,
         ("AggregationEvent", "DELETE") when hasParent => EventKind.Unpack,
         ("ObjectEvent", "ADD") when bizStep is null or "commissioning" => EventKind.Commission,
+        _ when bizStep == "installing" => EventKind.Install,
         _ when bizStep == "shipping" || disposition == "in_transit" => EventKind.Ship,
         _ when bizStep is "receiving" or "arriving" => EventKind.Receive,
         _ when bizStep == "retail_selling" || disposition == "retail_sold" => EventKind.Sell,

@@ -34,6 +34,8 @@ public static class CustodyRules
     public const string NotConsignee = "not-consignee";
     public const string RecallNotAllowed = "recall-not-allowed";
     public const string HoldNotAllowed = "hold-not-allowed";
+    public const string InstallNotAllowed = "install-not-allowed";
+    public const string NotInstallable = "not-installable";
 
     /// <summary>The EPCs a rule looks at, one by one.</summary>
     public enum Scope
@@ -130,6 +132,13 @@ public static class CustodyRules
             new(HolderOnly, Scope.Inputs, HeldByCaller),
             new(AlreadyCommissioned, Scope.Outputs, CommissionedOnce),
             new(ProductOwnerOnly, Scope.Outputs, CommissionedByProductOwner)),
+        [EventKind.Install] = new("install", CustodyEffects.Install,
+            new(NotCommissioned, Scope.Targets, Commissioned),
+            new(InstallNotAllowed, Scope.Targets, InstalledByHolderOrService),
+            new(NotInstallable, Scope.Targets, SoldOrDelivered),
+            new(RecalledUnit, Scope.Targets, NotRecalled),
+            new(DestroyedUnit, Scope.Targets, NotDestroyed),
+            new(OnHoldUnit, Scope.Targets, NotOnHold)),
     };
 
     /// <summary>The rules of the event's kind, then (when none is broken) its effect.</summary>
@@ -249,9 +258,20 @@ public static class CustodyRules
     /// <summary>The member a unit is on its way to: shipped to someone who does not hold it yet.</summary>
     private static string? OutstandingShipment(Unit u) => u.ShippedToMemberId is { } to && to != u.HolderMemberId ? to : null;
 
+    /// <summary>An inspection is recorded by the holder, the product's owner or a regulator; of an installed unit, by a service member too.</summary>
     public static CustodyViolation? DeclaredByHolderOwnerOrRegulator(RuleContext c, Subject s) =>
-        s.Unit is { } u && !c.MayDeclare(u)
-            ? Violation(HolderOnly, s, $"Only the holder, the product's owner or a regulator records an inspection of {s.Epc}.") : null;
+        s.Unit is { } u && !c.MayDeclare(u) && !(c.Caller.Role == MemberRole.Service && u.Status == UnitStatus.Installed)
+            ? Violation(HolderOnly, s, $"Only the holder, the product's owner, a regulator (or, once installed, a service member) records an inspection of {s.Epc}.") : null;
+
+    /// <summary>A unit is installed by its holder or by a service member (installers work on units they do not hold).</summary>
+    public static CustodyViolation? InstalledByHolderOrService(RuleContext c, Subject s) =>
+        s.Unit is { } u && !c.HeldByCaller(u) && c.Caller.Role is not (MemberRole.Service or MemberRole.Admin)
+            ? Violation(InstallNotAllowed, s, $"Only the holder of {s.Epc} or a service member may install it.") : null;
+
+    /// <summary>Only a unit sold or delivered (at a holder after its journey) is installed, or one installed before (moved to another site).</summary>
+    public static CustodyViolation? SoldOrDelivered(RuleContext c, Subject s) =>
+        s.Unit is { } u && u.EffectiveStatus is not (UnitStatus.Sold or UnitStatus.AtHolder or UnitStatus.Installed)
+            ? Violation(NotInstallable, s, $"{s.Epc} is {u.EffectiveStatus}; only a unit sold or delivered can be installed.") : null;
 
     public static CustodyViolation? RecalledByHolderOwnerOrRegulator(RuleContext c, Subject s) =>
         s.Unit is { } u && !c.MayDeclare(u)
