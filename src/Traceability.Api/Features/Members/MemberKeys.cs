@@ -26,7 +26,7 @@ public static class MemberKeys
     public sealed record KeyList(string MemberId, IReadOnlyList<KeyInfo> Keys);
     public sealed record DeactivatedMember(string Id, string Name, string Role, DateTimeOffset DeactivatedAt, int KeysRefused);
 
-    private static readonly MemberRole[] MemberRoleList = [MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Regulator];
+    private static readonly MemberRole[] MemberRoleList = [MemberRole.Manufacturer, MemberRole.Logistics, MemberRole.Dealer, MemberRole.Service, MemberRole.Regulator];
 
     public static void MapMemberKeys(this RouteGroupBuilder group)
     {
