@@ -9,6 +9,7 @@ using Traceability.Api.Features.Audit;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Codes;
 using Traceability.Api.Features.Console;
+using Traceability.Api.Features.Consortium;
 using Traceability.Api.Features.Consumer;
 using Traceability.Api.Features.Epcis;
 using Traceability.Api.Features.Events;
@@ -71,6 +72,7 @@ builder.Services.AddConsumer(options);
 builder.Services.AddEpcis();
 builder.Services.AddAnalytics();
 builder.Services.AddConsole();
+builder.Services.AddConsortium();
 
 // The capture steps, in the order they run inside the capture's transaction (this list is the only place that says it):
 // custody first (it keeps the units the others read), then the rules and projections that read units.
@@ -155,6 +157,7 @@ app.MapEpcisApi();
 app.MapJobs(options);
 app.MapAnalyticsApi();
 app.MapConsole();
+app.MapConsortiumApi();
 
 app.Run();
 

@@ -23,6 +23,8 @@ public static class AlertTypes
     public const string Tamper = "tamper";
     /// <summary>The chain lost anchors the ledger had confirmed (a reset devnet, a contract deployed afresh), and their re-anchoring.</summary>
     public const string ChainReset = "chain-reset";
+    /// <summary>Events whose signed receipts promised anchoring by a deadline that passed before (or without) their anchor.</summary>
+    public const string LateAnchor = "late-anchor";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Counterfeit, Diversion, Recall, Hold, Tamper, ChainReset };
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Counterfeit, Diversion, Recall, Hold, Tamper, ChainReset, LateAnchor };
 }

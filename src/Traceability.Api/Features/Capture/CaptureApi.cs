@@ -28,7 +28,8 @@ public static class CaptureApi
         return group;
     }
 
-    private static async Task<Created<CaptureResponse>> CaptureAsync(HttpContext http, IMediator mediator, TraceOptions options, CancellationToken ct)
+    private static async Task<Created<CaptureResponse>> CaptureAsync(HttpContext http, IMediator mediator, TraceOptions options,
+        Consortium.AnchorPromises promises, CancellationToken ct)
     {
         EpcisDocument document;
         var (buffer, length) = await ReadBodyAsync(http, options.CaptureMaxBytes, ct);
@@ -43,7 +44,7 @@ public static class CaptureApi
             ArrayPool<byte>.Shared.Return(buffer);
         }
         var receipts = await mediator.Send(new CaptureEpcisDocument.Command(document, http.Caller()), ct);
-        return TypedResults.Created((string?)null, new CaptureResponse(receipts));
+        return TypedResults.Created((string?)null, new CaptureResponse(await promises.SignAsync(receipts, ct)));
     }
 
     /// <summary>The request's EPCIS document (JSON-LD or XML, by Content-Type), read and parsed as POST /api/v1/capture does.</summary>

@@ -80,6 +80,12 @@ public sealed class TraceOptions
     /// </summary>
     public bool StrictEventIds { get; set; }
 
+    /// <summary>
+    /// TRACE_MAX_ANCHOR_DELAY: seconds within which the service promises, on each signed capture receipt, to anchor the
+    /// event (default 600; at least 1, at most a year). Keep it longer than the anchoring interval plus confirmations.
+    /// </summary>
+    [Range(1, 31_536_000)] public int MaxAnchorDelaySeconds { get; set; } = 600;
+
     public string DatabasePathOrConnection => string.IsNullOrWhiteSpace(Database) ? Path.Combine(DataDir, "traceability.db") : Database!;
 
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(Database) &&
@@ -119,6 +125,7 @@ public sealed class TraceOptions
             "strict" => true,
             var v => throw new OptionsValidationException("TRACE_EVENTID_CHECK", typeof(TraceOptions), [$"TRACE_EVENTID_CHECK must be 'lenient' or 'strict', got '{v}'."]),
         };
+        o.MaxAnchorDelaySeconds = Integer(c, "TRACE_MAX_ANCHOR_DELAY", o.MaxAnchorDelaySeconds);
         if (c["TRACE_TRUSTED_PROXIES"] is { } proxies) o.TrustedProxies = Networks("TRACE_TRUSTED_PROXIES", proxies);
     }
 
