@@ -11,6 +11,12 @@ using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Capture;
 
+/// <summary>What the service promises on each receipt (Features/Consortium signs them); capture only hands the receipts over.</summary>
+public interface IReceiptPromise
+{
+    Task<IReadOnlyList<CaptureReceipt>> SignAsync(IReadOnlyList<CaptureReceipt> receipts, CancellationToken ct);
+}
+
 public static class CaptureApi
 {
     private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
@@ -29,7 +35,7 @@ public static class CaptureApi
     }
 
     private static async Task<Created<CaptureResponse>> CaptureAsync(HttpContext http, IMediator mediator, TraceOptions options,
-        Consortium.AnchorPromises promises, CancellationToken ct)
+        IReceiptPromise promises, CancellationToken ct)
     {
         EpcisDocument document;
         var (buffer, length) = await ReadBodyAsync(http, options.CaptureMaxBytes, ct);

@@ -20,7 +20,7 @@ public sealed record CaptureReceipt(string EventId, string EventHash, long Seque
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Warning { get; init; }
 
-    /// <summary>When the service promises the event will be anchored by (record time + TRACE_MAX_ANCHOR_DELAY); see Features/Consortium/AnchorPromises.</summary>
+    /// <summary>When the service promises the event will be anchored by (record time + TRACE_MAX_ANCHOR_DELAY); see IReceiptPromise.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public DateTimeOffset? AnchorDeadline { get; init; }
 

@@ -18,7 +18,7 @@ public sealed record ReceiptPolicy(long FromSequence, TimeSpan MaxDelay);
 /// recorded) at start-up, before the server takes requests.
 /// </summary>
 public sealed class AnchorPromises(IServiceScopeFactory scopes, ChainConnection chain, TraceOptions options, TimeProvider time, ILogger<AnchorPromises> log)
-    : IHostedService
+    : IHostedService, IReceiptPromise
 {
     private volatile IReadOnlyList<ReceiptPolicy> _policies = [new(1, TimeSpan.FromSeconds(options.MaxAnchorDelaySeconds))];
     private ServiceReceipts? _receipts;

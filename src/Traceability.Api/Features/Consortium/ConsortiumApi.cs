@@ -67,6 +67,7 @@ public static class ConsortiumApi
     {
         services.AddSingleton<AnchorPromises>();
         services.AddHostedService(sp => sp.GetRequiredService<AnchorPromises>());
+        services.AddSingleton<Capture.IReceiptPromise>(sp => sp.GetRequiredService<AnchorPromises>());
         services.AddSingleton<AnchorWitnesses>();
         services.AddScoped<LateAnchors>();
         return services;
