@@ -30,18 +30,23 @@ public sealed class ServiceReceipts
     public const string DomainName = "Traceability";
     public const string DomainVersion = "1";
 
-    private readonly TypedData<Domain> _typedData;
-    private readonly Eip712TypedDataSigner _signer = new();
+    private readonly long _chainId;
+    private readonly string _verifyingContract;
 
     public ServiceReceipts(long chainId, string verifyingContract)
     {
-        _typedData = new TypedData<Domain>
-        {
-            Domain = new Domain { Name = DomainName, Version = DomainVersion, ChainId = chainId, VerifyingContract = EthAddress.Normalize(verifyingContract) },
-            Types = MemberDescriptionFactory.GetTypesMemberDescription(typeof(Domain), typeof(ReceiptMessage)),
-            PrimaryType = "Receipt",
-        };
+        _chainId = chainId;
+        _verifyingContract = EthAddress.Normalize(verifyingContract);
     }
+
+    // Nethereum writes the message into the TypedData it signs: a new one per call (types included), so concurrent
+    // captures never share one.
+    private TypedData<Domain> TypedData() => new()
+    {
+        Domain = new Domain { Name = DomainName, Version = DomainVersion, ChainId = _chainId, VerifyingContract = _verifyingContract },
+        Types = MemberDescriptionFactory.GetTypesMemberDescription(typeof(Domain), typeof(ReceiptMessage)),
+        PrimaryType = "Receipt",
+    };
 
     public static ReceiptMessage Message(byte[] digest, long sequence, DateTimeOffset recordTime, DateTimeOffset anchorDeadline) => new()
     {
@@ -52,13 +57,13 @@ public sealed class ServiceReceipts
     };
 
     /// <summary>0x r,s,v (65 bytes), as eth_signTypedData_v4 returns.</summary>
-    public string Sign(ReceiptMessage message, EthECKey key) => _signer.SignTypedDataV4(message, _typedData, key);
+    public string Sign(ReceiptMessage message, EthECKey key) => new Eip712TypedDataSigner().SignTypedDataV4(message, TypedData(), key);
 
     /// <summary>The EIP-55 address that signed <paramref name="message"/>; <see cref="FormatException"/> for a signature that is not 65 bytes of hex.</summary>
     public string Recover(ReceiptMessage message, string signature)
     {
         var bytes = Hex.Decode(signature);
         if (bytes.Length != 65) throw new FormatException($"a signature has 65 bytes (r, s, v), not {bytes.Length}");
-        return EthAddress.Normalize(_signer.RecoverFromSignatureV4(message, _typedData, signature));
+        return EthAddress.Normalize(new Eip712TypedDataSigner().RecoverFromSignatureV4(message, TypedData(), signature));
     }
 }
