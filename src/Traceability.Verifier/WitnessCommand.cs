@@ -55,8 +55,8 @@ public sealed record WitnessOptions(Uri Api, string? ApiKey, Uri Rpc, string Key
         var rpcUrl = ChainOptions.ResolveRpcUrl(rpc);
         if (rpcUrl.Scheme is not ("http" or "https")) throw new UsageException($"--rpc {rpc} is not an http(s) URL");
         if (key is null) throw new UsageException("witness needs --key HEX (or $TRACE_WITNESS_KEY): the witness's private key");
-        try { _ = new EthECKey(key); }
-        catch (Exception e) when (e is FormatException or ArgumentException or IndexOutOfRangeException) { throw new UsageException("--key is not a private key (64 hex digits)"); }
+        var digits = key.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? key[2..] : key;
+        if (digits.Length != 64 || !digits.All(char.IsAsciiHexDigit)) throw new UsageException("--key is not a private key (64 hex digits)");
         if (contract is not null)
         {
             try { contract = EthAddress.Normalize(contract); }

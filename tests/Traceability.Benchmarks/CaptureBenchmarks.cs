@@ -46,7 +46,7 @@ public static class CaptureBenchmarks
             try
             {
                 using var http = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
-                api.WaitUntilAnswering(http, TimeSpan.FromSeconds(60));
+                api.WaitUntilAnswering(http, TimeSpan.FromSeconds(Setting("BENCH_START_SECONDS", 60)));
                 var member = CreateManufacturer(http);
                 var serials = new SerialCounter();
                 var bulk = new DocumentTemplate(EventsPerDocument);
@@ -122,7 +122,7 @@ public static class CaptureBenchmarks
                 UseProxy = false,
             })
             { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
-            api.WaitUntilAnswering(http, TimeSpan.FromSeconds(60));
+            api.WaitUntilAnswering(http, TimeSpan.FromSeconds(Setting("BENCH_START_SECONDS", 60)));
             var memberKey = CreateManufacturer(http);
             log($"  API pid {api.Pid} at {api.BaseAddress}, data {dataDir}; manufacturer created");
 
