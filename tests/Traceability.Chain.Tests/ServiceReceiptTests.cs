@@ -26,6 +26,23 @@ public class ServiceReceiptTests
         new ServiceReceipts(31337, Contract).Sign(Message(), new EthECKey(Key)).Should().Be(EthersSignature);
     }
 
+    [Theory]
+    [InlineData(1L, 0L)]
+    [InlineData(123_456_789L, 1L)]
+    [InlineData(long.MaxValue, 31337L)]
+    public void SignsAsNethereumsTypedDataSignerDoes(long sequence, long chainId)
+    {
+        var message = Message(sequence);
+        var typedData = new Nethereum.ABI.EIP712.TypedData<Nethereum.ABI.EIP712.Domain>
+        {
+            Domain = new Nethereum.ABI.EIP712.Domain { Name = "Traceability", Version = "1", ChainId = chainId, VerifyingContract = Contract },
+            Types = Nethereum.ABI.EIP712.MemberDescriptionFactory.GetTypesMemberDescription(typeof(Nethereum.ABI.EIP712.Domain), typeof(ReceiptMessage)),
+            PrimaryType = "Receipt",
+        };
+        var reference = new Nethereum.Signer.EIP712.Eip712TypedDataSigner().SignTypedDataV4(message, typedData, new EthECKey(Key));
+        new ServiceReceipts(chainId, Contract).Sign(message, new EthECKey(Key)).Should().Be(reference);
+    }
+
     [Fact]
     public void RecoversTheSignerOfEthersSignature()
     {
