@@ -9,6 +9,7 @@ using Traceability.Api.Features.Audit;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Codes;
 using Traceability.Api.Features.Console;
+using Traceability.Api.Features.Consortium;
 using Traceability.Api.Features.Consumer;
 using Traceability.Api.Features.Epcis;
 using Traceability.Api.Features.Events;
@@ -78,6 +79,7 @@ builder.Services.AddAnalytics();
 builder.Services.AddConsole();
 builder.Services.AddOrders();
 builder.Services.AddLifecycle();
+builder.Services.AddConsortium();
 
 // The capture steps, in the order they run inside the capture's transaction (this list is the only place that says it):
 // custody first (it keeps the units the others read), then the rules and projections that read units.
@@ -168,6 +170,7 @@ app.MapOrdersApi();
 app.MapStockApi();
 app.MapImportApi();
 app.MapLifecycleApi();
+app.MapConsortiumApi();
 
 app.Run();
 

@@ -8,9 +8,15 @@ public sealed class UsageException(string message) : Exception(message);
 public sealed record CommandLine(
     string? Bundle, bool Audit, Uri? Api, string? ApiKey, string? Rpc, string? Contract, bool Json, int Concurrency, bool Help)
 {
+    /// <summary>--receipt RECEIPT.json: also check that the service kept the signed receipt's promise (ReceiptCheck).</summary>
+    public string? Receipt { get; init; }
+
+    /// <summary>--min-witnesses k: also require k cosignatures on the bundle's anchor, read from the chain (WitnessCheck).</summary>
+    public int? MinWitnesses { get; init; }
+
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
-        string? bundle = null, api = null, apiKey = null, rpc = null, contract = null, concurrency = null;
+        string? bundle = null, api = null, apiKey = null, rpc = null, contract = null, concurrency = null, receipt = null, minWitnesses = null;
         bool audit = false, json = false, help = false;
 
         for (var i = 0; i < args.Count; i++)
@@ -35,6 +41,8 @@ public sealed record CommandLine(
                 case "--rpc": rpc = Value(); break;
                 case "--contract": contract = Value(); break;
                 case "--concurrency": concurrency = Value(); break;
+                case "--receipt": receipt = Value(); break;
+                case "--min-witnesses": minWitnesses = Value(); break;
                 case var option when option.StartsWith("--", StringComparison.Ordinal):
                     throw new UsageException($"unknown option {option}");
                 default:
@@ -53,8 +61,17 @@ public sealed record CommandLine(
         if (concurrency is not null && (!int.TryParse(concurrency, NumberStyles.None, CultureInfo.InvariantCulture, out parallel) || parallel is < 1 or > 64))
             throw new UsageException("--concurrency takes a number from 1 to 64");
 
+        int? witnesses = null;
+        if (minWitnesses is not null)
+        {
+            if (!int.TryParse(minWitnesses, NumberStyles.None, CultureInfo.InvariantCulture, out var k) || k is < 1 or > 64)
+                throw new UsageException("--min-witnesses takes a number from 1 to 64 (the contract's MAX_WITNESSES)");
+            witnesses = k;
+        }
+
         if (audit)
         {
+            if (receipt is not null || witnesses is not null) throw new UsageException("--receipt and --min-witnesses go with a bundle, not --audit");
             if (bundle is not null) throw new UsageException("--audit takes no bundle");
             if (api is null) throw new UsageException("--audit needs --api URL");
             if (!IsHttpUrl(api)) throw new UsageException($"--api {api} is not an http(s) URL");
@@ -64,7 +81,7 @@ public sealed record CommandLine(
 
         if (api is not null || apiKey is not null) throw new UsageException("--api and --api-key go with --audit; a bundle is verified without the API");
         if (bundle is null) throw new UsageException("no bundle given");
-        return new CommandLine(bundle, false, null, null, rpc, contract, json, parallel, false);
+        return new CommandLine(bundle, false, null, null, rpc, contract, json, parallel, false) { Receipt = receipt, MinWitnesses = witnesses };
     }
 
     private static bool IsHttpUrl(string s) =>

@@ -8,13 +8,41 @@ using Traceability.Verifier.Audit;
 const string Usage = """
     usage: trace-verify BUNDLE.json [--rpc URL] [--contract ADDRESS] [--json]
            trace-verify --audit --api URL [--api-key KEY] [--rpc URL] [--contract ADDRESS] [--concurrency N] [--json]
+           trace-verify BUNDLE.json [--receipt RECEIPT.json] [--min-witnesses K] ...
+           trace-verify witness --api URL --api-key KEY --rpc URL --key HEX [--once]   (trace-verify witness --help)
 
     Verifies a proof bundle (GET /api/v1/events/{sequence}/proof; "-" reads it from standard input) against the
     AnchorRegistry contract on the chain, never the API. --audit checks every anchor and event the API lists against
     the chain. --rpc defaults to $TRACE_CHAIN_RPC, else http://127.0.0.1:8545; --contract to the bundle's anchor
     contract (audit: the contract the API names); --api-key to $TRACE_API_KEY.
+    --receipt also checks that the service kept the capture receipt's promise (signed by an anchorer of the contract,
+    the bundle's event, anchored no later than its deadline); --min-witnesses K fails when fewer than K witnesses
+    cosigned the anchor on chain.
     Exit status: 0 verified, 1 failed, 2 usage error.
     """;
+
+if (args.Length > 0 && args[0] == "witness")
+{
+    if (args.Skip(1).Any(a => a is "--help" or "-h"))
+    {
+        Console.WriteLine(WitnessOptions.Usage);
+        return 0;
+    }
+    WitnessOptions witness;
+    try { witness = WitnessOptions.Parse(args[1..]); }
+    catch (UsageException e)
+    {
+        Console.Error.WriteLine($"trace-verify: {e.Message}");
+        Console.Error.WriteLine(WitnessOptions.Usage);
+        return 2;
+    }
+    using var stop = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+    using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+    using var witnessHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+    var stdout = TextWriter.Synchronized(Console.Out);
+    return await new WitnessCommand(witnessHttp, witnessHttp, stdout).RunAsync(witness, stop.Token);
+}
 
 CommandLine command;
 try
@@ -75,5 +103,9 @@ catch (JsonException e)
 }
 
 var result = await new BundleVerifier(http).VerifyAsync(bundle, chain);
-Console.WriteLine(command.Json ? result.ToJson().ToJsonString(output) : result.ToLine());
-return result.Verified ? 0 : 1;
+if (command.Receipt is null && command.MinWitnesses is null)
+{
+    Console.WriteLine(command.Json ? result.ToJson().ToJsonString(output) : result.ToLine());
+    return result.Verified ? 0 : 1;
+}
+return await Promises.ReportAsync(http, command, bundle, result, chain, output);

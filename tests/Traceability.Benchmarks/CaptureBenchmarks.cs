@@ -29,6 +29,73 @@ public static class CaptureBenchmarks
     private const int SingleInFlight = 16;
     private const string AdminKey = "bench-admin-key-0123456789";
 
+    /// <summary>
+    /// (d) the cost of signed receipts: two fresh API processes, the same load (2 senders of 1,000-event documents after a
+    /// warm-up), one without an anchoring key (receipts carry the deadline only) and one with a key and a recorded chain
+    /// (each receipt signed, EIP-712); and the signature alone in this process.
+    /// </summary>
+    private static IEnumerable<Figure> SignedReceipts(string dll, int seconds, Action<string> log)
+    {
+        var rates = new Dictionary<bool, (double Rate, double PerCpu, LatencyStats Latency)>();
+        foreach (var signed in new[] { false, true })
+        {
+            var dir = Directory.CreateTempSubdirectory("trace-bench-receipts-").FullName;
+            var key = Nethereum.Signer.EthECKey.GenerateKey();
+            if (signed) File.WriteAllText(Path.Combine(dir, "chain.json"), "{\"contract\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\",\"chainId\":31337}");
+            using var api = ApiProcess.Start(dll, dir, log, signed ? new Dictionary<string, string> { ["TRACE_CHAIN_KEY"] = key.GetPrivateKey() } : null);
+            try
+            {
+                using var http = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+                api.WaitUntilAnswering(http, TimeSpan.FromSeconds(Setting("BENCH_START_SECONDS", 60)));
+                var member = CreateManufacturer(http);
+                var serials = new SerialCounter();
+                var bulk = new DocumentTemplate(EventsPerDocument);
+                CheckReceiptSigned(http, member, bulk.Next(serials), signed);
+                Load(http, member, () => bulk.Next(serials), senders: 2, TimeSpan.FromSeconds(8), out _);
+                var cpu0 = api.CpuSeconds();
+                var (requests, elapsed) = Load(http, member, () => bulk.Next(serials), senders: 2, TimeSpan.FromSeconds(seconds), out var latency);
+                var events = requests * (double)EventsPerDocument;
+                rates[signed] = (events / elapsed, events / (api.CpuSeconds() - cpu0), latency);
+                log($"  (d) receipts {(signed ? "signed" : "unsigned")}: {events:N0} events in {elapsed:F1} s = {rates[signed].Rate:N0} events/s, {rates[signed].PerCpu:N0} per API CPU-second, p50 {latency.P50:F0} ms per document");
+            }
+            finally
+            {
+                api.Stop();
+                try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+        }
+
+        var receipts = new Traceability.Chain.ServiceReceipts(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+        var signer = Nethereum.Signer.EthECKey.GenerateKey();
+        var digest = new byte[32];
+        var at = DateTimeOffset.UtcNow;
+        for (var i = 0; i < 200; i++) receipts.Sign(Traceability.Chain.ServiceReceipts.Message(digest, i, at, at.AddMinutes(10)), signer);
+        var clock = Stopwatch.StartNew();
+        const int Signatures = 2_000;
+        for (var i = 0; i < Signatures; i++) receipts.Sign(Traceability.Chain.ServiceReceipts.Message(digest, i, at, at.AddMinutes(10)), signer);
+        var perSignature = clock.Elapsed.TotalMicroseconds / Signatures;
+        log($"  (d) one EIP-712 receipt signature (Nethereum, one thread): {perSignature:F0} µs");
+
+        var (off, on) = (rates[false], rates[true]);
+        yield return new Figure("capture over HTTP with signed receipts", Math.Round(on.Rate), "events/s",
+            $"1,000-event documents, 2 senders, {seconds} s, fresh API with an anchoring key (every receipt signed); without a key in the same run: {off.Rate.ToString("N0", CultureInfo.InvariantCulture)} events/s");
+        yield return new Figure("capture with signed / unsigned receipts", Math.Round(on.Rate / off.Rate, 3), "ratio",
+            $"wall clock; per API CPU-second {(on.PerCpu / off.PerCpu).ToString("F3", CultureInfo.InvariantCulture)} ({on.PerCpu.ToString("N0", CultureInfo.InvariantCulture)} vs {off.PerCpu.ToString("N0", CultureInfo.InvariantCulture)} events/CPU-s); " +
+            $"document p50 {on.Latency.P50.ToString("F0", CultureInfo.InvariantCulture)} vs {off.Latency.P50.ToString("F0", CultureInfo.InvariantCulture)} ms");
+        yield return new Figure("EIP-712 receipt signature", Math.Round(perSignature, 1), "µs", $"Nethereum Eip712TypedDataSigner.SignTypedDataV4, one thread, mean of {Signatures:N0}");
+    }
+
+    private static void CheckReceiptSigned(HttpClient http, string key, byte[] document, bool signed)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/capture") { Content = new ByteArrayContent(document) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
+        request.Headers.Add("X-Api-Key", key);
+        using var response = http.Send(request);
+        var receipt = System.Text.Json.Nodes.JsonNode.Parse(response.Content.ReadAsStream())!["receipts"]![0]!;
+        if (receipt["anchorDeadline"] is null || (receipt["receiptSignature"] is not null) != signed)
+            throw new InvalidOperationException($"expected {(signed ? "a signed" : "an unsigned")} receipt with a deadline, got {receipt.ToJsonString()}");
+    }
+
     public static IReadOnlyList<Figure> Run(Action<string> log)
     {
         var root = RepoRoot();
@@ -55,7 +122,7 @@ public static class CaptureBenchmarks
                 UseProxy = false,
             })
             { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
-            api.WaitUntilAnswering(http, TimeSpan.FromSeconds(60));
+            api.WaitUntilAnswering(http, TimeSpan.FromSeconds(Setting("BENCH_START_SECONDS", 60)));
             var memberKey = CreateManufacturer(http);
             log($"  API pid {api.Pid} at {api.BaseAddress}, data {dataDir}; manufacturer created");
 
@@ -126,6 +193,7 @@ public static class CaptureBenchmarks
             figures.Add(new Figure("capture over HTTP / raw insert", Math.Round(ratio, 3), "ratio", $"1,000-event documents over HTTP vs the raw insert above, wall clock; per CPU-second: {cpuRatio.ToString("F3", CultureInfo.InvariantCulture)}"));
 
             figures.Add(new Figure("peak RSS of the API process", Math.Round(apiRss / 1024.0, 1), "MiB", "VmHWM of /proc/<pid>/status after (a) and (b)"));
+            figures.AddRange(SignedReceipts(dll, seconds, log));
             figures.Add(new Figure("peak RSS of the bench process", Math.Round(SelfPeakRssKiB() / 1024.0, 1), "MiB",
                 $"VmHWM: load generator, and the {sample.Count:N0} sampled rows held in memory for (c)"));
             return figures;

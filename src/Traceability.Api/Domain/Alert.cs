@@ -27,6 +27,8 @@ public static class AlertTypes
     public const string Overdue = "overdue";
     /// <summary>An installed unit past its service life; raised once per unit.</summary>
     public const string Expired = "expired";
+    /// <summary>Events whose signed receipts promised anchoring by a deadline that passed before (or without) their anchor.</summary>
+    public const string LateAnchor = "late-anchor";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Counterfeit, Diversion, Recall, Hold, Tamper, ChainReset, Overdue, Expired };
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Counterfeit, Diversion, Recall, Hold, Tamper, ChainReset, Overdue, Expired, LateAnchor };
 }

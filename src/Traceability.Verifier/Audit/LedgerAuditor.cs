@@ -320,7 +320,7 @@ public sealed class LedgerAuditor
         return null;
     }
 
-    private static List<MerkleLeaf>? ReadLeaves(JsonObject json, out string? problem)
+    internal static List<MerkleLeaf>? ReadLeaves(JsonObject json, out string? problem)
     {
         problem = null;
         if (json["encoding"] is not JsonArray enc || enc.Count != 2 || (string?)enc[0] != "uint256" || (string?)enc[1] != "bytes32")

@@ -54,7 +54,7 @@ public static class AlertsApi
     {
         var group = app.MapGroup("api/v1/alerts").WithTags("Alerts");
         group.MapGet("", ListAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Regulator)
-            .WithSummary("Alerts, newest first; ?type=counterfeit|diversion|recall|hold|tamper|chain-reset, offset, limit (≤ 500)");
+            .WithSummary("Alerts, newest first; ?type=counterfeit|diversion|recall|hold|tamper|chain-reset|late-anchor, offset, limit (≤ 500)");
         return group;
     }
 

@@ -19,6 +19,10 @@ public static class AnchorsApi
     {
         public static AnchorResponse From(Anchor a) => new(a.Sequence, a.Root, a.FirstEventSequence, a.LastEventSequence, a.Count,
             a.Status.ToString().ToLowerInvariant(), a.TxHash, a.BlockNumber, a.ChainId, a.Contract, a.CreatedAt, a.ConfirmedAt, a.LastError);
+
+        /// <summary>On <c>GET /api/v1/anchors/{n}</c>: the anchor's cosigners and finality, read from the contract (absent when the chain cannot be read).</summary>
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public Consortium.WitnessView? Witnesses { get; init; }
     }
 
     public sealed record AnchorPage(IReadOnlyList<AnchorResponse> Items, int Total, int Offset, int Limit);
@@ -40,7 +44,8 @@ public static class AnchorsApi
             .ProducesProblem(409).ProducesProblem(503);
         group.MapGet("", ListAsync).WithSummary("Anchors, oldest first, with paging (offset, limit ≤ 1000)");
         group.MapGet("{sequence:long}", GetAsync).WithSummary("One anchor").ProducesProblem(404);
-        group.MapGet("{sequence:long}/leaves", LeavesAsync).RequireRoles(MemberRole.Regulator)
+        // Any member: witnesses rebuild the root from these (a leaf is an event's sequence and the digest of its hash, no content).
+        group.MapGet("{sequence:long}/leaves", LeavesAsync).RequireRoles()
             .WithSummary("Every leaf of the anchor's tree, in event order, as @openzeppelin/merkle-tree values").ProducesProblem(404);
         return group;
     }
@@ -123,8 +128,8 @@ public static class AnchorsApi
     private static async Task<Ok<AnchorPage>> ListAsync(IMediator mediator, CancellationToken ct, int offset = 0, int limit = 100) =>
         TypedResults.Ok(await mediator.Send(new ListAnchors(offset, limit), ct));
 
-    private static async Task<Ok<AnchorResponse>> GetAsync(long sequence, IMediator mediator, CancellationToken ct) =>
-        TypedResults.Ok(await mediator.Send(new GetAnchor(sequence), ct));
+    private static async Task<Ok<AnchorResponse>> GetAsync(long sequence, IMediator mediator, Consortium.AnchorWitnesses witnesses, CancellationToken ct) =>
+        TypedResults.Ok(await mediator.Send(new GetAnchor(sequence), ct) with { Witnesses = await witnesses.GetAsync(sequence, ct) });
 
     private static async Task<Ok<LeavesResponse>> LeavesAsync(long sequence, IMediator mediator, CancellationToken ct) =>
         TypedResults.Ok(await mediator.Send(new GetAnchorLeaves(sequence), ct));

@@ -78,6 +78,7 @@ public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnec
             await db.SaveChangesAsync(CancellationToken.None);
             metrics.AuditFindings(findings.Total);
             await RaiseAlertsAsync(db, run, stored, findings.Total, CancellationToken.None);
+            if (failure is null) await RaiseLateAnchorAlertsAsync(scope.ServiceProvider, run);
 
             if (run.Status == AuditRunStatus.Ok) log.LogInformation("Audit run {Run}: {Summary}", run.Id, run.Summary);
             else if (run.Status == AuditRunStatus.Failed) log.LogCritical("Audit run {Run}: {Summary}", run.Id, run.Summary);
@@ -89,6 +90,16 @@ public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnec
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>The receipts whose anchoring deadline passed before their anchor (Consortium/LateAnchors): late-anchor alerts, not findings.</summary>
+    private async Task RaiseLateAnchorAlertsAsync(IServiceProvider services, AuditRun run)
+    {
+        try { await services.GetRequiredService<Consortium.LateAnchors>().RaiseAsync(CancellationToken.None); }
+        catch (Exception e) when (e is ChainUnavailableException or Nethereum.JsonRpc.Client.RpcResponseException or ContractRevertedException or InvalidOperationException)
+        {
+            log.LogError(e, "Audit run {Run}: the receipts' deadlines could not be checked", run.Id);
         }
     }
 

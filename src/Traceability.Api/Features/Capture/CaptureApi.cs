@@ -11,6 +11,12 @@ using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Features.Capture;
 
+/// <summary>What the service promises on each receipt (Features/Consortium signs them); capture only hands the receipts over.</summary>
+public interface IReceiptPromise
+{
+    Task<IReadOnlyList<CaptureReceipt>> SignAsync(IReadOnlyList<CaptureReceipt> receipts, CancellationToken ct);
+}
+
 public static class CaptureApi
 {
     private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
@@ -28,7 +34,8 @@ public static class CaptureApi
         return group;
     }
 
-    private static async Task<Created<CaptureResponse>> CaptureAsync(HttpContext http, IMediator mediator, TraceOptions options, CancellationToken ct)
+    private static async Task<Created<CaptureResponse>> CaptureAsync(HttpContext http, IMediator mediator, TraceOptions options,
+        IReceiptPromise promises, CancellationToken ct)
     {
         EpcisDocument document;
         var (buffer, length) = await ReadBodyAsync(http, options.CaptureMaxBytes, ct);
@@ -43,7 +50,7 @@ public static class CaptureApi
             ArrayPool<byte>.Shared.Return(buffer);
         }
         var receipts = await mediator.Send(new CaptureEpcisDocument.Command(document, http.Caller()), ct);
-        return TypedResults.Created((string?)null, new CaptureResponse(receipts));
+        return TypedResults.Created((string?)null, new CaptureResponse(await promises.SignAsync(receipts, ct)));
     }
 
     /// <summary>The request's EPCIS document (JSON-LD or XML, by Content-Type), read and parsed as POST /api/v1/capture does.</summary>

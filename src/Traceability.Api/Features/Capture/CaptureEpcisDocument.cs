@@ -20,6 +20,14 @@ public sealed record CaptureReceipt(string EventId, string EventHash, long Seque
 {
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Warning { get; init; }
+
+    /// <summary>When the service promises the event will be anchored by (record time + TRACE_MAX_ANCHOR_DELAY); see IReceiptPromise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? AnchorDeadline { get; init; }
+
+    /// <summary>The anchoring key's EIP-712 signature of Receipt(digest, sequence, recordTime, anchorDeadline), or null without a key.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? ReceiptSignature { get; init; }
 }
 
 /// <summary>An event that passed validation, hashed, ready to append; <see cref="Warning"/> as on its receipt.</summary>

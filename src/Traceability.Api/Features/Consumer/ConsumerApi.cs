@@ -34,7 +34,12 @@ public static class ConsumerApi
     public sealed record StepJson(long Sequence, string Step, string Label, DateTimeOffset Time, PlaceJson? Place, StepAnchorJson? Anchor, bool Verified, string? Proof);
     public sealed record ConsumerJson(ProductJson Product, string Serial, string? Lot, DateTimeOffset? ProductionDate, string? Manufacturer,
         string Status, bool Known, bool Verified, string Verification, AnchorView? Anchor, ScansJson Scans, IReadOnlyList<Warning> Warnings,
-        IReadOnlyList<StepJson> Journey, Lifecycle.ServiceView? Service = null);
+        IReadOnlyList<StepJson> Journey, Lifecycle.ServiceView? Service = null)
+    {
+        /// <summary>Witness confirmation of the anchors shown (<see cref="Consumer.Confirmation"/>) and the badge's words for it; null without witnesses.</summary>
+        public Confirmation? Confirmation { get; init; }
+        public string? ConfirmationText { get; init; }
+    }
 
     /// <summary>The services of the consumer side, and the rate limiter of its endpoints (TRACE_CONSUMER_RATE_LIMIT per client per minute; 0 = off).</summary>
     public static IServiceCollection AddConsumer(this IServiceCollection services, TraceOptions options)
@@ -153,6 +158,7 @@ public static class ConsumerApi
             return linked;
         var texts = ConsumerTexts.For(http.Request);
         var model = await mediator.Send(new ScanCode(gtin, serial, lot, region, http.Connection.RemoteIpAddress, http.Request.Headers.UserAgent.ToString()), ct);
+        model = model with { Confirmation = await Confirmation.ForAsync(model, http.RequestServices.GetRequiredService<Consortium.AnchorWitnesses>(), ct) };
 
         var warnings = ConsumerPage.Warnings(model, texts);
         var status = model.Known ? StatusCodes.Status200OK : StatusCodes.Status404NotFound;
@@ -160,7 +166,10 @@ public static class ConsumerApi
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers.Vary = "Accept, Accept-Language";
         if (WantsJson(http.Request))
-            return Results.Json(ToJson(model, warnings, texts, path), statusCode: status);
+            return Results.Json(ToJson(model, warnings, texts, path) with
+            {
+                Confirmation = model.Confirmation, ConfirmationText = model.Confirmation is { } c ? texts.VerifiedAndConfirmed(c) : null,
+            }, statusCode: status);
         var other = texts.Lang == "en" ? "?lang=zh" : "?lang=en";
         return Results.Content(ConsumerPage.Html(model, texts, warnings, path, other), "text/html; charset=utf-8", statusCode: status);
     }

@@ -127,7 +127,7 @@ public static class ConsumerPage
     {
         var (state, label, detail, icon) = m.Verification switch
         {
-            Verification.Verified => ("verified", t.Verified, t.VerifiedDetail, CheckIcon),
+            Verification.Verified => ("verified", m.Confirmation is { } c ? t.VerifiedAndConfirmed(c) : t.Verified, t.VerifiedDetail, CheckIcon),
             Verification.Pending => ("pending", t.Pending, t.PendingDetail, ClockIcon),
             Verification.NoEvents => ("pending", t.NoEvents, t.PendingDetail, ClockIcon),
             Verification.Unavailable => ("unavailable", t.Unavailable, t.UnavailableDetail, ClockIcon),

@@ -88,6 +88,14 @@ public sealed record ConsumerTexts(
 
     /// <summary>The words of the service block of an installed unit.</summary>
     public required ServiceWords Service { get; init; }
+    /// <summary>
+    /// The badge's label when witnesses cosigned the anchors shown: "Verified on chain, confirmed by 2 of 3 members"
+    /// (the fewest cosignatures among those anchors, out of the contract's witnesses), and what is still missing when
+    /// they are not final.
+    /// </summary>
+    public string VerifiedAndConfirmed(Confirmation c) => Lang == "en"
+        ? string.Create(CultureInfo.InvariantCulture, $"Verified on chain, confirmed by {c.Cosigners} of {c.Witnesses} members") + (c.Final ? "" : string.Create(CultureInfo.InvariantCulture, $" (final at {c.Threshold})"))
+        : string.Create(CultureInfo.InvariantCulture, $"已通过区块链验证，经 {c.Witnesses} 个联盟成员中的 {c.Cosigners} 个确认") + (c.Final ? "" : string.Create(CultureInfo.InvariantCulture, $"（{c.Threshold} 个确认后最终生效）"));
 
     public string StepLabel(string step) => Steps.TryGetValue(step, out var s) ? s : step;
 

@@ -14,6 +14,26 @@ public sealed record AnchorView(long Sequence, long ChainId, string Contract, st
 /// <summary>One public step of the journey. <see cref="ProofPublic"/>: its proof bundle may be downloaded by anyone (see <see cref="PublicEvents"/>).</summary>
 public sealed record StepView(long Sequence, string Step, DateTimeOffset Time, PlaceView? Place, AnchorView? Anchor, ChainCheck? Check, bool ProofPublic);
 
+/// <summary>
+/// Witness confirmation of the anchors a page shows: the fewest cosignatures any of them has, out of the contract's
+/// witnesses, the threshold k, and whether every one is final.
+/// </summary>
+public sealed record Confirmation(int Cosigners, int Witnesses, int Threshold, bool Final)
+{
+    public static async Task<Confirmation?> ForAsync(ConsumerModel model, Consortium.AnchorWitnesses witnesses, CancellationToken ct)
+    {
+        if (model.Verification != Verification.Verified) return null;
+        Confirmation? weakest = null;
+        foreach (var anchor in model.Steps.Select(s => s.Anchor?.Sequence).OfType<long>().Distinct())
+        {
+            if (await witnesses.GetAsync(anchor, ct) is not { Witnesses: > 0 } w) return null;
+            var c = new Confirmation(w.Cosigners.Count, w.Witnesses, w.Threshold, w.Final);
+            weakest = weakest is null ? c : new(Math.Min(weakest.Cosigners, c.Cosigners), c.Witnesses, c.Threshold, weakest.Final && c.Final);
+        }
+        return weakest;
+    }
+}
+
 /// <summary>The badge: every shown event anchored and checked against the chain, or why not.</summary>
 public enum Verification { Verified, Pending, NoEvents, Unavailable, Mismatch }
 
@@ -38,6 +58,8 @@ public sealed record ConsumerModel
     public ScanSummary? Scans { get; init; }
     /// <summary>An installed unit's service record as it stands at the request (not cached: it changes with the date).</summary>
     public Lifecycle.ServiceView? Service { get; init; }
+    /// <summary>How many members' witnesses confirmed the anchors shown (read per request from the chain), or null when there are none to ask.</summary>
+    public Confirmation? Confirmation { get; init; }
 
     /// <summary>The label's lot (the /10/ part of the scanned Digital Link) is not the lot the code was issued or made in.</summary>
     public bool LotMismatch => PathLot is not null && Lot is not null && !string.Equals(PathLot, Lot, StringComparison.Ordinal);

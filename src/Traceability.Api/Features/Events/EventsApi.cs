@@ -27,7 +27,11 @@ public static class EventsApi
     /// <summary><see cref="SubmitterId"/> and the commercial fields of <see cref="Event"/> are left out when <see cref="View"/> is "redacted".</summary>
     public sealed record EventResponse(long Sequence, string EventId, string EventHash, DateTimeOffset RecordTime, string? SubmitterId, JsonNode Event, AnchorRef? Anchor, string View, EventAudit Audit);
     public sealed record LeafRef(IReadOnlyList<string> Encoding, IReadOnlyList<string> Value);
-    public sealed record ProofBundle(JsonNode Event, string EventHash, long Sequence, LeafRef Leaf, IReadOnlyList<string>? Proof, string? Root, AnchorRef? Anchor, EventAudit Audit);
+    public sealed record ProofBundle(JsonNode Event, string EventHash, long Sequence, LeafRef Leaf, IReadOnlyList<string>? Proof, string? Root, AnchorRef? Anchor, EventAudit Audit)
+    {
+        /// <summary>The anchor's cosigners and finality as the contract said when the bundle was made (a verifier reads them again from the chain).</summary>
+        public Consortium.WitnessView? Witnesses { get; init; }
+    }
 
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
@@ -73,8 +77,11 @@ public static class EventsApi
     private static async Task<Ok<EventResponse>> GetAsync(long sequence, HttpContext http, IMediator mediator, CancellationToken ct) =>
         TypedResults.Ok(await mediator.Send(new GetEvent(sequence, http.Caller()), ct));
 
-    private static async Task<Ok<ProofBundle>> ProofAsync(long sequence, HttpContext http, IMediator mediator, CancellationToken ct) =>
-        TypedResults.Ok(await mediator.Send(new GetEventProof(sequence, http.Caller()), ct));
+    private static async Task<Ok<ProofBundle>> ProofAsync(long sequence, HttpContext http, IMediator mediator, Consortium.AnchorWitnesses witnesses, CancellationToken ct)
+    {
+        var bundle = await mediator.Send(new GetEventProof(sequence, http.Caller()), ct);
+        return TypedResults.Ok(bundle.Anchor is { } a ? bundle with { Witnesses = await witnesses.GetAsync(a.Sequence, ct) } : bundle);
+    }
 
     /// <summary>The proof bundle of a stored event (the README's "proof bundle"), with the event's audit status.</summary>
     public static async Task<ProofBundle> BundleAsync(TraceDbContext db, AnchorTrees trees, AuditStatus audits, TraceEvent e, Anchor? anchor, CancellationToken ct)

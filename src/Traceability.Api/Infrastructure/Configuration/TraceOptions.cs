@@ -110,6 +110,12 @@ public sealed class TraceOptions
     /// <summary>The crash point of <see cref="CrashAtSetting"/>, read by <see cref="Bind"/>.</summary>
     public (string Point, int Hit)? CrashAt { get; private set; }
 
+    /// <summary>
+    /// TRACE_MAX_ANCHOR_DELAY: seconds within which the service promises, on each signed capture receipt, to anchor the
+    /// event (default 600; at least 1, at most a year). Keep it longer than the anchoring interval plus confirmations.
+    /// </summary>
+    [ConfigurationKeyName("TRACE_MAX_ANCHOR_DELAY")] [Range(1, 31_536_000)] public int MaxAnchorDelaySeconds { get; set; } = 600;
+
     public string DatabasePathOrConnection => string.IsNullOrWhiteSpace(Database) ? Path.Combine(DataDir, "traceability.db") : Database!;
 
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(Database) &&
