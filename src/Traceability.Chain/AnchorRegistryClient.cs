@@ -54,7 +54,7 @@ public sealed record TransactionReceipt(
 /// Nethereum <see cref="Account"/> bound to the chain id the node reports. Reading does not.
 /// A chain that cannot be reached throws <see cref="ChainUnavailableException"/> (see <see cref="HttpRpcClient"/>).
 /// </summary>
-public sealed class AnchorRegistryClient
+public sealed partial class AnchorRegistryClient
 {
     /// <summary>Head room added to eth_estimateGas for the gas limit of the transactions sent here (percent).</summary>
     public const int GasLimitHeadroomPercent = 20;
