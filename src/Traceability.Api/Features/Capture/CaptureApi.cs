@@ -28,8 +28,9 @@ public static class CaptureApi
         return group;
     }
 
-    private static async Task<Created<CaptureResponse>> CaptureAsync(HttpContext http, IMediator mediator, TraceOptions options, CancellationToken ct)
+    private static async Task<Created<CaptureResponse>> CaptureAsync(HttpContext http, IMediator mediator, TraceOptions options, CaptureSignature signature, CancellationToken ct)
     {
+        signature.Read(http.Request); // Trace-Signature: checked by a capture step inside the transaction
         EpcisDocument document;
         var (buffer, length) = await ReadBodyAsync(http, options.CaptureMaxBytes, ct);
         try

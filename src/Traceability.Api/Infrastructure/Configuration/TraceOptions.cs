@@ -27,6 +27,12 @@ public sealed class TraceOptions
     /// <summary>TRACE_CHAIN_KEY: the anchorer's private key (hex); defaults to the data folder's chain-key file.</summary>
     public string? ChainKey { get; set; }
 
+    /// <summary>TRACE_CHAIN_OWNER_KEY: the AnchorRegistry owner's private key (hex), for registering member addresses; defaults to the anchorer key.</summary>
+    public string? ChainOwnerKey { get; set; }
+
+    /// <summary>TRACE_REQUIRE_SIGNATURES: when on, capture refuses documents without a member's Trace-Signature (default off).</summary>
+    public bool RequireSignatures { get; set; }
+
     /// <summary>TRACE_ANCHOR_INTERVAL: seconds between anchoring runs (default 60); run on the nearest interval a cron schedule can keep (see Infrastructure/Jobs/IntervalSchedule).</summary>
     [Range(1, 86_400)] public int AnchorIntervalSeconds { get; set; } = 60;
 
@@ -94,6 +100,8 @@ public sealed class TraceOptions
         o.ChainRpc = c["TRACE_CHAIN_RPC"] ?? o.ChainRpc;
         o.Contract = c["TRACE_CONTRACT"] ?? o.Contract;
         o.ChainKey = c["TRACE_CHAIN_KEY"] ?? o.ChainKey;
+        o.ChainOwnerKey = c["TRACE_CHAIN_OWNER_KEY"] ?? o.ChainOwnerKey;
+        o.RequireSignatures = Switch(c, "TRACE_REQUIRE_SIGNATURES", o.RequireSignatures);
         o.AnchorIntervalSeconds = Integer(c, "TRACE_ANCHOR_INTERVAL", o.AnchorIntervalSeconds);
         o.AnchorMaxEvents = Integer(c, "TRACE_ANCHOR_MAX_EVENTS", o.AnchorMaxEvents);
         o.Confirmations = Integer(c, "TRACE_CONFIRMATIONS", o.Confirmations);
