@@ -8,8 +8,12 @@ public sealed class UsageException(string message) : Exception(message);
 public sealed record CommandLine(
     string? Bundle, bool Audit, Uri? Api, string? ApiKey, string? Rpc, string? Contract, bool Json, int Concurrency, bool Help)
 {
+    /// <summary>--require-signature: an unsigned bundle fails (SignatureCheck).</summary>
+    public bool RequireSignature { get; init; }
+
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
+        var requireSignature = false;
         string? bundle = null, api = null, apiKey = null, rpc = null, contract = null, concurrency = null;
         bool audit = false, json = false, help = false;
 
@@ -30,6 +34,7 @@ public sealed record CommandLine(
                 case "--help" or "-h": help = true; break;
                 case "--json": json = true; break;
                 case "--audit": audit = true; break;
+                case "--require-signature": requireSignature = true; break;
                 case "--api": api = Value(); break;
                 case "--api-key": apiKey = Value(); break;
                 case "--rpc": rpc = Value(); break;
@@ -64,7 +69,7 @@ public sealed record CommandLine(
 
         if (api is not null || apiKey is not null) throw new UsageException("--api and --api-key go with --audit; a bundle is verified without the API");
         if (bundle is null) throw new UsageException("no bundle given");
-        return new CommandLine(bundle, false, null, null, rpc, contract, json, parallel, false);
+        return new CommandLine(bundle, false, null, null, rpc, contract, json, parallel, false) { RequireSignature = requireSignature };
     }
 
     private static bool IsHttpUrl(string s) =>

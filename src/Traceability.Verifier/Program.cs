@@ -6,15 +6,24 @@ using Traceability.Verifier.Audit;
 
 // trace-verify: the independent verifier. Exit 0 verified / audit clean, 1 failed, 2 usage error.
 const string Usage = """
-    usage: trace-verify BUNDLE.json [--rpc URL] [--contract ADDRESS] [--json]
+    usage: trace-verify BUNDLE.json [--rpc URL] [--contract ADDRESS] [--require-signature] [--json]
+           trace-verify sign DOCUMENT --key HEX [--chain-id N --contract ADDRESS | --api URL] [--json]
            trace-verify --audit --api URL [--api-key KEY] [--rpc URL] [--contract ADDRESS] [--concurrency N] [--json]
 
     Verifies a proof bundle (GET /api/v1/events/{sequence}/proof; "-" reads it from standard input) against the
     AnchorRegistry contract on the chain, never the API. --audit checks every anchor and event the API lists against
     the chain. --rpc defaults to $TRACE_CHAIN_RPC, else http://127.0.0.1:8545; --contract to the bundle's anchor
-    contract (audit: the contract the API names); --api-key to $TRACE_API_KEY.
+    contract (audit: the contract the API names); --api-key to $TRACE_API_KEY. A bundle's member signature is
+    checked when it has one (digest in the signed root, signer recovered, a member address when anchored);
+    --require-signature fails a bundle without one.
     Exit status: 0 verified, 1 failed, 2 usage error.
     """;
+
+if (args is ["sign", .. var signArgs])
+{
+    using var signHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+    return await SignCommand.RunAsync(signArgs, signHttp, Console.Out, Console.Error);
+}
 
 CommandLine command;
 try
@@ -74,6 +83,9 @@ catch (JsonException e)
     return 1;
 }
 
-var result = await new BundleVerifier(http).VerifyAsync(bundle, chain);
-Console.WriteLine(command.Json ? result.ToJson().ToJsonString(output) : result.ToLine());
+var anchored = await new BundleVerifier(http).VerifyAsync(bundle, chain);
+var (result, signed, signature) = await SignatureCheck.VerifyAsync(http, bundle, anchored, chain, command.RequireSignature);
+var json = result.ToJson();
+json["signature"] = signature;
+Console.WriteLine(command.Json ? json.ToJsonString(output) : result.ToLine() + (result.Verified ? signed : ""));
 return result.Verified ? 0 : 1;
