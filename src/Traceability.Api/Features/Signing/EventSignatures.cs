@@ -15,15 +15,29 @@ public sealed record BundleSignature(string Signer, string MemberId, string Even
     long ChainId, string Contract)
 {
     /// <summary>Why this signature does not hold for an event with <paramref name="eventHash"/>, or null when it does (no chain needed).</summary>
-    public string? Problem(string eventHash)
+    public string? Problem(string eventHash) => TreeProblem(eventHash) ?? SignatureProblem();
+
+    /// <summary>Why the event is not a leaf of the signed tree, or null.</summary>
+    public string? TreeProblem(string eventHash)
     {
         try
         {
-            var root = Hex.Decode(EventsRoot);
-            var check = SignedEventsTree.Verify(root, EventHash.Digest(eventHash), Proof.Select(Hex.Decode).ToList(), EventCount);
-            if (!check.IsValid) return $"the event is not in the signed tree: {check.Reason}";
+            var check = SignedEventsTree.Verify(Hex.Decode(EventsRoot), EventHash.Digest(eventHash), Proof.Select(Hex.Decode).ToList(), EventCount);
+            return check.IsValid ? null : $"the event is not in the signed tree: {check.Reason}";
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            return $"the stored proof is malformed: {e.Message}";
+        }
+    }
+
+    /// <summary>Why the signature does not recover to <see cref="Signer"/> over the root and count, or null (one recovery per document).</summary>
+    public string? SignatureProblem()
+    {
+        try
+        {
             if (!MemberSignatures.TryParseSignature(Signature, out var signature)) return "the stored signature is not 65 bytes";
-            var recovered = MemberSignatures.RecoverEventsSigned(signature, ChainId, Contract, root, EventCount);
+            var recovered = MemberSignatures.RecoverEventsSigned(signature, ChainId, Contract, Hex.Decode(EventsRoot), EventCount);
             return recovered == Signer ? null : $"the signature recovers to {recovered ?? "no address"}, not the recorded signer {Signer}";
         }
         catch (Exception e) when (e is FormatException or ArgumentException)
