@@ -18,7 +18,8 @@ namespace Traceability.Verifier;
 /// </summary>
 public static class SignCommand
 {
-    public const string Usage = "usage: trace-verify sign DOCUMENT --key HEX [--chain-id N --contract ADDRESS | --api URL] [--json]";
+    public const string Usage = "usage: trace-verify sign DOCUMENT --key HEX [--chain-id N --contract ADDRESS | --api URL] [--json]\n" +
+        "       trace-verify sign --claim MEMBER_ID --key HEX   (the body of POST /api/v1/members/{id}/addresses)";
 
     /// <summary>The signature of <paramref name="document"/> (JSON-LD or XML bytes) and what was signed.</summary>
     public sealed record Signed(string Signer, byte[] EventsRoot, int EventCount, IReadOnlyList<string> EventHashes, string Signature);
@@ -37,7 +38,7 @@ public static class SignCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, HttpClient http, TextWriter stdout, TextWriter stderr)
     {
-        string? document = null, keyHex = null, chainIdText = null, contract = null, api = null;
+        string? document = null, keyHex = null, chainIdText = null, contract = null, api = null, claim = null;
         var json = false;
         try
         {
@@ -47,6 +48,7 @@ public static class SignCommand
                 switch (args[i])
                 {
                     case "--key": keyHex = Value(); break;
+                    case "--claim": claim = Value(); break;
                     case "--chain-id": chainIdText = Value(); break;
                     case "--contract": contract = Value(); break;
                     case "--api": api = Value(); break;
@@ -59,10 +61,11 @@ public static class SignCommand
                 }
             }
             keyHex ??= Environment.GetEnvironmentVariable("TRACE_SIGNING_KEY") is { Length: > 0 } k ? k : null;
-            if (document is null) throw new UsageException("no document given");
+            if (claim is not null && (document ?? api ?? chainIdText ?? contract) is not null) throw new UsageException("--claim takes only --key");
+            if (document is null && claim is null) throw new UsageException("no document given");
             if (keyHex is null) throw new UsageException("--key HEX (or $TRACE_SIGNING_KEY) is required");
-            if (api is not null == (chainIdText is not null || contract is not null)) throw new UsageException("give --api URL, or --chain-id N and --contract ADDRESS");
-            if (api is null && (chainIdText is null || contract is null)) throw new UsageException("--chain-id and --contract go together");
+            if (claim is null && api is not null == (chainIdText is not null || contract is not null)) throw new UsageException("give --api URL, or --chain-id N and --contract ADDRESS");
+            if (claim is null && api is null && (chainIdText is null || contract is null)) throw new UsageException("--chain-id and --contract go together");
         }
         catch (UsageException e)
         {
@@ -76,6 +79,14 @@ public static class SignCommand
         {
             await stderr.WriteLineAsync("trace-verify sign: --key is not a 32-byte hex private key");
             return 2;
+        }
+
+        if (claim is not null)
+        {
+            // The address as checksummed, and its personal signature of the claim text: proof that the member holds the key.
+            var address = EthAddress.Normalize(key.GetPublicAddress());
+            await stdout.WriteLineAsync(new JsonObject { ["address"] = address, ["signature"] = MemberSignatures.SignPersonal(MemberSignatures.AddressClaim(claim, address), key) }.ToJsonString());
+            return 0;
         }
 
         long chainId;
