@@ -104,7 +104,7 @@ public static class SignCommand
             }
             contract = EthAddress.Normalize(contract!);
 
-            var signed = Sign(await File.ReadAllBytesAsync(document), key, chainId, contract);
+            var signed = Sign(await File.ReadAllBytesAsync(document!), key, chainId, contract);
             if (json)
             {
                 await stdout.WriteLineAsync(new JsonObject

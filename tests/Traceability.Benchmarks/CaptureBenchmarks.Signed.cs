@@ -29,7 +29,9 @@ public static partial class CaptureBenchmarks
     private static void WriteSigningDomain(string dataDir) =>
         File.WriteAllText(Path.Combine(dataDir, "chain.json"), $$"""{"chainId":{{SigningChainId}},"contract":"{{SigningContract}}"}""");
 
-    private static List<Figure> SignedPass(HttpClient http, string memberKey, string dataDir, DocumentTemplate bulk, SerialCounter serials, int seconds, Action<string> log)
+    /// <param name="oneSenderRate">events/s of one sender in (a): how many documents to sign beforehand (half as many again, and at least 3).</param>
+    private static List<Figure> SignedPass(HttpClient http, string memberKey, string dataDir, DocumentTemplate bulk, SerialCounter serials, int seconds,
+        double oneSenderRate, Action<string> log)
     {
         // The member's address, written straight into the service's table (registering it needs a chain; capture only reads the table).
         var key = EthECKey.GenerateKey();
@@ -48,7 +50,7 @@ public static partial class CaptureBenchmarks
         var signatures = new ConditionalWeakTable<byte[], string>();
         var ready = new ConcurrentQueue<byte[]>();
         var signing = System.Diagnostics.Stopwatch.StartNew();
-        var count = Math.Max(20, seconds * 25);
+        var count = (int)Math.Ceiling(Math.Max(3, oneSenderRate * seconds * 1.5 / EventsPerDocument));
         for (var i = 0; i < count; i++)
         {
             var body = bulk.Next(serials);
@@ -63,12 +65,11 @@ public static partial class CaptureBenchmarks
 
         var (signedDocs, signedSeconds) = Load(http, memberKey, NextSigned, 1, TimeSpan.FromSeconds(seconds), out var signedLatency, SignatureOf);
         var (unsignedDocs, unsignedSeconds) = Load(http, memberKey, () => bulk.Next(serials), 1, TimeSpan.FromSeconds(seconds), out var unsignedLatency);
-        while (ready.TryDequeue(out var left)) Send(http, memberKey, left, SignatureOf(left)); // every serial handed out is stored
-
         var signedRate = signedDocs * (double)EventsPerDocument / signedSeconds;
         var unsignedRate = unsignedDocs * (double)EventsPerDocument / unsignedSeconds;
         log($"  (a') 1 sender, signed: {signedRate:N0} events/s (p50 {signedLatency.P50:F0} ms, p99 {signedLatency.P99:F0} ms); unsigned right after: {unsignedRate:N0} events/s " +
             $"(p50 {unsignedLatency.P50:F0} ms, p99 {unsignedLatency.P99:F0} ms); signed/unsigned {signedRate / unsignedRate:P0}; load average {Machine.LoadAverage()}");
+        while (ready.TryDequeue(out var left)) Send(http, memberKey, left, SignatureOf(left)); // every serial handed out is stored
         return
         [
             new Figure("capture over HTTP, signed 1,000-event documents (Trace-Signature)", Math.Round(signedRate), "events/s",

@@ -96,7 +96,7 @@ public static partial class CaptureBenchmarks
                 $"p99 {best.Latency.P99:F1} ms, with {best.Senders} sender(s)"));
 
             // (a') signed against unsigned 1,000-event documents, one sender each, back to back.
-            figures.AddRange(SignedPass(http, memberKey, dataDir, bulk, serials, seconds, log));
+            figures.AddRange(SignedPass(http, memberKey, dataDir, bulk, serials, seconds, perSenders[0].EventsPerSecond, log));
 
             // (b) single-event documents, 16 in flight.
             Load(http, memberKey, () => single.Next(serials), SingleInFlight, TimeSpan.FromSeconds(2), out _);

@@ -34,10 +34,19 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
     });
 
     /// <summary>Proves <paramref name="key"/>'s address for the member and checks the service registered it on chain.</summary>
-    private async Task<string> AddAddressAsync(TraceService service, HttpClient member, string memberId, EthECKey key)
+    /// <param name="viaScript">Take the body from scripts/sign --claim (the verifier's sign command as a process).</param>
+    private async Task<string> AddAddressAsync(TraceService service, HttpClient member, string memberId, EthECKey key, bool viaScript = false)
     {
         var address = EthAddress.Normalize(key.GetPublicAddress());
         var signature = MemberSignatures.SignPersonal(MemberSignatures.AddressClaim(memberId, address), key);
+        if (viaScript)
+        {
+            var (exit, output, error) = await VerifierAsync("sign", "--claim", memberId, "--key", key.GetPrivateKey());
+            exit.Should().Be(0, error);
+            var claim = JsonNode.Parse(output)!;
+            claim["address"]!.GetValue<string>().Should().Be(address);
+            signature = claim["signature"]!.GetValue<string>();
+        }
         var response = await member.PostAsJsonAsync($"/api/v1/members/{memberId}/addresses", new { address, signature });
         response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         var body = await TraceService.JsonAsync(response);
@@ -217,7 +226,7 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         await using var service = await StartAsync();
         var (maker, makerId) = await service.MemberAsync("manufacturer");
         var key = EthECKey.GenerateKey();
-        var address = await AddAddressAsync(service, maker, makerId, key);
+        var address = await AddAddressAsync(service, maker, makerId, key, viaScript: true);
 
         var before = EpcisDocs.Commissioning(2);
         (await CaptureSignedAsync(maker, before, await SignAsync(service, before, key))).StatusCode.Should().Be(HttpStatusCode.Created);
