@@ -18,6 +18,7 @@ using Traceability.Api.Features.Lifecycle;
 using Traceability.Api.Features.Members;
 using Traceability.Api.Features.Orders;
 using Traceability.Api.Features.Platform;
+using Traceability.Api.Features.Signing;
 using Traceability.Api.Features.Recall;
 using Traceability.Api.Features.Stock;
 using Traceability.Api.Features.Tracing;
@@ -67,6 +68,7 @@ builder.Services.AddSingleton<AnchorTrees>();
 builder.Services.AddSingleton<AnchorPendingEvents>();
 builder.Services.AddSingleton<ApiKeyService>();
 builder.Services.AddSingleton<CaptureWriteLock>();
+builder.Services.AddScoped<CaptureSignature>();
 builder.Services.AddSingleton<EventHashIndex>();
 if (!options.UsesPostgres) builder.Services.AddSingleton(_ => SqliteOwnership.Acquire(options.DatabasePathOrConnection));
 builder.Services.AddSingleton<SqliteCheckpointer>();
@@ -83,6 +85,7 @@ builder.Services.AddConsortium();
 
 // The capture steps, in the order they run inside the capture's transaction (this list is the only place that says it):
 // custody first (it keeps the units the others read), then the rules and projections that read units.
+builder.Services.AddScoped<ICaptureStep, SignedCaptureStep>();    // a signed document's signer and proofs; refuses before any event is applied
 builder.Services.AddScoped<ICaptureStep, CustodyStep>();
 builder.Services.AddScoped<ICaptureStep, SaleDiversionStep>();    // a sale outside the dealer's territory: a diversion alert
 builder.Services.AddScoped<ICaptureStep, ForeignLocationStep>();  // who may record at another member's location (ADR 0009)
@@ -171,6 +174,7 @@ app.MapStockApi();
 app.MapImportApi();
 app.MapLifecycleApi();
 app.MapConsortiumApi();
+app.MapMemberAddressesApi();
 
 app.Run();
 

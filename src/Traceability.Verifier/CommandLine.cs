@@ -14,8 +14,12 @@ public sealed record CommandLine(
     /// <summary>--min-witnesses k: also require k cosignatures on the bundle's anchor, read from the chain (WitnessCheck).</summary>
     public int? MinWitnesses { get; init; }
 
+    /// <summary>--require-signature: an unsigned bundle fails (SignatureCheck).</summary>
+    public bool RequireSignature { get; init; }
+
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
+        var requireSignature = false;
         string? bundle = null, api = null, apiKey = null, rpc = null, contract = null, concurrency = null, receipt = null, minWitnesses = null;
         bool audit = false, json = false, help = false;
 
@@ -36,6 +40,7 @@ public sealed record CommandLine(
                 case "--help" or "-h": help = true; break;
                 case "--json": json = true; break;
                 case "--audit": audit = true; break;
+                case "--require-signature": requireSignature = true; break;
                 case "--api": api = Value(); break;
                 case "--api-key": apiKey = Value(); break;
                 case "--rpc": rpc = Value(); break;
@@ -81,7 +86,7 @@ public sealed record CommandLine(
 
         if (api is not null || apiKey is not null) throw new UsageException("--api and --api-key go with --audit; a bundle is verified without the API");
         if (bundle is null) throw new UsageException("no bundle given");
-        return new CommandLine(bundle, false, null, null, rpc, contract, json, parallel, false) { Receipt = receipt, MinWitnesses = witnesses };
+        return new CommandLine(bundle, false, null, null, rpc, contract, json, parallel, false) { Receipt = receipt, MinWitnesses = witnesses, RequireSignature = requireSignature };
     }
 
     private static bool IsHttpUrl(string s) =>

@@ -6,7 +6,8 @@ using Traceability.Verifier.Audit;
 
 // trace-verify: the independent verifier. Exit 0 verified / audit clean, 1 failed, 2 usage error.
 const string Usage = """
-    usage: trace-verify BUNDLE.json [--rpc URL] [--contract ADDRESS] [--json]
+    usage: trace-verify BUNDLE.json [--rpc URL] [--contract ADDRESS] [--require-signature] [--json]
+           trace-verify sign DOCUMENT --key HEX [--chain-id N --contract ADDRESS | --api URL] [--json]
            trace-verify --audit --api URL [--api-key KEY] [--rpc URL] [--contract ADDRESS] [--concurrency N] [--json]
            trace-verify BUNDLE.json [--receipt RECEIPT.json] [--min-witnesses K] ...
            trace-verify witness --api URL --api-key KEY --rpc URL --key HEX [--once]   (trace-verify witness --help)
@@ -18,6 +19,8 @@ const string Usage = """
     --receipt also checks that the service kept the capture receipt's promise (signed by an anchorer of the contract,
     the bundle's event, anchored no later than its deadline); --min-witnesses K fails when fewer than K witnesses
     cosigned the anchor on chain.
+    A bundle's member signature is checked when it has one (digest in the signed root, signer recovered, a member
+    address when anchored); --require-signature fails a bundle without one.
     Exit status: 0 verified, 1 failed, 2 usage error.
     """;
 
@@ -42,6 +45,12 @@ if (args.Length > 0 && args[0] == "witness")
     using var witnessHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
     var stdout = TextWriter.Synchronized(Console.Out);
     return await new WitnessCommand(witnessHttp, witnessHttp, stdout).RunAsync(witness, stop.Token);
+}
+
+if (args is ["sign", .. var signArgs])
+{
+    using var signHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+    return await SignCommand.RunAsync(signArgs, signHttp, Console.Out, Console.Error);
 }
 
 CommandLine command;
@@ -102,10 +111,13 @@ catch (JsonException e)
     return 1;
 }
 
-var result = await new BundleVerifier(http).VerifyAsync(bundle, chain);
+var anchored = await new BundleVerifier(http).VerifyAsync(bundle, chain);
+var (result, signed, signature) = await SignatureCheck.VerifyAsync(http, bundle, anchored, chain, command.RequireSignature);
 if (command.Receipt is null && command.MinWitnesses is null)
 {
-    Console.WriteLine(command.Json ? result.ToJson().ToJsonString(output) : result.ToLine());
+    var json = result.ToJson();
+    json["signature"] = signature;
+    Console.WriteLine(command.Json ? json.ToJsonString(output) : result.ToLine() + (result.Verified ? signed : ""));
     return result.Verified ? 0 : 1;
 }
 return await Promises.ReportAsync(http, command, bundle, result, chain, output);

@@ -22,7 +22,7 @@ namespace Traceability.Benchmarks;
 /// service's data folder, e.g. to look at the database).
 /// The API process is killed at the end, on failure and on Ctrl-C.
 /// </remarks>
-public static class CaptureBenchmarks
+public static partial class CaptureBenchmarks
 {
     public const double TargetEventsPerSecond = 20_000;
     public const int EventsPerDocument = 1_000;
@@ -110,6 +110,7 @@ public static class CaptureBenchmarks
         var rawRows = Setting("BENCH_RAW_ROWS", 50_000);
 
         var dataDir = Directory.CreateTempSubdirectory("trace-bench-capture-").FullName;
+        WriteSigningDomain(dataDir); // the chain id and contract signed documents name (no chain is needed to capture)
         using var api = ApiProcess.Start(dll, dataDir, log);
         var figures = new List<Figure>();
         try
@@ -161,6 +162,9 @@ public static class CaptureBenchmarks
             figures.Add(new Figure("capture latency of a 1,000-event document (p50 / p99)", Math.Round(best.Latency.P50, 1), "ms",
                 $"p99 {best.Latency.P99:F1} ms, with {best.Senders} sender(s)"));
 
+            // (a') signed against unsigned 1,000-event documents, one sender each, back to back.
+            figures.AddRange(SignedPass(http, memberKey, dataDir, bulk, serials, seconds, perSenders[0].EventsPerSecond, log));
+
             // (b) single-event documents, 16 in flight.
             Load(http, memberKey, () => single.Next(serials), SingleInFlight, TimeSpan.FromSeconds(2), out _);
             var (singles, singleElapsed) = Load(http, memberKey, () => single.Next(serials), SingleInFlight, TimeSpan.FromSeconds(singleSeconds), out var singleLatency);
@@ -208,7 +212,8 @@ public static class CaptureBenchmarks
 
     // ---- the load generator -------------------------------------------------------------------------------------
 
-    private static (long Requests, double Seconds) Load(HttpClient http, string key, Func<byte[]> next, int senders, TimeSpan duration, out LatencyStats latency)
+    private static (long Requests, double Seconds) Load(HttpClient http, string key, Func<byte[]> next, int senders, TimeSpan duration, out LatencyStats latency,
+        Func<byte[], string?>? signatureOf = null)
     {
         var stop = DateTime.UtcNow + duration;
         var samples = new List<double>[senders];
@@ -224,6 +229,7 @@ public static class CaptureBenchmarks
                 using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/capture") { Content = new ByteArrayContent(body) };
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
                 request.Headers.Add("X-Api-Key", key);
+                if (signatureOf?.Invoke(body) is { } signature) request.Headers.Add("Trace-Signature", signature);
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
                 await using var stream = await response.Content.ReadAsStreamAsync();
                 if (response.StatusCode != HttpStatusCode.Created)

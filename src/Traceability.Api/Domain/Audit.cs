@@ -63,4 +63,8 @@ public static class AuditKinds
     public const string AnchorOnChain = "anchor-on-chain";
     /// <summary>Anchors are not numbered 1..N, leave a gap or overlap in the events, or the chain holds a different number of anchors.</summary>
     public const string Coverage = "coverage";
+    /// <summary>An event's stored member signature no longer holds (not in the signed tree, another signer, another member).</summary>
+    public const string Signature = "signature";
+    /// <summary>An event in a member's name carries no member signature while TRACE_REQUIRE_SIGNATURES is on.</summary>
+    public const string SignatureMissing = "signature-missing";
 }

@@ -86,6 +86,16 @@ public sealed class StandardMerkleTree
                 keys[i] = new LeafKey(hash, i);
             }
         });
+        return FromLeafKeys(keys, sequences, lookup);
+    }
+
+    /// <summary>
+    /// Builds a tree whose leaf hashes are already computed (<paramref name="keys"/>, in input order); the value at
+    /// input index i is named by <paramref name="sequences"/>[i] (<paramref name="lookup"/> null when they increase).
+    /// </summary>
+    internal static StandardMerkleTree FromLeafKeys(LeafKey[] keys, ulong[] sequences, Dictionary<ulong, int>? lookup)
+    {
+        var n = keys.Length;
         keys.AsSpan().Sort(default(LeafKeyComparer));
 
         var nodeCount = 2 * n - 1;
@@ -229,7 +239,7 @@ public sealed class StandardMerkleTree
     }
 
     /// <summary>A leaf hash as four big-endian words (so that comparing words compares the hashes as numbers) and its value index.</summary>
-    private readonly struct LeafKey
+    internal readonly struct LeafKey
     {
         private readonly ulong _w0, _w1, _w2, _w3;
         public readonly int ValueIndex;

@@ -177,6 +177,7 @@ public sealed partial class AuditLedger(IServiceScopeFactory scopes, ChainConnec
         }
 
         if (run.Events >= nextEvent) await ScanAsync(conn, nextEvent, run.Events, null, findings, progress, ct);
+        await AuditSignaturesAsync(conn, run.Events, findings, ct);
         if (chainCount != run.AnchorsOnChain)
             findings.Add(null, null, AuditKinds.Coverage,
                 $"the contract holds {chainCount} anchors, the database {run.AnchorsOnChain} of them ({anchors.Count} anchors in all)");

@@ -35,8 +35,9 @@ public static class CaptureApi
     }
 
     private static async Task<Created<CaptureResponse>> CaptureAsync(HttpContext http, IMediator mediator, TraceOptions options,
-        IReceiptPromise promises, CancellationToken ct)
+        CaptureSignature signature, IReceiptPromise promises, CancellationToken ct)
     {
+        signature.Read(http.Request); // Trace-Signature: checked by a capture step inside the transaction
         EpcisDocument document;
         var (buffer, length) = await ReadBodyAsync(http, options.CaptureMaxBytes, ct);
         try

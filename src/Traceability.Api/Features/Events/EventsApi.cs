@@ -7,6 +7,7 @@ using Traceability.Api.Domain;
 using Traceability.Api.Features.Anchoring;
 using Traceability.Api.Features.Tracing;
 using Traceability.Api.Features.Audit;
+using Traceability.Api.Features.Signing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
@@ -31,6 +32,9 @@ public static class EventsApi
     {
         /// <summary>The anchor's cosigners and finality as the contract said when the bundle was made (a verifier reads them again from the chain).</summary>
         public Consortium.WitnessView? Witnesses { get; init; }
+
+        /// <summary>The member's signature of the event (Features/Signing), or null for an unsigned event.</summary>
+        public BundleSignature? Signature { get; init; }
     }
 
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
@@ -85,6 +89,12 @@ public static class EventsApi
 
     /// <summary>The proof bundle of a stored event (the README's "proof bundle"), with the event's audit status.</summary>
     public static async Task<ProofBundle> BundleAsync(TraceDbContext db, AnchorTrees trees, AuditStatus audits, TraceEvent e, Anchor? anchor, CancellationToken ct)
+    {
+        var bundle = await UnsignedBundleAsync(db, trees, audits, e, anchor, ct);
+        return bundle with { Signature = await EventSignatures.ForEventAsync(await Sql.OpenAsync(db, ct), e.Sequence, ct) };
+    }
+
+    private static async Task<ProofBundle> UnsignedBundleAsync(TraceDbContext db, AnchorTrees trees, AuditStatus audits, TraceEvent e, Anchor? anchor, CancellationToken ct)
     {
         var audit = await audits.ForEventAsync(e.Sequence, ct);
         var leaf = new LeafRef(AnchorsApi.LeafEncoding, AnchorsApi.LeafValue(e.Sequence, e.EventHash));

@@ -25,6 +25,8 @@ public sealed class ChainConnection
             Rpc = new HttpRpcClient(httpFactory.CreateClient("chain"), new Uri(RpcUrl));
             Web3 = new Nethereum.Web3.Web3(Rpc);
             if (Contract is not null) Registry = new AnchorRegistryClient(Rpc, Contract, Signer);
+            var ownerKey = options.ChainOwnerKey is { Length: > 0 } o ? new EthECKey(o) : Signer;
+            if (Contract is not null) OwnerRegistry = ownerKey == Signer ? Registry : new AnchorRegistryClient(Rpc, Contract, ownerKey);
         }
     }
 
@@ -49,6 +51,9 @@ public sealed class ChainConnection
         return code is not (null or "" or "0x");
     }
     public AnchorRegistryClient? Registry { get; }
+
+    /// <summary>The registry as its owner (TRACE_CHAIN_OWNER_KEY, else the anchorer key): registers and revokes member addresses.</summary>
+    public AnchorRegistryClient? OwnerRegistry { get; }
 
     /// <summary>Why the chain cannot be used, or null.</summary>
     public string? ConfigurationProblem =>

@@ -29,6 +29,14 @@ public sealed class TraceOptions
     /// <summary>TRACE_CHAIN_KEY: the anchorer's private key (hex); defaults to the data folder's chain-key file.</summary>
     [ConfigurationKeyName("TRACE_CHAIN_KEY")] public string? ChainKey { get; set; }
 
+    /// <summary>TRACE_CHAIN_OWNER_KEY: the AnchorRegistry owner's private key (hex), for registering member addresses; defaults to the anchorer key.</summary>
+    [ConfigurationKeyName("TRACE_CHAIN_OWNER_KEY")] public string? ChainOwnerKey { get; set; }
+
+    /// <summary>TRACE_REQUIRE_SIGNATURES: when on, capture refuses documents without a member's Trace-Signature (default off).</summary>
+    [ConfigurationKeyName("TRACE_REQUIRE_SIGNATURES")] public Switch RequireSignaturesSetting { get; set; } = Switch.Off;
+
+    public bool RequireSignatures => RequireSignaturesSetting == Switch.On;
+
     /// <summary>TRACE_ANCHOR_INTERVAL: seconds between anchoring runs (default 60); run on the nearest interval a cron schedule can keep (see Infrastructure/Jobs/IntervalSchedule).</summary>
     [ConfigurationKeyName("TRACE_ANCHOR_INTERVAL")] [Range(1, 86_400)] public int AnchorIntervalSeconds { get; set; } = 60;
 

@@ -1,0 +1,257 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Nethereum.Signer;
+using Traceability.Api.Tests.Support;
+using Traceability.Chain;
+
+namespace Traceability.Api.Tests.Signing;
+
+/// <summary>
+/// Member-signed capture on a real Hardhat node: a member proves an address and the service registers it on chain; the
+/// member signs a document with scripts/sign's command (the verifier's "sign", run as a process); the bundle verifies with
+/// the verifier process, signature included; another member's key, a revoked key, a missing signature are refused or
+/// caught by the verifier and the self-audit.
+/// </summary>
+[Collection(ChainCollection.Name)]
+public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("trace-signed-").FullName;
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { /* still held: harmless */ }
+    }
+
+    private Task<TraceService> StartAsync(bool requireSignatures = false) => chain.StartServiceAsync(new Dictionary<string, string>
+    {
+        ["TRACE_CHAIN_OWNER_KEY"] = HardhatNode.DefaultAccountKey,
+        ["TRACE_REQUIRE_SIGNATURES"] = requireSignatures ? "true" : "false",
+    });
+
+    /// <summary>Proves <paramref name="key"/>'s address for the member and checks the service registered it on chain.</summary>
+    /// <param name="viaScript">Take the body from scripts/sign --claim (the verifier's sign command as a process).</param>
+    private async Task<string> AddAddressAsync(TraceService service, HttpClient member, string memberId, EthECKey key, bool viaScript = false)
+    {
+        var address = EthAddress.Normalize(key.GetPublicAddress());
+        var signature = MemberSignatures.SignPersonal(MemberSignatures.AddressClaim(memberId, address), key);
+        if (viaScript)
+        {
+            var (exit, output, error) = await VerifierAsync("sign", "--claim", memberId, "--key", key.GetPrivateKey());
+            exit.Should().Be(0, error);
+            var claim = JsonNode.Parse(output)!;
+            claim["address"]!.GetValue<string>().Should().Be(address);
+            signature = claim["signature"]!.GetValue<string>();
+        }
+        var response = await member.PostAsJsonAsync($"/api/v1/members/{memberId}/addresses", new { address, signature });
+        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var body = await TraceService.JsonAsync(response);
+        body["active"]!.GetValue<bool>().Should().BeTrue();
+        using var http = new HttpClient();
+        var onChain = await new AnchorRegistryClient(new HttpRpcClient(http, chain.Node.RpcUrl), service.Registry.Contract).MemberOfAsync(address, default);
+        onChain.MemberId.Should().Equal(MemberSignatures.MemberIdBytes32(memberId));
+        onChain.ValidFromBlock.Should().Be(body["registeredBlock"]!.GetValue<long>());
+        return address;
+    }
+
+    private async Task<HttpResponseMessage> CaptureSignedAsync(HttpClient member, string document, string header)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/capture") { Content = new StringContent(document, Encoding.UTF8, new MediaTypeHeaderValue("application/ld+json")) };
+        request.Headers.TryAddWithoutValidation("Trace-Signature", header);
+        return await member.SendAsync(request);
+    }
+
+    /// <summary>The header value scripts/sign prints for <paramref name="document"/> (the verifier's sign command as a process).</summary>
+    private async Task<string> SignAsync(TraceService service, string document, EthECKey key)
+    {
+        var path = Path.Combine(_dir, $"doc-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, document);
+        var chainId = (await TraceService.JsonAsync(await service.Admin.GetAsync("/api/v1/chain")))["chainId"]!.GetValue<long>();
+        var (exit, output, error) = await VerifierAsync("sign", path, "--key", key.GetPrivateKey(), "--chain-id", chainId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--contract", service.Registry.Contract);
+        exit.Should().Be(0, error);
+        output.Should().StartWith("Trace-Signature: 0x");
+        return output.Trim()["Trace-Signature: ".Length..];
+    }
+
+    private async Task<string> BundleFileAsync(TraceService service, long sequence)
+    {
+        var path = Path.Combine(_dir, $"bundle-{sequence}-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, await service.Admin.GetStringAsync($"/api/v1/events/{sequence}/proof"));
+        return path;
+    }
+
+    private static async Task<(int Exit, string Out, string Err)> VerifierAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Traceability.Verifier.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment.Remove("TRACE_CHAIN_RPC");
+        psi.Environment.Remove("TRACE_SIGNING_KEY");
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task ASignedCaptureVerifiesEndToEndAndADocumentSignedWithAnotherMembersKeyIsRefused()
+    {
+        await using var service = await StartAsync();
+        var (maker, makerId) = await service.MemberAsync("manufacturer");
+        var (other, otherId) = await service.MemberAsync("manufacturer", "Other Co.");
+        var makerKey = EthECKey.GenerateKey();
+        var otherKey = EthECKey.GenerateKey();
+        var makerAddress = await AddAddressAsync(service, maker, makerId, makerKey);
+        var otherAddress = await AddAddressAsync(service, other, otherId, otherKey);
+
+        // Adding an address: the address as checksummed, a signature by its key, the member itself.
+        var lower = makerAddress.ToLowerInvariant();
+        (await maker.PostAsJsonAsync($"/api/v1/members/{makerId}/addresses", new { address = lower, signature = MemberSignatures.SignPersonal(MemberSignatures.AddressClaim(makerId, lower), makerKey) }))
+            .StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var stranger = EthECKey.GenerateKey();
+        var strangerAddress = EthAddress.Normalize(stranger.GetPublicAddress());
+        var wrongKey = await maker.PostAsJsonAsync($"/api/v1/members/{makerId}/addresses",
+            new { address = strangerAddress, signature = MemberSignatures.SignPersonal(MemberSignatures.AddressClaim(makerId, strangerAddress), makerKey) });
+        wrongKey.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        (await wrongKey.Content.ReadAsStringAsync()).Should().Contain("address-signature");
+        (await other.PostAsJsonAsync($"/api/v1/members/{makerId}/addresses", new { address = strangerAddress, signature = MemberSignatures.SignPersonal(MemberSignatures.AddressClaim(makerId, strangerAddress), stranger) }))
+            .StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await maker.PostAsJsonAsync($"/api/v1/members/{makerId}/addresses", new { address = otherAddress, signature = MemberSignatures.SignPersonal(MemberSignatures.AddressClaim(makerId, otherAddress), otherKey) }))
+            .StatusCode.Should().Be(HttpStatusCode.Conflict);
+        var listed = await TraceService.JsonAsync(await maker.GetAsync($"/api/v1/members/{makerId}/addresses"));
+        listed["items"]!.AsArray().Select(i => i!["address"]!.GetValue<string>()).Should().Equal(makerAddress);
+
+        // A signed document is captured and its signature stored per event.
+        var document = EpcisDocs.Commissioning(3);
+        var header = await SignAsync(service, document, makerKey);
+        (await CaptureSignedAsync(maker, document, header)).StatusCode.Should().Be(HttpStatusCode.Created);
+        service.Scalar("SELECT COUNT(*) FROM event_signatures").Should().Be(3);
+
+        // The same kind of document signed with the other member's (registered) key: refused, nothing stored.
+        var second = EpcisDocs.Commissioning(2);
+        var refused = await CaptureSignedAsync(maker, second, await SignAsync(service, second, otherKey));
+        refused.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        var problem = await TraceService.JsonAsync(refused);
+        problem["errors"]![0]!["rule"]!.GetValue<string>().Should().Be("signature-not-member");
+        problem["errors"]![0]!["message"]!.GetValue<string>().Should().Contain(otherAddress);
+        service.Scalar("SELECT COUNT(*) FROM events").Should().Be(3);
+        service.Scalar("SELECT COUNT(*) FROM signed_documents").Should().Be(1);
+
+        // A header that is not a 65-byte signature: 400 naming it. A signature over other events: refused.
+        var malformed = await CaptureSignedAsync(maker, second, "0x1234");
+        malformed.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await malformed.Content.ReadAsStringAsync()).Should().Contain("Trace-Signature");
+        (await CaptureSignedAsync(maker, second, header)).StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+
+        (await service.AnchorAsync()).Status.Should().Be(200);
+        var rpc = chain.Node.RpcUrl.ToString();
+        var bundlePath = await BundleFileAsync(service, 2);
+        var bundle = JsonNode.Parse(await File.ReadAllTextAsync(bundlePath))!;
+        bundle["signature"]!["signer"]!.GetValue<string>().Should().Be(makerAddress);
+        bundle["signature"]!["memberId"]!.GetValue<string>().Should().Be(makerId);
+        bundle["signature"]!["eventCount"]!.GetValue<long>().Should().Be(3);
+
+        var verified = await VerifierAsync(bundlePath, "--rpc", rpc, "--require-signature");
+        verified.Exit.Should().Be(0, verified.Out + verified.Err);
+        verified.Out.Should().StartWith("VERIFIED event 2").And.Contain($"signed by {makerAddress} of member {makerId}");
+
+        // The bundle's signature claimed for the other member: the chain says the signer was not its address.
+        bundle["signature"]!["memberId"] = otherId;
+        await File.WriteAllTextAsync(bundlePath, bundle.ToJsonString());
+        var claimed = await VerifierAsync(bundlePath, "--rpc", rpc);
+        claimed.Exit.Should().Be(1);
+        claimed.Out.Should().Contain("was not an address of member " + otherId);
+
+        // Event 2's proof in the signed tree replaced by event 1's: not in the signed root.
+        bundle["signature"]!["memberId"] = makerId;
+        var firstBundle = JsonNode.Parse(await File.ReadAllTextAsync(await BundleFileAsync(service, 1)))!;
+        bundle["signature"]!["proof"] = firstBundle["signature"]!["proof"]!.DeepClone();
+        await File.WriteAllTextAsync(bundlePath, bundle.ToJsonString());
+        var moved = await VerifierAsync(bundlePath, "--rpc", rpc);
+        moved.Exit.Should().Be(1);
+        moved.Out.Should().StartWith("FAILED: signature: the event's digest is not in the signed eventsRoot");
+
+        var audit = await TraceService.JsonAsync(await service.Admin.PostAsync("/api/v1/audit/run", null));
+        audit["status"]!.GetValue<string>().Should().Be("ok", audit.ToJsonString());
+    }
+
+    [Fact]
+    public async Task AnEventInAMembersNameWithoutItsSignatureFailsRequireSignatureAndTheSelfAudit()
+    {
+        await using var service = await StartAsync(requireSignatures: true);
+        var (maker, makerId) = await service.MemberAsync("manufacturer");
+        var key = EthECKey.GenerateKey();
+        await AddAddressAsync(service, maker, makerId, key);
+
+        var unsigned = await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(1));
+        unsigned.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        (await TraceService.JsonAsync(unsigned))["errors"]![0]!["rule"]!.GetValue<string>().Should().Be("signature-required");
+
+        var document = EpcisDocs.Commissioning(2);
+        (await CaptureSignedAsync(maker, document, await SignAsync(service, document, key))).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await service.AnchorAsync()).Status.Should().Be(200);
+        var clean = await TraceService.JsonAsync(await service.Admin.PostAsync("/api/v1/audit/run", null));
+        clean["status"]!.GetValue<string>().Should().Be("ok", clean.ToJsonString());
+
+        // Behind the service's back: event 2 left in the member's name, its signature gone.
+        service.Execute("DELETE FROM event_signatures WHERE sequence = 2").Should().Be(1);
+        var rpc = chain.Node.RpcUrl.ToString();
+        var bundle = await BundleFileAsync(service, 2);
+        JsonNode.Parse(await File.ReadAllTextAsync(bundle))!["signature"].Should().BeNull();
+        (await VerifierAsync(bundle, "--rpc", rpc)).Out.Should().StartWith("VERIFIED event 2").And.Contain("unsigned");
+        var required = await VerifierAsync(bundle, "--rpc", rpc, "--require-signature");
+        required.Exit.Should().Be(1);
+        required.Out.Should().StartWith("FAILED: unsigned: event 2 carries no member signature");
+
+        var audit = await TraceService.JsonAsync(await service.Admin.PostAsync("/api/v1/audit/run", null));
+        audit["status"]!.GetValue<string>().Should().Be("failed");
+        service.Scalar("SELECT COUNT(*) FROM audit_findings WHERE kind = 'signature-missing' AND event_sequence = 2").Should().Be(1);
+        service.Scalar("SELECT COUNT(*) FROM audit_findings WHERE event_sequence = 1").Should().Be(0);
+
+        // A stored signature that no longer holds (the signed root altered) is a signature finding too.
+        service.Execute("UPDATE signed_documents SET events_root = '0x" + new string('0', 63) + "1'").Should().Be(1);
+        await service.Admin.PostAsync("/api/v1/audit/run", null);
+        service.Scalar("SELECT COUNT(*) FROM audit_findings WHERE kind = 'signature' AND event_sequence = 1").Should().BeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task AnAddressRevokedLaterLeavesEarlierEventsValidAndRefusesLaterOnes()
+    {
+        await using var service = await StartAsync();
+        var (maker, makerId) = await service.MemberAsync("manufacturer");
+        var key = EthECKey.GenerateKey();
+        var address = await AddAddressAsync(service, maker, makerId, key, viaScript: true);
+
+        var before = EpcisDocs.Commissioning(2);
+        (await CaptureSignedAsync(maker, before, await SignAsync(service, before, key))).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await service.AnchorAsync()).Status.Should().Be(200);
+        var bundle = await BundleFileAsync(service, 1);
+
+        var revoked = await maker.DeleteAsync($"/api/v1/members/{makerId}/addresses/{address}");
+        revoked.StatusCode.Should().Be(HttpStatusCode.OK, await revoked.Content.ReadAsStringAsync());
+        (await TraceService.JsonAsync(revoked))["active"]!.GetValue<bool>().Should().BeFalse();
+        using (var http = new HttpClient())
+            (await new AnchorRegistryClient(new HttpRpcClient(http, chain.Node.RpcUrl), service.Registry.Contract).MemberOfAsync(address, default))
+                .ValidUntilBlock.Should().BeGreaterThan(0);
+
+        var rpc = chain.Node.RpcUrl.ToString();
+        var earlier = await VerifierAsync(bundle, "--rpc", rpc, "--require-signature");
+        earlier.Exit.Should().Be(0, earlier.Out + earlier.Err);
+
+        var after = EpcisDocs.Commissioning(1);
+        var refused = await CaptureSignedAsync(maker, after, await SignAsync(service, after, key));
+        refused.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        (await TraceService.JsonAsync(refused))["errors"]![0]!["rule"]!.GetValue<string>().Should().Be("signature-not-member");
+
+        // A revoked address is never registered again, and revoking twice is a conflict.
+        (await maker.PostAsJsonAsync($"/api/v1/members/{makerId}/addresses", new { address, signature = MemberSignatures.SignPersonal(MemberSignatures.AddressClaim(makerId, address), key) }))
+            .StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await maker.DeleteAsync($"/api/v1/members/{makerId}/addresses/{address}")).StatusCode.Should().Be(HttpStatusCode.Conflict);
+    }
+}
