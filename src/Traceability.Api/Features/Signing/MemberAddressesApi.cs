@@ -42,9 +42,11 @@ public static class MemberAddressesApi
 
     private static async Task<Results<Created<MemberAddressResponse>, ProblemHttpResult>> AddAsync(string id, AddAddressRequest request, HttpContext http, IMediator mediator, CancellationToken ct)
     {
+        var caller = http.Caller();
+        RequireSelfOrAdmin(id, caller); // before the body is looked at: another member learns nothing from field errors
         try
         {
-            var added = await mediator.Send(new AddAddress(id, request, http.Caller()), ct);
+            var added = await mediator.Send(new AddAddress(id, request, caller), ct);
             return TypedResults.Created($"/api/v1/members/{id}/addresses/{added.Address}", added);
         }
         catch (Exception e) when (ChainProblem(e) is { } problem) { return problem; }
@@ -201,9 +203,14 @@ public static class MemberAddressesApi
         await Sql.LongAsync(conn, tx, "SELECT COUNT(*) FROM member_addresses WHERE address = @a AND member_id = @m AND revoked_block IS NULL", ct,
             ("@a", address), ("@m", memberId)) > 0;
 
-    private static async Task<byte[]> RequireMemberAsync(TraceDbContext db, string memberId, Caller caller, CancellationToken ct)
+    private static void RequireSelfOrAdmin(string memberId, Caller caller)
     {
         if (caller.Role != MemberRole.Admin && caller.MemberId != memberId) throw new ForbiddenException("A member adds and revokes its own addresses only (or the admin).");
+    }
+
+    private static async Task<byte[]> RequireMemberAsync(TraceDbContext db, string memberId, Caller caller, CancellationToken ct)
+    {
+        RequireSelfOrAdmin(memberId, caller);
         if (await db.Members.FindAsync([memberId], ct) is null) throw new NotFoundException($"Member {memberId}");
         try { return MemberSignatures.MemberIdBytes32(memberId); }
         catch (ArgumentException e) { throw Rule("id", "member-id-bytes32", e.Message); }
