@@ -25,19 +25,6 @@ public sealed class VerifierProcessTests(ChainFixture chain) : IDisposable
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { /* a log file still held open: harmless */ }
     }
 
-    private static async Task<(int Exit, string Out, string Err)> VerifierAsync(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Traceability.Verifier.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment.Remove("TRACE_CHAIN_RPC");
-        psi.Environment.Remove("TRACE_API_KEY");
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (process.ExitCode, await stdout, await stderr);
-    }
 
     [Fact]
     public async Task BundleFromARunningServiceVerifiesAndAfterTheEventRowIsEditedTheVerifierFailsAndTheAuditExitsNonZero()
@@ -61,11 +48,11 @@ public sealed class VerifierProcessTests(ChainFixture chain) : IDisposable
 
         var bundlePath = Path.Combine(_dir, "bundle-2.json");
         await File.WriteAllTextAsync(bundlePath, await http.GetStringAsync("/api/v1/events/2/proof"));
-        var verified = await VerifierAsync(bundlePath, "--rpc", rpc);
+        var verified = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc);
         verified.Exit.Should().Be(0, verified.Out + verified.Err);
         verified.Out.Should().StartWith("VERIFIED event 2 (ni:///sha-256;").And.Contain("in anchor 1 (events 1..3)");
 
-        var audit = await VerifierAsync("--audit", "--api", service.Url, "--api-key", ServiceProcess.AdminKey, "--rpc", rpc, "--contract", registry.Contract);
+        var audit = await VerifierProcess.RunAsync("--audit", "--api", service.Url, "--api-key", ServiceProcess.AdminKey, "--rpc", rpc, "--contract", registry.Contract);
         audit.Exit.Should().Be(0, audit.Out + audit.Err);
         audit.Out.Trim().Should().StartWith("AUDIT OK: 1 anchors (1 on chain), 3 events, 3 leaves checked, 3 events rehashed, 0 mismatches");
 
@@ -79,11 +66,11 @@ public sealed class VerifierProcessTests(ChainFixture chain) : IDisposable
         }
 
         await File.WriteAllTextAsync(bundlePath, await http.GetStringAsync("/api/v1/events/2/proof"));
-        var failed = await VerifierAsync(bundlePath, "--rpc", rpc);
+        var failed = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc);
         failed.Exit.Should().Be(1);
         failed.Out.Should().StartWith("FAILED: event hash mismatch: the event hashes to ni:///sha-256;");
 
-        var failedAudit = await VerifierAsync("--audit", "--api", service.Url, "--api-key", ServiceProcess.AdminKey, "--rpc", rpc, "--contract", registry.Contract);
+        var failedAudit = await VerifierProcess.RunAsync("--audit", "--api", service.Url, "--api-key", ServiceProcess.AdminKey, "--rpc", rpc, "--contract", registry.Contract);
         failedAudit.Exit.Should().Be(1);
         failedAudit.Out.Should().StartWith("MISMATCH anchor 1, event 2: event: the event hashes to ni:///sha-256;");
         failedAudit.Out.Trim().Split('\n')[^1].Should().StartWith("AUDIT FAILED: anchor 1, event 2: event:");

@@ -77,11 +77,11 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         JsonNode.Parse(bundle)!["witnesses"]!["cosigners"]!.AsArray().Should().HaveCount(2);
         await File.WriteAllTextAsync(bundlePath, bundle);
 
-        var enough = await VerifierAsync(bundlePath, "--rpc", rpc, "--min-witnesses", "2", "--receipt", receiptsPath);
+        var enough = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--min-witnesses", "2", "--receipt", receiptsPath);
         enough.Exit.Should().Be(0, enough.Out + enough.Err);
         enough.Out.Should().Contain("VERIFIED event 2").And.Contain("RECEIPT KEPT: event 2 was promised by " + EthAddress.Normalize(owner.GetPublicAddress()))
             .And.Contain("WITNESSED: anchor 1 is cosigned by 2 of 3 witnesses").And.Contain("threshold 2, final");
-        var tooFew = await VerifierAsync(bundlePath, "--rpc", rpc, "--min-witnesses", "3");
+        var tooFew = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--min-witnesses", "3");
         tooFew.Exit.Should().Be(1);
         tooFew.Out.Should().Contain("FAILED: too few witnesses: anchor 1 is cosigned by 2 of 3 witnesses");
 
@@ -89,14 +89,14 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         var boasting = JsonNode.Parse(bundle)!;
         boasting["witnesses"]!["cosigners"] = new JsonArray(witnesses.Select(w => (JsonNode)w.GetPublicAddress()).ToArray());
         await File.WriteAllTextAsync(bundlePath, boasting.ToJsonString());
-        (await VerifierAsync(bundlePath, "--rpc", rpc, "--min-witnesses", "3")).Exit.Should().Be(1);
+        (await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--min-witnesses", "3")).Exit.Should().Be(1);
 
         // A receipt altered after signing (another deadline) no longer recovers to an anchorer.
         var forged = JsonNode.Parse(await File.ReadAllTextAsync(receiptsPath))!;
         forged["receipts"]![1]!["anchorDeadline"] = "2099-01-01T00:00:00Z";
         await File.WriteAllTextAsync(receiptsPath, forged.ToJsonString());
         await File.WriteAllTextAsync(bundlePath, bundle);
-        var forgery = await VerifierAsync(bundlePath, "--rpc", rpc, "--receipt", receiptsPath);
+        var forgery = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--receipt", receiptsPath);
         forgery.Exit.Should().Be(1);
         forgery.Out.Should().Contain("FAILED: receipt: the receipt is signed by 0x").And.Contain("which is not an anchorer of " + contract);
 
@@ -168,7 +168,7 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         await Task.Delay(TimeSpan.FromSeconds(2.5)); // anchoring is off: the one-second promise passes
         var bundlePath = Path.Combine(_dir, "bundle-1.json");
         await File.WriteAllTextAsync(bundlePath, await service.Http.GetStringAsync("/api/v1/events/1/proof"));
-        var unanchored = await VerifierAsync(bundlePath, "--rpc", rpc, "--contract", contract, "--receipt", receiptPath);
+        var unanchored = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--contract", contract, "--receipt", receiptPath);
         unanchored.Exit.Should().Be(1);
         unanchored.Out.Should().StartWith("FAILED: broken promise: event 1 was promised by 0x").And.Contain("and the bundle has no anchor");
 
@@ -182,7 +182,7 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         // Anchored late: the verifier names the anchor's block time; the audit does not raise the same run again.
         (await service.Http.PostAsync("/api/v1/anchors/run", null)).StatusCode.Should().Be(HttpStatusCode.OK);
         await File.WriteAllTextAsync(bundlePath, await service.Http.GetStringAsync("/api/v1/events/1/proof"));
-        var late = await VerifierAsync(bundlePath, "--rpc", rpc, "--receipt", receiptPath);
+        var late = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--receipt", receiptPath);
         late.Exit.Should().Be(1);
         late.Out.Should().StartWith("VERIFIED event 1").And.Contain("FAILED: broken promise: event 1 was promised by 0x").And.Contain("but anchor 1's block is from");
         (await service.Http.PostAsync("/api/v1/audit/run", null)).StatusCode.Should().Be(HttpStatusCode.OK);
@@ -235,30 +235,12 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         ["witness", "--api", api, "--api-key", member.DefaultRequestHeaders.GetValues("X-Api-Key").Single(), "--rpc", rpc, "--key", key.GetPrivateKey(), .. extra];
 
     private static Task<(int Exit, string Out, string Err)> WitnessAsync(string api, HttpClient member, string rpc, EthECKey key, params string[] extra) =>
-        VerifierAsync(WitnessArgs(api, member, rpc, key, extra));
+        VerifierProcess.RunAsync(WitnessArgs(api, member, rpc, key, extra));
 
     private static RunningVerifier StartWitness(string api, HttpClient member, string rpc, EthECKey key, params string[] extra) =>
-        new(Start(WitnessArgs(api, member, rpc, key, extra)));
+        new(VerifierProcess.Start(WitnessArgs(api, member, rpc, key, extra)));
 
-    private static Process Start(IEnumerable<string> args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Traceability.Verifier.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment.Remove("TRACE_CHAIN_RPC");
-        psi.Environment.Remove("TRACE_API_KEY");
-        psi.Environment.Remove("TRACE_WITNESS_KEY");
-        return Process.Start(psi)!;
-    }
 
-    private static async Task<(int Exit, string Out, string Err)> VerifierAsync(params string[] args)
-    {
-        using var process = Start(args);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (process.ExitCode, await stdout, await stderr);
-    }
 
     /// <summary>A verifier process left running, its output collected; killed on dispose if it is still running.</summary>
     private sealed class RunningVerifier : IDisposable

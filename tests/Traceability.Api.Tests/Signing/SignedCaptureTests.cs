@@ -41,7 +41,7 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         var signature = MemberSignatures.SignPersonal(MemberSignatures.AddressClaim(memberId, address), key);
         if (viaScript)
         {
-            var (exit, output, error) = await VerifierAsync("sign", "--claim", memberId, "--key", key.GetPrivateKey());
+            var (exit, output, error) = await VerifierProcess.RunAsync("sign", "--claim", memberId, "--key", key.GetPrivateKey());
             exit.Should().Be(0, error);
             var claim = JsonNode.Parse(output)!;
             claim["address"]!.GetValue<string>().Should().Be(address);
@@ -71,7 +71,7 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         var path = Path.Combine(_dir, $"doc-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(path, document);
         var chainId = (await TraceService.JsonAsync(await service.Admin.GetAsync("/api/v1/chain")))["chainId"]!.GetValue<long>();
-        var (exit, output, error) = await VerifierAsync("sign", path, "--key", key.GetPrivateKey(), "--chain-id", chainId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        var (exit, output, error) = await VerifierProcess.RunAsync("sign", path, "--key", key.GetPrivateKey(), "--chain-id", chainId.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--contract", service.Registry.Contract);
         exit.Should().Be(0, error);
         output.Should().StartWith("Trace-Signature: 0x");
@@ -85,19 +85,6 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         return path;
     }
 
-    private static async Task<(int Exit, string Out, string Err)> VerifierAsync(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Traceability.Verifier.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment.Remove("TRACE_CHAIN_RPC");
-        psi.Environment.Remove("TRACE_SIGNING_KEY");
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (process.ExitCode, await stdout, await stderr);
-    }
 
     [Fact]
     public async Task ASignedCaptureVerifiesEndToEndAndADocumentSignedWithAnotherMembersKeyIsRefused()
@@ -157,14 +144,14 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         bundle["signature"]!["memberId"]!.GetValue<string>().Should().Be(makerId);
         bundle["signature"]!["eventCount"]!.GetValue<long>().Should().Be(3);
 
-        var verified = await VerifierAsync(bundlePath, "--rpc", rpc, "--require-signature");
+        var verified = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--require-signature");
         verified.Exit.Should().Be(0, verified.Out + verified.Err);
         verified.Out.Should().StartWith("VERIFIED event 2").And.Contain($"signed by {makerAddress} of member {makerId}");
 
         // The bundle's signature claimed for the other member: the chain says the signer was not its address.
         bundle["signature"]!["memberId"] = otherId;
         await File.WriteAllTextAsync(bundlePath, bundle.ToJsonString());
-        var claimed = await VerifierAsync(bundlePath, "--rpc", rpc);
+        var claimed = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc);
         claimed.Exit.Should().Be(1);
         claimed.Out.Should().Contain("was not an address of member " + otherId);
 
@@ -173,7 +160,7 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         var firstBundle = JsonNode.Parse(await File.ReadAllTextAsync(await BundleFileAsync(service, 1)))!;
         bundle["signature"]!["proof"] = firstBundle["signature"]!["proof"]!.DeepClone();
         await File.WriteAllTextAsync(bundlePath, bundle.ToJsonString());
-        var moved = await VerifierAsync(bundlePath, "--rpc", rpc);
+        var moved = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc);
         moved.Exit.Should().Be(1);
         moved.Out.Should().StartWith("FAILED: signature: the event's digest is not in the signed eventsRoot");
 
@@ -204,8 +191,8 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         var rpc = chain.Node.RpcUrl.ToString();
         var bundle = await BundleFileAsync(service, 2);
         JsonNode.Parse(await File.ReadAllTextAsync(bundle))!["signature"].Should().BeNull();
-        (await VerifierAsync(bundle, "--rpc", rpc)).Out.Should().StartWith("VERIFIED event 2").And.Contain("unsigned");
-        var required = await VerifierAsync(bundle, "--rpc", rpc, "--require-signature");
+        (await VerifierProcess.RunAsync(bundle, "--rpc", rpc)).Out.Should().StartWith("VERIFIED event 2").And.Contain("unsigned");
+        var required = await VerifierProcess.RunAsync(bundle, "--rpc", rpc, "--require-signature");
         required.Exit.Should().Be(1);
         required.Out.Should().StartWith("FAILED: unsigned: event 2 carries no member signature");
 
@@ -241,7 +228,7 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
                 .ValidUntilBlock.Should().BeGreaterThan(0);
 
         var rpc = chain.Node.RpcUrl.ToString();
-        var earlier = await VerifierAsync(bundle, "--rpc", rpc, "--require-signature");
+        var earlier = await VerifierProcess.RunAsync(bundle, "--rpc", rpc, "--require-signature");
         earlier.Exit.Should().Be(0, earlier.Out + earlier.Err);
 
         var after = EpcisDocs.Commissioning(1);
