@@ -34,7 +34,6 @@ public static partial class CodesApi
         group.MapGet("labels", LabelsAsync).RequireRoles(MemberRole.Manufacturer)
             .WithSummary("A label sheet (QR code + human-readable serial per label) of a lot's issued codes; format=svg|png, offset, limit (≤ 500), or serial= for one label")
             .ProducesProblem(400).ProducesProblem(404);
-        group.MapCodeLookup();
         return group;
     }
 

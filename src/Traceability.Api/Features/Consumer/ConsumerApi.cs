@@ -128,7 +128,8 @@ public static class ConsumerApi
     /// <summary>The proof bundle of an event of a code's public journey (events holding business data are for members only: 403).</summary>
     public sealed record GetPublicProof(string Gtin, string Serial, long Sequence, string? Lot) : IQuery<EventsApi.ProofBundle>
     {
-        public sealed class Handler(TraceDbContext db, ConsumerViewCache views, AnchorTrees trees, AuditStatus audits) : IQueryHandler<GetPublicProof, EventsApi.ProofBundle>
+        public sealed class Handler(TraceDbContext db, ConsumerViewCache views, AnchorTrees trees, AuditStatus audits, Consortium.AnchorWitnesses witnesses)
+            : IQueryHandler<GetPublicProof, EventsApi.ProofBundle>
         {
             public async ValueTask<EventsApi.ProofBundle> Handle(GetPublicProof query, CancellationToken ct)
             {
@@ -143,7 +144,7 @@ public static class ConsumerApi
 
                 var e = await db.Events.AsNoTracking().FirstAsync(x => x.Sequence == sequence, ct);
                 var anchor = step.Anchor is null ? null : await db.Anchors.AsNoTracking().FirstAsync(a => a.Sequence == step.Anchor.Sequence, ct);
-                return await EventsApi.BundleAsync(db, trees, audits, e, anchor, ct);
+                return await EventsApi.BundleAsync(db, trees, audits, witnesses, e, anchor, ct);
             }
         }
     }

@@ -66,14 +66,14 @@ public static class EventsApi
     /// <summary>The proof bundle of a stored event, for a caller who sees the whole event.</summary>
     public sealed record GetEventProof(long Sequence, Caller Caller) : IQuery<ProofBundle>
     {
-        public sealed class Handler(TraceDbContext db, AnchorTrees trees, AuditStatus audits) : IQueryHandler<GetEventProof, ProofBundle>
+        public sealed class Handler(TraceDbContext db, AnchorTrees trees, AuditStatus audits, Consortium.AnchorWitnesses witnesses) : IQueryHandler<GetEventProof, ProofBundle>
         {
             public async ValueTask<ProofBundle> Handle(GetEventProof query, CancellationToken ct)
             {
                 // The bundle must carry the event as captured (the verifier recomputes its hash): only for those who see it in full.
                 var (e, anchor, view) = await LoadAsync(query.Sequence, query.Caller, db, ct);
                 if (view != EventView.Full) throw new ForbiddenException($"Event {query.Sequence} is shown to you without the fields of other parties; its proof bundle needs the whole event.");
-                return await BundleAsync(db, trees, audits, e, anchor, ct);
+                return await BundleAsync(db, trees, audits, witnesses, e, anchor, ct);
             }
         }
     }
@@ -81,17 +81,19 @@ public static class EventsApi
     private static async Task<Ok<EventResponse>> GetAsync(long sequence, HttpContext http, IMediator mediator, CancellationToken ct) =>
         TypedResults.Ok(await mediator.Send(new GetEvent(sequence, http.Caller()), ct));
 
-    private static async Task<Ok<ProofBundle>> ProofAsync(long sequence, HttpContext http, IMediator mediator, Consortium.AnchorWitnesses witnesses, CancellationToken ct)
-    {
-        var bundle = await mediator.Send(new GetEventProof(sequence, http.Caller()), ct);
-        return TypedResults.Ok(bundle.Anchor is { } a ? bundle with { Witnesses = await witnesses.GetAsync(a.Sequence, ct) } : bundle);
-    }
+    private static async Task<Ok<ProofBundle>> ProofAsync(long sequence, HttpContext http, IMediator mediator, CancellationToken ct) =>
+        TypedResults.Ok(await mediator.Send(new GetEventProof(sequence, http.Caller()), ct));
 
     /// <summary>The proof bundle of a stored event (the README's "proof bundle"), with the event's audit status.</summary>
-    public static async Task<ProofBundle> BundleAsync(TraceDbContext db, AnchorTrees trees, AuditStatus audits, TraceEvent e, Anchor? anchor, CancellationToken ct)
+    public static async Task<ProofBundle> BundleAsync(TraceDbContext db, AnchorTrees trees, AuditStatus audits, Consortium.AnchorWitnesses witnesses,
+        TraceEvent e, Anchor? anchor, CancellationToken ct)
     {
         var bundle = await UnsignedBundleAsync(db, trees, audits, e, anchor, ct);
-        return bundle with { Signature = await EventSignatures.ForEventAsync(await Sql.OpenAsync(db, ct), e.Sequence, ct) };
+        return bundle with
+        {
+            Signature = await EventSignatures.ForEventAsync(await Sql.OpenAsync(db, ct), e.Sequence, ct),
+            Witnesses = bundle.Anchor is { } a ? await witnesses.GetAsync(a.Sequence, ct) : null,
+        };
     }
 
     private static async Task<ProofBundle> UnsignedBundleAsync(TraceDbContext db, AnchorTrees trees, AuditStatus audits, TraceEvent e, Anchor? anchor, CancellationToken ct)

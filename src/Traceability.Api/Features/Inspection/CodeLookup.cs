@@ -11,7 +11,7 @@ using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Api.Infrastructure.Requests;
 using Traceability.Ledger.Epcis;
 
-namespace Traceability.Api.Features.Codes;
+namespace Traceability.Api.Features.Inspection;
 
 /// <summary>
 /// The inspector's lookup (防窜查询): up to 500 codes as scanned off goods found in a shop or a warehouse, one row per
@@ -39,14 +39,17 @@ public static class CodeLookup
     public sealed record LookupSummary(long Id, Party By, DateTimeOffset At, string? Region, int Codes, IReadOnlyList<LookupItem> Items);
     public sealed record LookupPage(IReadOnlyList<LookupSummary> Items, int Offset, int Limit);
 
-    public static void MapCodeLookup(this RouteGroupBuilder group)
+    /// <summary>Beside the code endpoints (/api/v1/codes), but a feature of its own: it reads the consumer scans and diversion rules.</summary>
+    public static IEndpointRouteBuilder MapInspectionApi(this IEndpointRouteBuilder app)
     {
+        var group = app.MapGroup("api/v1/codes").WithTags("Codes and labels");
         group.MapPost("lookup", LookupAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Regulator)
             .Accepts<string[]>("application/json", "text/plain")
             .WithSummary($"Look up to {MaxCodes} codes at once (a JSON array, or text with one code per line or separated by ';'); ?region= the inspector's GB/T 2260 region")
             .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415);
         group.MapGet("lookups", ListAsync).RequireRoles(MemberRole.Manufacturer, MemberRole.Regulator)
             .WithSummary("Lookups, newest first, that named the caller's products (a regulator: all); offset, limit (≤ 100)").ProducesProblem(400);
+        return app;
     }
 
     public sealed record Lookup(IReadOnlyList<string> Codes, string? Region, Caller Caller) : ICommand<LookupResponse>, IValidate
