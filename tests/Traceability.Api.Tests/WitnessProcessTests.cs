@@ -34,7 +34,7 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
     [Fact]
     public async Task ThreeWitnessesWithThresholdTwoMakeAnAnchorFinalAndTheAnchorTheBundleAndTheConsumerPageShowIt()
     {
-        var (service, owner, contract) = await StartAsync();
+        var (service, owner, anchorer, contract) = await StartAsync();
         await using var _ = service;
         var rpc = chain.Node.RpcUrl.ToString();
         var witnesses = new[] { EthECKey.GenerateKey(), EthECKey.GenerateKey(), EthECKey.GenerateKey() };
@@ -79,7 +79,7 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
 
         var enough = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--min-witnesses", "2", "--receipt", receiptsPath);
         enough.Exit.Should().Be(0, enough.Out + enough.Err);
-        enough.Out.Should().Contain("VERIFIED event 2").And.Contain("RECEIPT KEPT: event 2 was promised by " + EthAddress.Normalize(owner.GetPublicAddress()))
+        enough.Out.Should().Contain("VERIFIED event 2").And.Contain("RECEIPT KEPT: event 2 was promised by " + EthAddress.Normalize(anchorer.GetPublicAddress()))
             .And.Contain("WITNESSED: anchor 1 is cosigned by 2 of 3 witnesses").And.Contain("threshold 2, final");
         var tooFew = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--min-witnesses", "3");
         tooFew.Exit.Should().Be(1);
@@ -120,7 +120,7 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
     [Fact]
     public async Task AWitnessFedAlteredLeavesRefusesToCosignAndExitsNonZeroNamingTheAnchorAndTheLeaf()
     {
-        var (service, _, contract) = await StartAsync();
+        var (service, _, _, contract) = await StartAsync();
         await using var __ = service;
         var rpc = chain.Node.RpcUrl.ToString();
         var witness = EthECKey.GenerateKey();
@@ -150,7 +150,7 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
     [Fact]
     public async Task ABrokenReceiptPromiseIsCaughtByTheVerifierAndBySelfAuditLateAnchorAlertRaisedOnce()
     {
-        var (service, _, contract) = await StartAsync(new Dictionary<string, string> { ["TRACE_MAX_ANCHOR_DELAY"] = "1" });
+        var (service, _, _, contract) = await StartAsync(new Dictionary<string, string> { ["TRACE_MAX_ANCHOR_DELAY"] = "1" });
         await using var __ = service;
         var rpc = chain.Node.RpcUrl.ToString();
         var (maker, serials) = await MakerWithEventsAsync(service, 2);
@@ -189,8 +189,8 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         JsonNode.Parse(await service.Http.GetStringAsync("/api/v1/alerts?type=late-anchor"))!["items"]!.AsArray().Should().ContainSingle();
     }
 
-    /// <summary>A fresh registry whose owner is also its anchorer, and the service running with that key (as a devnet it deployed).</summary>
-    private async Task<(ServiceProcess Service, EthECKey Owner, string Contract)> StartAsync(IDictionary<string, string>? settings = null)
+    /// <summary>A fresh registry (its owner and a separate anchorer, as scripts/run has them) and the service running with both keys.</summary>
+    private async Task<(ServiceProcess Service, EthECKey Owner, EthECKey Anchorer, string Contract)> StartAsync(IDictionary<string, string>? settings = null)
     {
         await HardhatNode.EnsureCompiledAsync();
         var owner = EthECKey.GenerateKey();
@@ -198,16 +198,20 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         using var http = new HttpClient();
         var rpc = new HttpRpcClient(http, chain.Node.RpcUrl);
         var (contract, _) = await AnchorRegistryClient.DeployAsync(rpc, owner, AnchorRegistryClient.LoadBytecode(DeployedRegistry.ArtifactPath), default);
+        // As scripts/run sets it up: the anchoring key is not the owner's, and the owner's key (TRACE_CHAIN_OWNER_KEY) sets the witnesses.
+        var anchorer = EthECKey.GenerateKey();
+        await FundAsync(anchorer);
         var asOwner = new AnchorRegistryClient(rpc, contract, owner);
-        await asOwner.WaitForReceiptAsync(await asOwner.SetAnchorerAsync(owner.GetPublicAddress(), true, default), TimeSpan.FromSeconds(30), default);
+        await asOwner.WaitForReceiptAsync(await asOwner.SetAnchorerAsync(anchorer.GetPublicAddress(), true, default), TimeSpan.FromSeconds(30), default);
         var environment = new Dictionary<string, string>
         {
             ["TRACE_CHAIN_RPC"] = chain.Node.RpcUrl.ToString(),
             ["TRACE_CONTRACT"] = contract,
-            ["TRACE_CHAIN_KEY"] = owner.GetPrivateKey(),
+            ["TRACE_CHAIN_KEY"] = anchorer.GetPrivateKey(),
+            ["TRACE_CHAIN_OWNER_KEY"] = owner.GetPrivateKey(),
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) environment[k] = v;
-        return (await ServiceProcess.StartAsync(Path.Combine(_dir, "data"), environment), owner, EthAddress.Normalize(contract));
+        return (await ServiceProcess.StartAsync(Path.Combine(_dir, "data"), environment), owner, anchorer, EthAddress.Normalize(contract));
     }
 
     private async Task FundAsync(EthECKey key)

@@ -88,7 +88,7 @@ public static class ConsortiumApi
     }
 
     private static Task<Results<Ok<ConsortiumResponse>, ProblemHttpResult>> GetAsync(ChainConnection chain, CancellationToken ct) =>
-        OnChainAsync(chain, registry => ReadAsync(registry, ct));
+        OnChainAsync(chain, chain.Registry, registry => ReadAsync(registry, ct));
 
     private static Task<Results<Ok<ConsortiumResponse>, ProblemHttpResult>> AddWitnessAsync(WitnessRequest request, ChainConnection chain, AnchorWitnesses witnesses, CancellationToken ct) =>
         ChangeAsync(chain, witnesses, registry => registry.SetWitnessAsync(Address(request.Address), true, ct), ct);
@@ -109,7 +109,8 @@ public static class ConsortiumApi
 
     private static async Task<Results<Ok<ConsortiumResponse>, ProblemHttpResult>> ChangeAsync(ChainConnection chain, AnchorWitnesses witnesses,
         Func<AnchorRegistryClient, Task<string>> send, CancellationToken ct) =>
-        await OnChainAsync(chain, async registry =>
+        // Witnesses and the threshold are the owner's: TRACE_CHAIN_OWNER_KEY when it is set, else the anchorer key.
+        await OnChainAsync(chain, chain.OwnerRegistry, async registry =>
         {
             var tx = await send(registry);
             var receipt = await registry.WaitForReceiptAsync(tx, ReceiptTimeout, ct);
@@ -130,9 +131,10 @@ public static class ConsortiumApi
             await registry.WitnessCountAsync(ct), await registry.WitnessThresholdAsync(ct), 64);
     }
 
-    private static async Task<Results<Ok<ConsortiumResponse>, ProblemHttpResult>> OnChainAsync(ChainConnection chain, Func<AnchorRegistryClient, Task<ConsortiumResponse>> action)
+    private static async Task<Results<Ok<ConsortiumResponse>, ProblemHttpResult>> OnChainAsync(ChainConnection chain, AnchorRegistryClient? client,
+        Func<AnchorRegistryClient, Task<ConsortiumResponse>> action)
     {
-        if (chain.Registry is not { } registry)
+        if (client is not { } registry)
             return Unavailable(chain.ConfigurationProblem ?? "no chain configured");
         try
         {
@@ -140,7 +142,7 @@ public static class ConsortiumApi
         }
         catch (ContractRevertedException e)
         {
-            var why = e.ErrorName == "NotOwner" ? $"the service's key {chain.SignerAddress} is not the contract's owner, who alone sets witnesses" : e.Message;
+            var why = e.ErrorName == "NotOwner" ? $"the service's owner key {registry.SignerAddress ?? "(none)"} is not the contract's owner, who alone sets witnesses (TRACE_CHAIN_OWNER_KEY)" : e.Message;
             throw new RequestValidationException("The contract refused the change", [new FieldError("contract", why, Rule: e.ErrorName)], unprocessable: true) { Type = "rule-violation" };
         }
         catch (Exception e) when (e is ChainUnavailableException or Nethereum.JsonRpc.Client.RpcResponseException or TimeoutException)
