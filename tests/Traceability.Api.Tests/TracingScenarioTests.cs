@@ -131,6 +131,8 @@ public sealed class TracingScenarioTests(ChainFixture chain)
         recallEvent["event"]!["epcList"]!.AsArray().Should().HaveCount(15);
         trace = await TraceAsync(regulator, gtin, "L1");
         ((int)trace["byStatus"]!["recalled"]!).Should().Be(15);
+        Holders(trace).Should().BeEquivalentTo(new[] { (dealerAId, "310115", 7), (dealerBId, "440305", 4), (dealerCId, "110105", 3) },
+            "a unit sold before the recall is recalled, but still not held");
         trace["recalls"]!.AsArray().Select(r => (string)r!["id"]!).Should().Equal((string)recall["id"]!);
         var alerts = (await TracingDocs.GetAsync(maker, "/api/v1/alerts?type=recall")).Body!["items"]!.AsArray();
         alerts.Select(a => ((string)a!["detail"]!["holderMemberId"]!, (int)a["detail"]!["units"]!)).Should()

@@ -12,7 +12,7 @@ public sealed class Unit
     public string? Lot { get; set; }
     public string? Serial { get; set; }
     public required string Status { get; set; }
-    /// <summary>The status a unit on quality hold resumes when the hold is released.</summary>
+    /// <summary>On quality hold, the status the unit resumes on release; recalled, the status it had in custody (sold, in transit, at a holder).</summary>
     public string? StatusBeforeHold { get; set; }
     public string? HolderMemberId { get; set; }
     public string? LocationId { get; set; }
@@ -29,11 +29,14 @@ public sealed class Unit
     /// <summary>The status that counts for custody: on hold, the one it resumes.</summary>
     public string EffectiveStatus => Status == UnitStatus.OnHold ? StatusBeforeHold ?? UnitStatus.AtHolder : Status;
 
-    /// <summary>Moves the unit to a status, except that recalled and destroyed stay, and a held unit resumes it on release.</summary>
+    /// <summary>
+    /// Moves the unit to a status, except that destroyed stays, recalled stays (keeping where the unit is in custody, so
+    /// stock still counts a recalled unit a dealer holds and not one it sold), and a held unit resumes it on release.
+    /// </summary>
     public void MoveTo(string status)
     {
-        if (Status is UnitStatus.Recalled or UnitStatus.Destroyed) return;
-        if (Status == UnitStatus.OnHold) StatusBeforeHold = status;
+        if (Status is UnitStatus.Destroyed) return;
+        if (Status is UnitStatus.OnHold or UnitStatus.Recalled) StatusBeforeHold = status;
         else Status = status;
     }
 

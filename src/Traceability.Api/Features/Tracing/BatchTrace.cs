@@ -20,13 +20,15 @@ public sealed class BatchTrace(TraceDbContext db) : IQueryHandler<BatchTrace.Que
     /// <summary>
     /// Whether a unit (alias u) is in its holder's possession: a serialized item not sold, destroyed or on its way
     /// (in transit, on hold or not), nor recalled and back with its product's owner. A recalled unit still out at a
-    /// dealer is held until it is returned.
+    /// dealer is held until it is returned; one sold or in transit when it was recalled is not (status_before_hold keeps
+    /// the status before a hold or a recall).
     /// </summary>
     public const string HeldPredicate =
         "u.commissioned_sequence IS NOT NULL AND u.gtin IS NOT NULL AND u.holder_member_id IS NOT NULL AND (" +
         "u.status IN ('commissioned', 'packed', 'at_holder') " +
         "OR (u.status = 'on_hold' AND COALESCE(u.status_before_hold, 'at_holder') IN ('commissioned', 'packed', 'at_holder')) " +
-        "OR (u.status = 'recalled' AND u.holder_member_id <> COALESCE((SELECT p.owner_member_id FROM products p WHERE p.gtin = u.gtin), '')))";
+        "OR (u.status = 'recalled' AND COALESCE(u.status_before_hold, 'at_holder') IN ('commissioned', 'packed', 'at_holder') " +
+        "AND u.holder_member_id <> COALESCE((SELECT p.owner_member_id FROM products p WHERE p.gtin = u.gtin), '')))";
 
     /// <summary>
     /// Units by holder and region. In the lot's own byHolder, <see cref="Count"/> is the units held (<see cref="HeldPredicate"/>)

@@ -193,9 +193,11 @@ public static class CustodyEffects
     {
         foreach (var unit in c.TargetsAndContents())
         {
-            if (unit.Status == UnitStatus.Destroyed) continue;
+            if (unit.Status is UnitStatus.Destroyed or UnitStatus.Recalled) continue;
+            // What the unit was before (sold, in transit, at a holder) is kept, so stock does not count a sold unit
+            // that was recalled as held again.
+            unit.StatusBeforeHold = unit.EffectiveStatus;
             unit.Status = UnitStatus.Recalled;
-            unit.StatusBeforeHold = null;
         }
     }
 

@@ -61,6 +61,8 @@ async function signedIn(session) {
   document.getElementById('sign-out').hidden = false;
   document.getElementById('who').textContent = `${session.name} · ${session.role}`;
   document.body.dataset.role = session.role;
+  // Pages the API refuses to this role (data-roles on the link) are not offered.
+  for (const a of document.querySelectorAll('nav a[data-roles]')) a.hidden = !a.dataset.roles.split(' ').includes(session.role);
   await route();
 }
 
@@ -101,7 +103,8 @@ const pages = {
 async function route() {
   if (!me) return;
   const name = (location.hash.replace(/^#\//, '').split('?')[0]) || 'dashboard';
-  const page = pages[name] ?? renderDashboard;
+  const link = document.querySelector(`nav a[href="#/${name}"]`);
+  const page = link?.hidden ? renderDashboard : pages[name] ?? renderDashboard;
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.getAttribute('href') === `#/${name}`);
   view.replaceChildren();
   try { await page(); } catch (e) { if (e.status !== 401) view.append(h('p', { class: 'error', role: 'alert' }, problemText(e))); }
@@ -307,7 +310,9 @@ async function renderRecalls() {
   });
   const open = h('form', { id: 'recall-open' }, h('label', {}, t('recalls.id'), h('input', { name: 'id', required: true, maxlength: 100 })), h('button', { type: 'submit' }, t('recalls.open')));
   open.addEventListener('submit', (ev) => { ev.preventDefault(); show(new FormData(open).get('id')); });
-  view.append(h('h1', {}, t('nav.recalls')), h('h2', {}, t('recalls.start')), start, open, error, result);
+  // Only a product's owner, a regulator or the admin may start a recall; anyone may open one the API shows them.
+  const mayStart = ['manufacturer', 'regulator', 'admin'].includes(me.role);
+  view.append(h('h1', {}, t('nav.recalls')), ...(mayStart ? [h('h2', {}, t('recalls.start')), start] : []), open, error, result);
 }
 
 // ---- anchors ------------------------------------------------------------------------------------------------------------
