@@ -137,6 +137,9 @@ public sealed class TracingScenarioTests(ChainFixture chain)
         var alerts = (await TracingDocs.GetAsync(maker, "/api/v1/alerts?type=recall")).Body!["items"]!.AsArray();
         alerts.Select(a => ((string)a!["detail"]!["holderMemberId"]!, (int)a["detail"]!["units"]!)).Should()
             .BeEquivalentTo(new[] { (dealerAId, 8), (dealerBId, 4), (dealerCId, 3) });
+        // The inbox places each recall alert where its holder is, and filters by that region.
+        var inShanghai = (await TracingDocs.GetAsync(maker, "/api/v1/alerts/inbox?type=recall&region=31")).Body!["items"]!.AsArray();
+        inShanghai.Select(a => ((string)a!["regionCode"]!, (string)a["detail"]!["holderMemberId"]!)).Should().Equal(("310115", dealerAId));
         var again = await TracingDocs.GetAsync(regulator, $"/api/v1/recalls/{(string)recall["id"]!}");
         ((int)again.Body!["units"]!).Should().Be(15);
 

@@ -44,10 +44,14 @@ public sealed class AlertInbox(TraceDbContext db, RegionTable regions)
         var items = new List<InboxAlert>();
         foreach (var a in rows.Take(Window))
         {
-            var region = a.Type is AlertTypes.Diversion or AlertTypes.Counterfeit ? RegionCounts.AlertPlace(a.Type, a.Detail, a.ScanRegion, a.ShippedTo).Region : null;
+            var detail = JsonDocument.Parse(a.Detail).RootElement.Clone();
+            // Counterfeit and diversion where the analytics count them; other alerts where their detail places them (a
+            // recall's holder, an overdue unit's site).
+            var region = a.Type is AlertTypes.Diversion or AlertTypes.Counterfeit ? RegionCounts.AlertPlace(a.Type, a.Detail, a.ScanRegion, a.ShippedTo).Region
+                : detail.ValueKind == JsonValueKind.Object && detail.TryGetProperty("regionCode", out var rc) && rc.ValueKind == JsonValueKind.String ? rc.GetString() : null;
             if (q.RegionPrefix is { } p && (region is null || !region.StartsWith(p, StringComparison.Ordinal))) continue;
             items.Add(new InboxAlert(a.Id, a.Type, a.Epc, a.Gtin, a.Lot, a.At, region, region is null ? null : regions.NameOf(region), a.HandledAt is not null,
-                a.HandledAt is null ? null : DbTime.Parse(a.HandledAt), a.HandledBy, JsonDocument.Parse(a.Detail).RootElement.Clone()));
+                a.HandledAt is null ? null : DbTime.Parse(a.HandledAt), a.HandledBy, detail));
         }
         return new InboxPage(items.Skip(q.Offset).Take(q.Limit).ToList(), items.Count, q.Offset, q.Limit, truncated);
     }
