@@ -18,6 +18,7 @@ var suites = new Dictionary<string, Func<Action<string>, IReadOnlyList<Figure>>>
     ["analytics"] = AnalyticsBenchmarks.Run,
     ["scan"] = ScanBenchmarks.Run, // scanning against orders: batched codes/s, single-code p99
     ["import"] = ImportBenchmarks.Run,
+    ["gas"] = GasBenchmarks.Run, // gas per AnchorRegistry transaction, from a Hardhat node's receipts
     ["event-hash"] = EventHashBenchmark.Run, // the event-hash figures of `ledger` alone (quicker to iterate on)
     ["keccak"] = KeccakBenchmark.Run, // the keccak figures of `ledger` alone
 };
