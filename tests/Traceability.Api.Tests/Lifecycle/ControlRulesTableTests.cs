@@ -56,6 +56,9 @@ public sealed class ControlRulesTableTests
         ["sensor reading at the bound"] = new(Rules(Cold), Event("shipping", [("sensor.Temperature", "8")]), Past(), null),
         ["sensor reading out of range"] = new(Rules(Cold), Event("shipping", [("sensor.Temperature", "5"), ("sensor.Temperature", "9.1")]), Past(), "cold", "sensor.Temperature"),
         ["sensor reading not a number"] = new(Rules(Cold), Event("shipping", [("sensor.Temperature", "warm")]), Past(), "cold", "sensor.Temperature"),
+        ["a hold rule is no control point of its step (the custody rules apply it)"] = new(
+            Rules(new ControlRule("q", ControlRules.HoldKind, "inspecting", Scope: "lot", HoldDispositions: ["damaged"], ReleaseDispositions: ["conformant"])),
+            Event("inspecting"), Past(), null),
     };
 
     public static TheoryData<string> Names() => [.. Rows.Keys];
@@ -98,6 +101,18 @@ public sealed class ControlRulesTableTests
     [InlineData("""[{"name":"x","kind":"sometimes","step":"shipping"}]""", "rules[0].kind")]
     [InlineData("""[{"name":"x","kind":"field","step":"shipping","field":"ilmd.a"},{"name":"x","kind":"field","step":"shipping","field":"ilmd.b"}]""", "rules[1].name")]
     [InlineData("""[{"name":"x","kind":"requires","step":"shipping","after":"inspecting","scope":"pallet"}]""", "rules[0].scope")]
+    [InlineData("""[{"name":"q","kind":"hold","holdDispositions":["damaged"]}]""", "rules[0].releaseDispositions")]
+    [InlineData("""[{"name":"q","kind":"hold","holdDispositions":[],"releaseDispositions":["conformant"]}]""", "rules[0].holdDispositions")]
+    [InlineData("""[{"name":"q","kind":"hold","step":"shipping","holdDispositions":["damaged"],"releaseDispositions":["conformant"]}]""", "rules[0].step")]
+    [InlineData("""[{"name":"q","kind":"hold","holdDispositions":["recalled"],"releaseDispositions":["conformant"]}]""", "rules[0].holdDispositions[0]")]
+    [InlineData("""[{"name":"q","kind":"hold","holdDispositions":["quarantined"],"releaseDispositions":["conformant"]}]""", "rules[0].holdDispositions[0]")]
+    [InlineData("""[{"name":"q","kind":"hold","holdDispositions":["urn:epcglobal:cbv:disp:quarantined"],"releaseDispositions":["conformant"]}]""", "rules[0].holdDispositions[0]")]
+    [InlineData("""[{"name":"q","kind":"hold","holdDispositions":["damaged","cbv:Disp-damaged"],"releaseDispositions":["conformant"]}]""", "rules[0].holdDispositions[1]")]
+    [InlineData("""[{"name":"q","kind":"hold","holdDispositions":["damaged"],"releaseDispositions":["urn:epcglobal:cbv:disp:damaged"]}]""", "rules[0].releaseDispositions")]
+    [InlineData("""[{"name":"q","kind":"hold","scope":"unit","holdDispositions":["damaged"],"releaseDispositions":["conformant"]}]""", "rules[0].scope")]
+    [InlineData("""[{"name":"q","kind":"hold","disposition":"damaged","holdDispositions":["damaged"],"releaseDispositions":["conformant"]}]""", "rules[0].disposition")]
+    [InlineData("""[{"name":"q","kind":"hold","holdDispositions":["damaged"],"releaseDispositions":["conformant"]},{"name":"r","kind":"hold","holdDispositions":["damaged"],"releaseDispositions":["conformant"]}]""", "rules[1].kind")]
+    [InlineData("""[{"name":"x","kind":"field","step":"shipping","field":"ilmd.a","holdDispositions":["damaged"]}]""", "rules[0].holdDispositions")]
     public void InvalidRuleSetsAreRefusedNamingTheField(string json, string field)
     {
         var rules = ControlRules.Parse(json);
@@ -111,6 +126,18 @@ public sealed class ControlRulesTableTests
         a.Should().Be("""[{"name":"r","kind":"requires","step":"shipping","after":"inspecting","scope":"unit"}]""");
         ControlRules.CanonicalJson(ControlRules.Normalise(ControlRules.Parse(a))).Should().Be(a);
         ControlRules.Sha256(a).Should().HaveLength(64);
+    }
+
+    [Fact]
+    public void AHoldRuleIsValidatedAndWrittenWithItsStepScopeAndDispositionsAsEventsCarryThem()
+    {
+        var rules = ControlRules.Parse("""
+            [{"name":"q","kind":"hold","holdDispositions":["urn:epcglobal:cbv:disp:damaged","https://fire.example/disp/quarantined"],"releaseDispositions":["cbv:Disp-conformant"]}]
+            """);
+        ControlRules.Validate(rules).Should().BeEmpty();
+        var canonical = ControlRules.CanonicalJson(ControlRules.Normalise(rules));
+        canonical.Should().Be("""[{"name":"q","kind":"hold","step":"inspecting","scope":"lot","holdDispositions":["damaged","https://fire.example/disp/quarantined"],"releaseDispositions":["conformant"]}]""");
+        ControlRules.CanonicalJson(ControlRules.Normalise(ControlRules.Parse(canonical))).Should().Be(canonical);
     }
 
     public sealed record DueRow(ServiceTerms Terms, string Installed, string? Produced, string? LastInspection, string Now, string Status, string? Kind);

@@ -160,7 +160,8 @@ public sealed class LifecycleTests(ChainFixture chain)
             { Headers = { { "X-Api-Key", TraceService.AdminKey } } }));
         list["versions"]!.AsArray().Select(v => (long)v!["version"]!).Should().Equal(version1, version2);
         ((long)list["inForce"]!["version"]!).Should().Be(version2);
-        ((string)list["builtIn"]![0]!["name"]!).Should().Be("quality-hold");
+        ((string)list["defaultRules"]![0]!["name"]!).Should().Be("quality-hold");
+        ((bool)list["effective"]!["defaultHoldRule"]!).Should().BeTrue("its versions set no hold rule: the default one stays");
 
         // the rule change is an anchored event: its proof bundle verifies against the chain
         (await setup.Service.AnchorAsync()).Status.Should().Be(200);

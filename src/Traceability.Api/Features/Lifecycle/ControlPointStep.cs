@@ -16,9 +16,10 @@ namespace Traceability.Api.Features.Lifecycle;
 /// <item>the control points in force at the event's time are checked (<see cref="ControlRules.Decide"/>, pure);</item>
 /// <item>installing, inspecting and repairing events on installed units keep their service record and due dates.</item>
 /// </list>
-/// Rule versions of the document's products are read once per capture; history only when a rule of the event's step asks.
+/// Rule versions of the document's products are read once per capture (<see cref="ProductRuleSets"/>, shared with the
+/// custody step, which applies the hold rule); history only when a rule of the event's step asks.
 /// </summary>
-public sealed class ControlPointStep : ICaptureStep
+public sealed class ControlPointStep(ProductRuleSets ruleSets) : ICaptureStep
 {
     public const string Namespace = CustodyStep.RecallNamespace;
     public const string RulesField = "{" + Namespace + "}controlRules";
@@ -26,21 +27,15 @@ public sealed class ControlPointStep : ICaptureStep
     /// <summary>The business step of a rule change: a user vocabulary word (CBV has none for configuring a process).</summary>
     public const string RuleChangeStep = Namespace + "bizstep/rule_change";
 
-    private readonly Dictionary<string, List<RuleSetVersion>> _versions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string? Owner, ServiceTerms? Terms)> _products = new(StringComparer.Ordinal);
 
     public async ValueTask BeginAsync(CaptureContext context, IReadOnlyList<ValidatedEvent> events, CancellationToken ct)
     {
-        _versions.Clear();
         var gtins = new HashSet<string>(StringComparer.Ordinal);
         foreach (var v in events)
             foreach (var (epc, _) in v.Identifiers)
                 if (Gs1Key.GtinOf(epc) is { } g) gtins.Add(g);
-        foreach (var g in gtins) _versions[g] = [];
-        foreach (var row in await Sql.ListInAsync(context.Connection, context.Transaction,
-                     "SELECT gtin, version, effective_from, rules_json, sha256 FROM control_rule_sets WHERE gtin IN ({in})", gtins,
-                     r => new RuleSetVersion(r.GetString(0), r.GetInt64(1), DbTime.Parse(r.GetString(2)), ControlRules.Parse(r.GetString(3)), r.GetString(4)), ct))
-            _versions[row.Gtin].Add(row);
+        await ruleSets.BeginAsync(context, gtins, ct);
     }
 
     public async ValueTask ApplyAsync(CaptureContext context, AppendedEvent appended, CancellationToken ct)
@@ -56,7 +51,7 @@ public sealed class ControlPointStep : ICaptureStep
         var bizStep = CbvVocabulary.BizStepName(e.BizStep);
         var inForce = new Dictionary<string, RuleSetVersion>(StringComparer.Ordinal);
         foreach (var (epc, _) in v.Identifiers)
-            if (Gs1Key.GtinOf(epc) is { } g && !inForce.ContainsKey(g) && _versions.TryGetValue(g, out var versions) && versions.Count > 0
+            if (Gs1Key.GtinOf(epc) is { } g && !inForce.ContainsKey(g) && await ruleSets.VersionsAsync(context, g, ct) is { Count: > 0 } versions
                 && ControlRules.InForce(versions, e.EventTime) is { } set && ControlRules.AppliesTo(set, bizStep))
                 inForce[g] = set;
         if (inForce.Count > 0) await CheckAsync(context, appended, bizStep, inForce, ct);
@@ -98,8 +93,7 @@ public sealed class ControlPointStep : ICaptureStep
 
         await context.ExecAsync("INSERT INTO control_rule_sets (gtin, version, effective_from, rules_json, sha256, member_id) VALUES (@g, @v, @f, @j, @h, @m)", ct,
             ("@g", gtin), ("@v", appended.Sequence), ("@f", DbTime.Format(e.EventTime)), ("@j", canonical), ("@h", sha), ("@m", context.Caller.MemberId));
-        if (!_versions.TryGetValue(gtin, out var list)) _versions[gtin] = list = [];
-        list.Add(new RuleSetVersion(gtin, appended.Sequence, e.EventTime, ControlRules.Normalise(rules), sha));
+        ruleSets.Add(new RuleSetVersion(gtin, appended.Sequence, e.EventTime, ControlRules.Normalise(rules), sha));
     }
 
     // ---- control points ------------------------------------------------------------------------------------------
@@ -247,7 +241,7 @@ public sealed class ControlPointStep : ICaptureStep
 
     public ValueTask CompleteAsync(CaptureContext context, CancellationToken ct)
     {
-        _versions.Clear();
+        ruleSets.Clear();
         _products.Clear();
         return ValueTask.CompletedTask;
     }

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using Traceability.Api.Features.Capture;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Ledger.Epcis;
 
@@ -14,10 +16,12 @@ namespace Traceability.Api.Features.Lifecycle;
 /// <see cref="Step"/> needs an earlier event at <see cref="After"/> (with <see cref="Disposition"/> when given) on the
 /// same unit or, with <see cref="Scope"/> <c>lot</c>, on any unit or class of its lot. <c>field</c>: an event at
 /// <see cref="Step"/> carries <see cref="Field"/> (<c>ilmd.NAME</c>, <c>extension.NAME</c> or <c>sensor.TYPE</c>, names
-/// compared without their namespace), within <see cref="Min"/>..<see cref="Max"/> when given.
+/// compared without their namespace), within <see cref="Min"/>..<see cref="Max"/> when given. <c>hold</c> (at most one
+/// per set): an inspection whose disposition is one of <see cref="HoldDispositions"/> puts the lot on hold, one of
+/// <see cref="ReleaseDispositions"/> releases it (<see cref="HoldRule"/>; a set without one keeps the default).
 /// </summary>
 public sealed record ControlRule(string? Name, string? Kind, string? Step, string? After = null, string? Disposition = null, string? Scope = null,
-    string? Field = null, double? Min = null, double? Max = null);
+    string? Field = null, double? Min = null, double? Max = null, IReadOnlyList<string>? HoldDispositions = null, IReadOnlyList<string>? ReleaseDispositions = null);
 
 /// <summary>A version of a product's rules: the sequence of the event that recorded it, in force from that event's time.</summary>
 public sealed record RuleSetVersion(string Gtin, long Version, DateTimeOffset EffectiveFrom, IReadOnlyList<ControlRule> Rules, string Sha256);
@@ -46,21 +50,26 @@ public sealed record ControlViolation(string Rule, long Version, string Epc, str
 /// <summary>
 /// The control-point rules as data: validation of a rule set, its canonical JSON and hash, and <see cref="Decide"/>, a
 /// pure function from the rule sets in force at the event's time, the event and what happened before to the broken rules.
-/// The quality hold (an inspection non_conformant or damaged holds the lot, conformant releases it) is the built-in
-/// rule every product has (<see cref="BuiltIn"/>), kept by the custody rules.
+/// The hold rule (which inspection dispositions hold the lot and which release it) is data too, but the custody rules
+/// apply it (<see cref="HoldRuleInForce"/> gives it them); a product without its own has the default set
+/// (<see cref="Defaults"/>: non_conformant or damaged holds, conformant releases).
 /// </summary>
 public static partial class ControlRules
 {
     public const string Requires = "requires";
     public const string FieldKind = "field";
+    public const string HoldKind = "hold";
     public const int MaxRules = 50;
     public const int MaxNameLength = 64;
     public const int MaxFieldLength = 128;
+    public const int MaxDispositions = 20;
+    public const int MaxDispositionLength = 256;
 
-    /// <summary>The default rule set: the rules every product has before (and besides) its own.</summary>
-    public static readonly IReadOnlyList<object> BuiltIn =
+    /// <summary>The default rule set: what a product without its own rules is judged by (and a version without a hold rule keeps).</summary>
+    public static readonly IReadOnlyList<ControlRule> Defaults =
     [
-        new { name = "quality-hold", kind = "hold", step = "inspecting", holdDispositions = new[] { "non_conformant", "damaged" }, releaseDispositions = new[] { "conformant" }, scope = "lot" },
+        new(HoldRule.Default.Name, HoldKind, HoldRule.Step, Scope: "lot", HoldDispositions: HoldRule.Default.HoldDispositions,
+            ReleaseDispositions: HoldRule.Default.ReleaseDispositions),
     ];
 
     [GeneratedRegex(@"^[a-z0-9][a-z0-9-]*\z")] private static partial Regex NamePattern();
@@ -75,6 +84,7 @@ public static partial class ControlRules
         if (rules is null) { errors.Add(new("rules", "rules is required (an empty list removes every rule).")); return errors; }
         if (rules.Count > MaxRules) { errors.Add(new("rules", $"at most {MaxRules} rules.")); return errors; }
         var names = new HashSet<string>(StringComparer.Ordinal);
+        var holdRules = 0;
         for (var i = 0; i < rules.Count; i++)
         {
             var r = rules[i];
@@ -83,11 +93,27 @@ public static partial class ControlRules
             if (r.Name is null || r.Name.Length > MaxNameLength || !NamePattern().IsMatch(r.Name))
                 errors.Add(new($"{at}.name", $"name is 1 to {MaxNameLength} characters a-z, 0-9 and '-'."));
             else if (!names.Add(r.Name)) errors.Add(new($"{at}.name", $"'{r.Name}' names two rules."));
-            if (!IsBizStep(r.Step)) errors.Add(new($"{at}.step", "step must be a CBV 2.0 business step (e.g. shipping)."));
+            if (r.Kind == HoldKind)
+            {
+                if (r.Step is not (null or HoldRule.Step)) errors.Add(new($"{at}.step", $"a hold rule judges inspections: its step is {HoldRule.Step}."));
+            }
+            else if (!IsBizStep(r.Step)) errors.Add(new($"{at}.step", "step must be a CBV 2.0 business step (e.g. shipping)."));
             if (r.Disposition is not null && !CbvVocabulary.Dispositions.Contains(r.Disposition))
                 errors.Add(new($"{at}.disposition", "disposition must be a CBV 2.0 disposition (e.g. conformant)."));
+            if (r.Kind != HoldKind && (r.HoldDispositions is not null || r.ReleaseDispositions is not null))
+                errors.Add(new($"{at}.holdDispositions", "only a hold rule has holdDispositions and releaseDispositions."));
             switch (r.Kind)
             {
+                case HoldKind:
+                    if (++holdRules > 1) errors.Add(new($"{at}.kind", "a rule set has at most one hold rule."));
+                    if (r.After is not null || r.Disposition is not null || r.Field is not null || r.Min is not null || r.Max is not null)
+                        errors.Add(new($"{at}.disposition", "a hold rule names holdDispositions and releaseDispositions (no after, disposition, field, min or max)."));
+                    if (r.Scope is not (null or "lot")) errors.Add(new($"{at}.scope", "a hold rule's scope is lot: a hold holds every unit of the lot."));
+                    var hold = Dispositions(r.HoldDispositions, $"{at}.holdDispositions", errors);
+                    var release = Dispositions(r.ReleaseDispositions, $"{at}.releaseDispositions", errors);
+                    if (hold.Intersect(release, StringComparer.Ordinal).FirstOrDefault() is { } both)
+                        errors.Add(new($"{at}.releaseDispositions", $"'{both}' cannot both hold and release."));
+                    break;
                 case Requires:
                     if (!IsBizStep(r.After)) errors.Add(new($"{at}.after", "after must be a CBV 2.0 business step (e.g. inspecting)."));
                     if (r.Scope is not (null or "unit" or "lot")) errors.Add(new($"{at}.scope", "scope must be unit or lot."));
@@ -102,18 +128,58 @@ public static partial class ControlRules
                         errors.Add(new($"{at}.after", "a field rule has no after, scope or disposition."));
                     break;
                 default:
-                    errors.Add(new($"{at}.kind", "kind must be requires or field."));
+                    errors.Add(new($"{at}.kind", "kind must be requires, field or hold."));
                     break;
             }
         }
         return errors;
     }
 
+    /// <summary>A hold rule's list of dispositions, normalised; each error names the list or the entry.</summary>
+    private static List<string> Dispositions(IReadOnlyList<string>? list, string field, List<FieldError> errors)
+    {
+        var normalised = new List<string>();
+        if (list is null || list.Count == 0 || list.Count > MaxDispositions)
+        {
+            errors.Add(new(field, $"{field[(field.LastIndexOf('.') + 1)..]} lists 1 to {MaxDispositions} dispositions."));
+            return normalised;
+        }
+        for (var j = 0; j < list.Count; j++)
+        {
+            var d = list[j];
+            if (string.IsNullOrWhiteSpace(d) || d.Length > MaxDispositionLength)
+            {
+                errors.Add(new($"{field}[{j}]", $"a disposition is a CBV 2.0 word or a URI of at most {MaxDispositionLength} characters."));
+                continue;
+            }
+            var full = CbvVocabulary.ExpandDisposition(d);
+            if (CbvVocabularyCheck.Check(full, "Disp-", CbvVocabulary.Dispositions, "disposition") is { } error) { errors.Add(new($"{field}[{j}]", error)); continue; }
+            var word = NormaliseDisposition(d);
+            if (word == "recalled") errors.Add(new($"{field}[{j}]", "recalled records a recall, not a quality hold."));
+            else if (normalised.Contains(word)) errors.Add(new($"{field}[{j}]", $"'{word}' is listed twice."));
+            else normalised.Add(word);
+        }
+        return normalised;
+    }
+
+    /// <summary>A disposition as an event carries it for the rules: a CBV word bare (non_conformant), any other URI as it is.</summary>
+    public static string NormaliseDisposition(string disposition) => CbvVocabulary.ShortName(CbvVocabulary.ExpandDisposition(disposition), "Disp-")!;
+
     private static bool IsBizStep(string? step) => step is not null && CbvVocabulary.BizSteps.Contains(step);
 
-    /// <summary>The rules as stored and hashed: defaults written out (scope unit), nothing else.</summary>
+    /// <summary>The rules as stored and hashed: defaults written out (scope unit; a hold rule's step and scope), dispositions as events carry them.</summary>
     public static IReadOnlyList<ControlRule> Normalise(IReadOnlyList<ControlRule> rules) =>
-        rules.Select(r => r.Kind == Requires ? r with { Scope = r.Scope ?? "unit" } : r).ToList();
+        rules.Select(r => r.Kind switch
+        {
+            Requires => r with { Scope = r.Scope ?? "unit" },
+            HoldKind => r with
+            {
+                Step = r.Step ?? HoldRule.Step, Scope = r.Scope ?? "lot",
+                HoldDispositions = r.HoldDispositions?.Select(NormaliseDisposition).ToList(),
+                ReleaseDispositions = r.ReleaseDispositions?.Select(NormaliseDisposition).ToList(),
+            },
+            _ => r,
+        }).ToList();
 
     /// <summary>The canonical JSON of a (normalised) rule set: camelCase, no nulls, in the order given.</summary>
     public static string CanonicalJson(IReadOnlyList<ControlRule> rules) => JsonSerializer.Serialize(rules, Canonical);
@@ -127,8 +193,21 @@ public static partial class ControlRules
     public static RuleSetVersion? InForce(IEnumerable<RuleSetVersion> versions, DateTimeOffset at) =>
         versions.Where(v => v.EffectiveFrom <= at).MaxBy(v => (v.EffectiveFrom, v.Version));
 
-    /// <summary>Whether any rule of the set applies to an event at this step (so the capture step loads history only then).</summary>
-    public static bool AppliesTo(RuleSetVersion set, string? bizStep) => bizStep is not null && set.Rules.Any(r => r.Step == bizStep);
+    /// <summary>
+    /// The hold rule a product is judged by at a time: that of the version in force then (its version number the
+    /// version's), else, with no version or a version without one, the default (<see cref="HoldRule.Default"/>).
+    /// </summary>
+    public static HoldRule HoldRuleInForce(IEnumerable<RuleSetVersion> versions, DateTimeOffset at) =>
+        InForce(versions, at) is { } set && set.Rules.FirstOrDefault(r => r.Kind == HoldKind) is { HoldDispositions: { } hold, ReleaseDispositions: { } release } rule
+            ? new HoldRule(rule.Name!, set.Version, hold, release)
+            : HoldRule.Default;
+
+    /// <summary>The rules a product is judged by, from a version (null: none): its rules, and the default hold rule when it has none.</summary>
+    public static IReadOnlyList<ControlRule> Effective(RuleSetVersion? set) =>
+        set is null ? Defaults : set.Rules.Any(r => r.Kind == HoldKind) ? set.Rules : [.. set.Rules, .. Defaults];
+
+    /// <summary>Whether any control point of the set applies to an event at this step (so the capture step loads history only then); the hold rule is the custody step's.</summary>
+    public static bool AppliesTo(RuleSetVersion set, string? bizStep) => bizStep is not null && set.Rules.Any(r => r.Step == bizStep && r.Kind != HoldKind);
 
     /// <summary>
     /// The broken rules: for each product the event names, the rule set in force at its time (<paramref name="inForce"/>,
@@ -144,7 +223,7 @@ public static partial class ControlRules
             if (!inForce.TryGetValue(product.Key, out var set)) continue;
             foreach (var rule in set.Rules)
             {
-                if (rule.Step != e.BizStep) continue;
+                if (rule.Step != e.BizStep || rule.Kind == HoldKind) continue; // the hold rule is applied by the custody rules
                 var named = $"rule '{rule.Name}' (version {set.Version} of GTIN {set.Gtin}'s rules)";
                 if (rule.Kind == FieldKind) { CheckField(rule, set, named, e, product.First(), violations); continue; }
                 var byLot = rule.Scope == "lot";

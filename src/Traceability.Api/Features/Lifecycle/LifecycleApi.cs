@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Traceability.Api.Domain;
 using Traceability.Api.Features.Analytics;
 using Traceability.Api.Features.Capture;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
@@ -21,11 +22,17 @@ public static class LifecycleApi
     public sealed record PutRulesRequest(IReadOnlyList<ControlRule>? Rules);
     public sealed record RuleSetResponse(string Gtin, long Version, DateTimeOffset EffectiveFrom, string Sha256, long EventSequence, string EventHash,
         IReadOnlyList<ControlRule> Rules, string RecordedBy);
-    public sealed record RulesResponse(string Gtin, IReadOnlyList<object> BuiltIn, RuleSetResponse? InForce, IReadOnlyList<RuleSetResponse> Versions);
+    /// <summary>What an event captured now is judged by: the version in force (null: none, the default set) and its rules, with the default hold rule when it has none.</summary>
+    public sealed record EffectiveRules(long? Version, bool Default, bool DefaultHoldRule, IReadOnlyList<ControlRule> Rules);
+    public sealed record RulesResponse(string Gtin, IReadOnlyList<ControlRule> DefaultRules, RuleSetResponse? InForce, EffectiveRules Effective,
+        IReadOnlyList<RuleSetResponse> Versions);
 
     public static IServiceCollection AddLifecycle(this IServiceCollection services)
     {
         services.AddScoped<ServiceDue>();
+        // one per capture scope, shared by the control point step and the custody step (which applies the hold rule)
+        services.AddScoped<ProductRuleSets>();
+        services.AddScoped<IHoldRules>(sp => sp.GetRequiredService<ProductRuleSets>());
         services.AddTransient<ServiceDueJob>();
         return services;
     }
@@ -35,9 +42,17 @@ public static class LifecycleApi
         var products = app.MapGroup("api/v1/products").WithTags("Lifecycle");
         products.MapPut("{gtin}/rules", PutRulesAsync).RequireRoles(MemberRole.Manufacturer)
             .WithSummary("Set the product's control points (a new version, recorded as an EPCIS event on the ledger; in force from now)")
+            .WithDescription("The body is the whole new rule set: {\"rules\": [...]}, at most 50. Kinds: requires (an event at step needs an earlier " +
+                "event at after, with disposition when given, on the unit or, scope lot, its lot), field (an event at step carries ilmd.NAME, " +
+                "extension.NAME or sensor.TYPE, within min..max when given) and hold (at most one: an inspection whose disposition is one of " +
+                "holdDispositions puts the lot on hold, one of releaseDispositions releases it; CBV words or URIs of your own vocabulary, never " +
+                "recalled). A set without a hold rule keeps the default one (non_conformant or damaged holds, conformant releases). Only the " +
+                "product's owner, a member holding units of the lot or a regulator may hold or release a lot. Each event is judged by the " +
+                "version in force at its eventTime; a broken rule refuses the capture (422, rule name@version).")
             .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(422);
         products.MapGet("{gtin}/rules", GetRulesAsync).RequireRoles()
-            .WithSummary("The product's control points: the built-in rules, the version in force and every version with the event that recorded it").ProducesProblem(404);
+            .WithSummary("The product's control points: the default rule set, the version in force, what an event is judged by now (effective: the version's rules, or the default set, marked default) and every version with the event that recorded it")
+            .ProducesProblem(404);
 
         var service = app.MapGroup("api/v1/service").WithTags("Lifecycle");
         service.MapGet("due", DueAsync).RequireRoles(MemberRole.Service, MemberRole.Manufacturer, MemberRole.Regulator)
@@ -102,7 +117,10 @@ public static class LifecycleApi
         var versions = await VersionsAsync(db, g, ct);
         var now = time.GetUtcNow();
         var inForce = versions.Where(v => v.EffectiveFrom <= now).MaxBy(v => (v.EffectiveFrom, v.Version));
-        return TypedResults.Ok(new RulesResponse(g, ControlRules.BuiltIn, inForce, versions));
+        var set = inForce is null ? null : new RuleSetVersion(g, inForce.Version, inForce.EffectiveFrom, inForce.Rules, inForce.Sha256);
+        var effective = new EffectiveRules(inForce?.Version, inForce is null, !(inForce?.Rules.Any(r => r.Kind == ControlRules.HoldKind) ?? false),
+            ControlRules.Effective(set));
+        return TypedResults.Ok(new RulesResponse(g, ControlRules.Defaults, inForce, effective, versions));
     }
 
     private static async Task<List<RuleSetResponse>> VersionsAsync(TraceDbContext db, string gtin, CancellationToken ct)

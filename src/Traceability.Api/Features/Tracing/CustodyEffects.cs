@@ -202,8 +202,9 @@ public static class CustodyEffects
     }
 
     /// <summary>
-    /// A non-conformant or damaged verdict on a unit (or a lot named by class) holds every lot involved, wherever its units
-    /// are; a conformant one releases it. The units of the lot are held and released by the store, in bulk.
+    /// A verdict on a unit (or a lot named by class) holds every lot involved, wherever its units are, when its product's
+    /// hold rule names the disposition a hold disposition (the default: non_conformant, damaged), and releases it when a
+    /// release disposition (conformant). The units of the lot are held and released by the store, in bulk.
     /// </summary>
     public static void Inspect(Changes c)
     {
@@ -216,11 +217,15 @@ public static class CustodyEffects
         foreach (var (gtin, lot, epc) in lots)
         {
             var open = f.OpenHolds.TryGetValue((gtin, lot), out var held) ? held : (long?)null;
-            if (e.Disposition == "conformant")
+            switch (f.HoldRuleOf(gtin).Verdict(e.Disposition))
             {
-                if (open is not null) c.Outcome.Holds.Add(new HoldChange(gtin, lot, epc, e.Disposition, open));
+                case HoldVerdict.Release when open is not null:
+                    c.Outcome.Holds.Add(new HoldChange(gtin, lot, epc, e.Disposition!, open));
+                    break;
+                case HoldVerdict.Hold when open is null: // else the same hold episode
+                    c.Outcome.Holds.Add(new HoldChange(gtin, lot, epc, e.Disposition!, null));
+                    break;
             }
-            else if (open is null) c.Outcome.Holds.Add(new HoldChange(gtin, lot, epc, e.Disposition!, null)); // else the same hold episode
         }
     }
 

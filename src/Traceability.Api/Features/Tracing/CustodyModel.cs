@@ -16,7 +16,7 @@ public enum EventKind
     Receive,
     Sell,
     Destroy,
-    /// <summary>An inspection with a verdict: non_conformant or damaged holds the lot, conformant releases it.</summary>
+    /// <summary>An inspection with a verdict on lots: a disposition the product's hold rule names holds or releases the lot (<see cref="HoldRule"/>).</summary>
     Inspect,
     Recall,
     Transform,
@@ -47,15 +47,20 @@ public sealed record CustodyEvent(
     /// <summary>Every lot the quantity lists name.</summary>
     public IEnumerable<ClassQuantity> AllClasses => Classes.Concat(InputClasses).Concat(OutputClasses);
 
+    /// <summary>The kind of an event under the default hold rule (<see cref="HoldRule.Default"/>).</summary>
+    public static EventKind KindOf(string type, string? action, string? bizStep, string? disposition, bool hasParent) =>
+        KindOf(type, action, bizStep, disposition, hasParent, HoldRule.Default.Verdict(disposition) != HoldVerdict.None);
+
     /// <summary>
     /// The kind of an event. Evaluated top to bottom because one event can look like two (a shipping event with the
-    /// disposition recalled is a recall): the disposition recalled first, then inspections with a verdict, then the
-    /// event types with their own meaning, then the business steps.
+    /// disposition recalled is a recall): the disposition recalled first, then inspections with a verdict on lots
+    /// (<paramref name="holdVerdict"/>: the disposition holds or releases under the hold rule of a product the event
+    /// names), then the event types with their own meaning, then the business steps.
     /// </summary>
-    public static EventKind KindOf(string type, string? action, string? bizStep, string? disposition, bool hasParent) => (type, action) switch
+    public static EventKind KindOf(string type, string? action, string? bizStep, string? disposition, bool hasParent, bool holdVerdict) => (type, action) switch
     {
         _ when disposition == "recalled" => EventKind.Recall,
-        _ when bizStep == "inspecting" && disposition is "non_conformant" or "damaged" or "conformant" => EventKind.Inspect,
+        _ when bizStep == HoldRule.Step && holdVerdict => EventKind.Inspect,
         ("TransformationEvent", _) => EventKind.Transform,
         ("AggregationEvent", "ADD") when hasParent => EventKind.Pack,
         ("AggregationEvent", "DELETE") when hasParent => EventKind.Unpack,
@@ -68,8 +73,13 @@ public sealed record CustodyEvent(
         _ => EventKind.Observe,
     };
 
-    /// <summary>The custody view of a captured event, from its canonical identifiers (one pass over them).</summary>
-    public static CustodyEvent Of(EpcisEvent e, long sequence, IReadOnlyList<(string Epc, string Role)> identifiers)
+    /// <summary>
+    /// The custody view of a captured event, from its canonical identifiers (one pass over them). An inspection is judged
+    /// by the hold rules of the products it names (<paramref name="holdRules"/>, by GTIN, in force at its time; a product
+    /// not there has the default rule).
+    /// </summary>
+    public static CustodyEvent Of(EpcisEvent e, long sequence, IReadOnlyList<(string Epc, string Role)> identifiers,
+        IReadOnlyDictionary<string, HoldRule>? holdRules = null)
     {
         var bizStep = CbvVocabulary.ShortName(e.BizStep, "BizStep-");
         var disposition = CbvVocabulary.ShortName(e.Disposition, "Disp-");
@@ -92,8 +102,10 @@ public sealed record CustodyEvent(
         if (e.Type == "AggregationEvent" && e.Action == "OBSERVE") targets = targets.Concat(parent is null ? children : children.Prepend(parent));
         if (e.Type == "TransactionEvent" && parent is not null) targets = targets.Append(parent);
         var where = e.BizLocationDigitalLink ?? e.ReadPointDigitalLink;
+        var holdVerdict = bizStep == HoldRule.Step && disposition is not null
+            && HoldRule.AnyJudges(holdRules, identifiers.Select(i => Gs1Key.GtinOf(i.Epc)).ToList(), disposition);
         return new CustodyEvent(
-            KindOf(e.Type, e.Action, bizStep, disposition, parent is not null), sequence, e.LotNumber,
+            KindOf(e.Type, e.Action, bizStep, disposition, parent is not null, holdVerdict), sequence, e.LotNumber,
             targets.Distinct(StringComparer.Ordinal).ToList(), parent, children, inputs, outputs,
             ClassesOf(e.QuantityList.Concat(e.ChildQuantityList)), ClassesOf(e.InputQuantityList), ClassesOf(e.OutputQuantityList),
             where, e.BizLocation is not null ? "bizLocation.id" : "readPoint.id", disposition);
@@ -131,6 +143,7 @@ public sealed record CustodyFacts
     private static readonly Dictionary<string, string> NoProducts = new(StringComparer.Ordinal);
     private static readonly Dictionary<(string, string), long> NoHolds = [];
     private static readonly HashSet<(string, string)> NoLots = [];
+    private static readonly Dictionary<string, HoldRule> NoHoldRules = new(StringComparer.Ordinal);
 
     public required Caller Caller { get; init; }
 
@@ -160,6 +173,11 @@ public sealed record CustodyFacts
 
     /// <summary>The lots of the event's quantity lists of which the caller holds units.</summary>
     public IReadOnlySet<(string Gtin, string Lot)> LotsHeldByCaller { get; init; } = NoLots;
+
+    /// <summary>An inspection's: the hold rules in force at its time of the products of its lots, by GTIN (a product not here has the default rule).</summary>
+    public IReadOnlyDictionary<string, HoldRule> HoldRules { get; init; } = NoHoldRules;
+
+    public HoldRule HoldRuleOf(string? gtin) => HoldRule.Of(HoldRules, gtin);
 
     public bool IsKnownProduct(string? gtin) => gtin is not null && ProductOwners.ContainsKey(gtin);
 

@@ -279,13 +279,15 @@ public static class CustodyRules
 
     /// <summary>
     /// A lot named by class (an LGTIN in the quantity list) is put on hold or released only by the product's owner, a
-    /// member holding units of the lot, or a regulator (or the admin). Lots of products outside the master data are not policed.
+    /// member holding units of the lot, or a regulator (or the admin), whatever the product's hold rule names a hold or
+    /// a release. Lots of products outside the master data, and lots whose rule the disposition does not concern, are not policed.
     /// </summary>
     public static CustodyViolation? LotHeldOrReleasedByOwnerHolderOrRegulator(RuleContext c, Subject s)
     {
         var (gtin, lot) = (s.Key.Gtin!, s.Key.Lot!);
         var f = c.Facts;
-        if (!f.IsKnownProduct(gtin) || c.Caller.SeesEverything || f.OwnsProduct(gtin) || f.LotsHeldByCaller.Contains((gtin, lot))) return null;
+        if (!f.IsKnownProduct(gtin) || f.HoldRuleOf(gtin).Verdict(c.Event.Disposition) == HoldVerdict.None) return null;
+        if (c.Caller.SeesEverything || f.OwnsProduct(gtin) || f.LotsHeldByCaller.Contains((gtin, lot))) return null;
         return Violation(HoldNotAllowed, s, $"Only the owner of GTIN {gtin}, a member holding units of lot {lot} or a regulator may hold or release the lot.");
     }
 }

@@ -16,8 +16,12 @@ namespace Traceability.Api.Features.Tracing;
 /// tracked units, and to SGTINs of products in the master data that were never commissioned ("a unit not commissioned
 /// cannot move"). EPCs of products the consortium does not know (the GS1 example documents) pass untracked.
 /// </para>
+/// <para>
+/// An inspection is judged by the hold rule of each product in force at its eventTime (<see cref="IHoldRules"/>, kept
+/// with the products' control points); without that source (a pipeline built by hand) every product has the default rule.
+/// </para>
 /// </summary>
-public sealed class CustodyStep : ICaptureStep
+public sealed class CustodyStep(IHoldRules? holdRules = null) : ICaptureStep
 {
     public const string RecallNamespace = "https://traceability.example/epcis/";
 
@@ -41,8 +45,14 @@ public sealed class CustodyStep : ICaptureStep
     public async ValueTask ApplyAsync(CaptureContext context, AppendedEvent appended, CancellationToken ct)
     {
         var e = appended.Validated.Event;
-        var custody = CustodyEvent.Of(e, appended.Sequence, appended.Validated.Identifiers);
+        var identifiers = appended.Validated.Identifiers;
+        var custody = CustodyEvent.Of(e, appended.Sequence, identifiers,
+            await HoldRulesAsync(context, e, identifiers.Select(i => Gs1Key.GtinOf(i.Epc)), ct));
         var facts = await _store.LoadFactsAsync(context, custody, e.Destinations, ct);
+        // an inspection's lots (of the units it names, what is inside them, the classes) are each judged by their product's rule
+        if (custody.Kind == EventKind.Inspect
+            && await HoldRulesAsync(context, e, facts.Units.Values.Select(u => u.Gtin).Concat(custody.AllClasses.Select(q => q.Gtin)), ct) is { } rules)
+            facts = facts with { HoldRules = rules };
         var outcome = CustodyRules.Decide(custody, facts);
         if (outcome.Refused)
         {
@@ -65,6 +75,16 @@ public sealed class CustodyStep : ICaptureStep
             if (u.Gtin is not null) gtins.Add(u.Gtin);
         await _store.RecordPartiesAsync(context, e, custody.Sequence, gtins, ct);
         await UnitStore.RecordLotsAsync(context, custody.Sequence, LotQuantities(custody, outcome), ct);
+    }
+
+    /// <summary>The hold rules in force at an inspection's time of these products; null for other events (they need none) or without a source.</summary>
+    private async Task<Dictionary<string, HoldRule>?> HoldRulesAsync(CaptureContext context, EpcisEvent e, IEnumerable<string?> gtins, CancellationToken ct)
+    {
+        if (holdRules is null || e.Disposition is null || CbvVocabulary.ShortName(e.BizStep, "BizStep-") != HoldRule.Step) return null;
+        var rules = new Dictionary<string, HoldRule>(StringComparer.Ordinal);
+        foreach (var gtin in gtins)
+            if (gtin is not null && !rules.ContainsKey(gtin)) rules[gtin] = await holdRules.InForceAsync(context, gtin, e.EventTime, ct);
+        return rules;
     }
 
     /// <summary>Units of each lot the event moved: its items, and the quantities of its quantity lists.</summary>

@@ -1,6 +1,7 @@
 // The members' console: plain ES modules over the same /api/v1 endpoints as any client, authenticated by the
 // console's HttpOnly session cookie; every change carries X-Trace-Console: 1 (the API's CSRF guard for cookie sessions).
 import { t, lang, setLang, translate } from './i18n.js';
+import { renderServiceMap } from './service-map.js';
 
 let me = null;
 const view = document.getElementById('view');
@@ -33,12 +34,12 @@ export async function api(path, { method = 'GET', body } = {}) {
   return data;
 }
 
-const fmt = (n) => (n ?? 0).toLocaleString(lang === 'en' ? 'en-US' : 'zh-CN');
-const regionLabel = (row) => (lang === 'en' && row.regionNameEn ? row.regionNameEn : row.regionName);
+export const fmt = (n) => (n ?? 0).toLocaleString(lang === 'en' ? 'en-US' : 'zh-CN');
+export const regionLabel = (row) => (lang === 'en' && row.regionNameEn ? row.regionNameEn : row.regionName);
 const todayCst = () => new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
 const daysBefore = (iso, n) => new Date(Date.parse(iso) - n * 86400e3).toISOString().slice(0, 10);
 
-function problemText(e) {
+export function problemText(e) {
   if (e.status === 403) return t('forbidden');
   const errors = e.problem?.errors?.map((x) => `${x.field}: ${x.message}`).join('; ');
   return `${t('error')}: ${errors || e.message}`;
@@ -97,7 +98,7 @@ function applyLang() {
 // ---- pages -------------------------------------------------------------------------------------------------------
 const pages = {
   dashboard: renderDashboard, map: renderMap, alerts: renderAlerts, recalls: renderRecalls, anchors: renderAnchors,
-  lookup: renderLookup, operations: renderOperations,
+  lookup: renderLookup, operations: renderOperations, service: renderServiceMap,
 };
 
 async function route() {
@@ -132,11 +133,11 @@ async function renderDashboard() {
 }
 
 // ---- the map ------------------------------------------------------------------------------------------------------
-const MUNICIPALITIES = new Set(['11', '12', '31', '50', '81', '82']);
+export const MUNICIPALITIES = new Set(['11', '12', '31', '50', '81', '82']);
 const mapState = { kind: 'sales', from: null, to: null, granularity: 'day', path: [] }; // path: [] | [province] | [province, city]
 const geoCache = new Map();
 
-async function geo(name) {
+export async function geo(name) {
   if (!geoCache.has(name)) {
     const r = await fetch(`/console/vendor/maps/${name}.json`);
     if (!r.ok) { geoCache.set(name, null); return null; }

@@ -36,6 +36,11 @@ const texts = {
   'ops.cancelled': ['已取消', 'cancelled'], 'ops.none': ['没有订单。', 'No orders.'], 'ops.total': ['在库总数', 'Units held'],
   'ops.truncated': ['仅显示前若干行', 'first rows only'], 'ops.holder': ['持有方', 'Holder'], 'ops.units': ['数量', 'Units'],
   'ops.location': ['位置', 'Location'],
+  'nav.service': ['维保监管', 'Service by region'],
+  'svc.measure': ['着色', 'Colour by'], 'svc.installed': ['已安装', 'Installed'], 'svc.overdue': ['逾期未检', 'Overdue'],
+  'svc.expired': ['超过使用年限', 'Past service life'],
+  'svc.note': ['已安装单品按安装地点统计；逾期：检验或水压试验已过期；超过使用年限的单品只计入“超过使用年限”。',
+    'Installed units by the region of their site; overdue: an inspection or pressure test is past due; units past their service life count as past service life only.'],
   'forbidden': ['本角色无权查看此页。', 'Your role may not see this page.'], 'error': ['出错了', 'Something went wrong'],
 };
 
