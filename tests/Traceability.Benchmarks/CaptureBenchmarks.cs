@@ -18,7 +18,8 @@ namespace Traceability.Benchmarks;
 /// <remarks>
 /// Settings (environment): BENCH_CAPTURE_SECONDS (seconds per sender count in (a), default 10),
 /// BENCH_SINGLE_SECONDS (seconds of (b), default 10), BENCH_RAW_ROWS (rows of (c), default 50,000), BENCH_API_DLL
-/// (another build of the service to load instead of src/Traceability.Api/bin/Release), BENCH_KEEP_DATA=1 (keep the
+/// (another build of the service to load instead of src/Traceability.Api/bin/Release), BENCH_CAPTURE_BASE_ONLY=1 ((a), (b), (c)
+/// only: for an older build without signed documents, control points or receipts), BENCH_KEEP_DATA=1 (keep the
 /// service's data folder, e.g. to look at the database).
 /// The API process is killed at the end, on failure and on Ctrl-C.
 /// </remarks>
@@ -108,6 +109,8 @@ public static partial class CaptureBenchmarks
         var seconds = Setting("BENCH_CAPTURE_SECONDS", 10);
         var singleSeconds = Setting("BENCH_SINGLE_SECONDS", 10);
         var rawRows = Setting("BENCH_RAW_ROWS", 50_000);
+        // BENCH_CAPTURE_BASE_ONLY=1: (a), (b) and (c) only, for a build from before signed documents, control points and receipts
+        var baseOnly = Environment.GetEnvironmentVariable("BENCH_CAPTURE_BASE_ONLY") is "1";
 
         var dataDir = Directory.CreateTempSubdirectory("trace-bench-capture-").FullName;
         WriteSigningDomain(dataDir); // the chain id and contract signed documents name (no chain is needed to capture)
@@ -163,7 +166,7 @@ public static partial class CaptureBenchmarks
                 $"p99 {best.Latency.P99:F1} ms, with {best.Senders} sender(s)"));
 
             // (a') signed against unsigned 1,000-event documents, one sender each, back to back.
-            figures.AddRange(SignedPass(http, memberKey, dataDir, bulk, serials, seconds, perSenders[0].EventsPerSecond, log));
+            if (!baseOnly) figures.AddRange(SignedPass(http, memberKey, dataDir, bulk, serials, seconds, perSenders[0].EventsPerSecond, log));
 
             // (b) single-event documents, 16 in flight.
             Load(http, memberKey, () => single.Next(serials), SingleInFlight, TimeSpan.FromSeconds(2), out _);
@@ -181,7 +184,7 @@ public static partial class CaptureBenchmarks
             log($"  the service holds {stored:N0} events (every event sent, none twice); database {new FileInfo(dbPath).Length / 1048576.0:F0} MiB + WAL");
 
             // (d) control points: a product carrying five rules against one with none, in the same process and machine state.
-            figures.AddRange(ControlPointsPass(http, memberKey, bulk, serials, seconds, log));
+            if (!baseOnly) figures.AddRange(ControlPointsPass(http, memberKey, bulk, serials, seconds, log));
 
             var apiRss = api.PeakRssKiB();
             var sample = SampleRows(dbPath, rawRows);
@@ -197,7 +200,7 @@ public static partial class CaptureBenchmarks
             figures.Add(new Figure("capture over HTTP / raw insert", Math.Round(ratio, 3), "ratio", $"1,000-event documents over HTTP vs the raw insert above, wall clock; per CPU-second: {cpuRatio.ToString("F3", CultureInfo.InvariantCulture)}"));
 
             figures.Add(new Figure("peak RSS of the API process", Math.Round(apiRss / 1024.0, 1), "MiB", "VmHWM of /proc/<pid>/status after (a) and (b)"));
-            figures.AddRange(SignedReceipts(dll, seconds, log));
+            if (!baseOnly) figures.AddRange(SignedReceipts(dll, seconds, log));
             figures.Add(new Figure("peak RSS of the bench process", Math.Round(SelfPeakRssKiB() / 1024.0, 1), "MiB",
                 $"VmHWM: load generator, and the {sample.Count:N0} sampled rows held in memory for (c)"));
             return figures;
