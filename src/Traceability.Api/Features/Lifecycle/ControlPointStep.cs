@@ -28,6 +28,7 @@ public sealed class ControlPointStep : ICaptureStep
 
     private readonly Dictionary<string, List<RuleSetVersion>> _versions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string? Owner, ServiceTerms? Terms)> _products = new(StringComparer.Ordinal);
+    private bool _anyRules; // whether any product of this capture has a rule version: most captures have none to check
 
     public async ValueTask BeginAsync(CaptureContext context, IReadOnlyList<ValidatedEvent> events, CancellationToken ct)
     {
@@ -41,6 +42,7 @@ public sealed class ControlPointStep : ICaptureStep
                      "SELECT gtin, version, effective_from, rules_json, sha256 FROM control_rule_sets WHERE gtin IN ({in})", gtins,
                      r => new RuleSetVersion(r.GetString(0), r.GetInt64(1), DbTime.Parse(r.GetString(2)), ControlRules.Parse(r.GetString(3)), r.GetString(4)), ct))
             _versions[row.Gtin].Add(row);
+        _anyRules = _versions.Values.Any(v => v.Count > 0);
     }
 
     public async ValueTask ApplyAsync(CaptureContext context, AppendedEvent appended, CancellationToken ct)
@@ -54,12 +56,15 @@ public sealed class ControlPointStep : ICaptureStep
         }
 
         var bizStep = CbvVocabulary.BizStepName(e.BizStep);
-        var inForce = new Dictionary<string, RuleSetVersion>(StringComparer.Ordinal);
-        foreach (var (epc, _) in v.Identifiers)
-            if (Gs1Key.GtinOf(epc) is { } g && !inForce.ContainsKey(g) && _versions.TryGetValue(g, out var versions) && versions.Count > 0
-                && ControlRules.InForce(versions, e.EventTime) is { } set && ControlRules.AppliesTo(set, bizStep))
-                inForce[g] = set;
-        if (inForce.Count > 0) await CheckAsync(context, appended, bizStep, inForce, ct);
+        if (_anyRules)
+        {
+            var inForce = new Dictionary<string, RuleSetVersion>(StringComparer.Ordinal);
+            foreach (var (epc, _) in v.Identifiers)
+                if (Gs1Key.GtinOf(epc) is { } g && !inForce.ContainsKey(g) && _versions.TryGetValue(g, out var versions) && versions.Count > 0
+                    && ControlRules.InForce(versions, e.EventTime) is { } set && ControlRules.AppliesTo(set, bizStep))
+                    inForce[g] = set;
+            if (inForce.Count > 0) await CheckAsync(context, appended, bizStep, inForce, ct);
+        }
 
         if (bizStep is "installing" or "inspecting" or "repairing" && !Refused(context, v.Index))
             await ServiceAsync(context, appended, bizStep, ct);
@@ -100,6 +105,7 @@ public sealed class ControlPointStep : ICaptureStep
             ("@g", gtin), ("@v", appended.Sequence), ("@f", DbTime.Format(e.EventTime)), ("@j", canonical), ("@h", sha), ("@m", context.Caller.MemberId));
         if (!_versions.TryGetValue(gtin, out var list)) _versions[gtin] = list = [];
         list.Add(new RuleSetVersion(gtin, appended.Sequence, e.EventTime, ControlRules.Normalise(rules), sha));
+        _anyRules = true;
     }
 
     // ---- control points ------------------------------------------------------------------------------------------
@@ -248,6 +254,7 @@ public sealed class ControlPointStep : ICaptureStep
     public ValueTask CompleteAsync(CaptureContext context, CancellationToken ct)
     {
         _versions.Clear();
+        _anyRules = false;
         _products.Clear();
         return ValueTask.CompletedTask;
     }
