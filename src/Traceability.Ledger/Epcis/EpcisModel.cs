@@ -380,9 +380,12 @@ public sealed class EpcisEvent
 
     public string? ParentIdDigitalLink => ParentId is null ? null : Canonical(ParentId);
 
-    public string? ReadPointDigitalLink => ReadPoint is null ? null : Canonical(ReadPoint);
+    // Kept once made: the capture steps ask for the place of every event several times (custody, parties).
+    private string? _readPointDigitalLink, _bizLocationDigitalLink;
 
-    public string? BizLocationDigitalLink => BizLocation is null ? null : Canonical(BizLocation);
+    public string? ReadPointDigitalLink => ReadPoint is null ? null : _readPointDigitalLink ??= Canonical(ReadPoint);
+
+    public string? BizLocationDigitalLink => BizLocation is null ? null : _bizLocationDigitalLink ??= Canonical(BizLocation);
 
     /// <summary>Every EPC the event names (epcList, parentID, childEPCs, input/output lists) as canonical Digital Links.</summary>
     public IEnumerable<string> AllEpcsDigitalLink()

@@ -86,15 +86,20 @@ public static partial class EpcisEventValidator
                 break;
         }
 
-        foreach (var (field, list) in new[] { ("quantityList", e.QuantityList), ("childQuantityList", e.ChildQuantityList),
-                     ("inputQuantityList", e.InputQuantityList), ("outputQuantityList", e.OutputQuantityList) })
-            foreach (var q in list)
-                if (QuantityProblem(q.Quantity) is { } problem) Fail($"{field}.quantity", $"{q.EpcClass}: {problem}");
+        if (e.QuantityList.Count + e.ChildQuantityList.Count + e.InputQuantityList.Count + e.OutputQuantityList.Count > 0)
+            foreach (var (field, list) in new[] { ("quantityList", e.QuantityList), ("childQuantityList", e.ChildQuantityList),
+                         ("inputQuantityList", e.InputQuantityList), ("outputQuantityList", e.OutputQuantityList) })
+                foreach (var q in list)
+                    if (QuantityProblem(q.Quantity) is { } problem) Fail($"{field}.quantity", $"{q.EpcClass}: {problem}");
 
-        var extensions = e.Extensions.Concat(e.IlmdElements).Concat(e.ErrorDeclaration?.Extensions ?? [])
-            .Concat(e.SensorElements.SelectMany(se => se.Extensions));
-        if (LongExtensionValue(extensions) is { } tooLong)
-            Fail(tooLong.Name, $"the value of {tooLong.Name} is {tooLong.Value.Length} characters long; at most {TextLimits.ExtensionValue} are accepted.");
+        // Every event is checked: look for a long value without building anything, and name it only when there is one.
+        if (AnyLong(e.Extensions) || AnyLong(e.IlmdElements) || AnyLong(e.ErrorDeclaration?.Extensions ?? []) || e.SensorElements.Any(se => AnyLong(se.Extensions)))
+        {
+            var extensions = e.Extensions.Concat(e.IlmdElements).Concat(e.ErrorDeclaration?.Extensions ?? [])
+                .Concat(e.SensorElements.SelectMany(se => se.Extensions));
+            if (LongExtensionValue(extensions) is { } tooLong)
+                Fail(tooLong.Name, $"the value of {tooLong.Name} is {tooLong.Value.Length} characters long; at most {TextLimits.ExtensionValue} are accepted.");
+        }
 
         if (CbvVocabularyCheck.Check(e.BizStep, "BizStep-", CbvVocabulary.BizSteps, "business step") is { } bizStepError) Fail("bizStep", bizStepError);
         if (CbvVocabularyCheck.Check(e.Disposition, "Disp-", CbvVocabulary.Dispositions, "disposition") is { } dispError) Fail("disposition", dispError);
@@ -137,6 +142,14 @@ public static partial class EpcisEventValidator
         }
 
         return errors.Count > 0 ? null : new ValidatedEvent(index, e, hash, EpcisJsonLd.WriteEvent(e), identifiers) { Warning = warning };
+    }
+
+    /// <summary>Whether any extension field (at any depth; the parser bounds the depth) is longer than <see cref="TextLimits.ExtensionValue"/>.</summary>
+    private static bool AnyLong(IReadOnlyList<EpcisExtension> extensions)
+    {
+        foreach (var x in extensions)
+            if (x.Value.Length > TextLimits.ExtensionValue || (x.Children.Count > 0 && AnyLong(x.Children))) return true;
+        return false;
     }
 
     /// <summary>The first extension field (at any depth) whose text is longer than <see cref="TextLimits.ExtensionValue"/>, or null.</summary>

@@ -41,7 +41,9 @@ public static class ForeignLocations
 /// <summary>Capture step applying <see cref="ForeignLocations"/> to each new event's readPoint and bizLocation.</summary>
 public sealed class ForeignLocationStep : ICaptureStep
 {
-    // The owner of each place named in this capture: a document's events mostly name the same few places.
+    // The owner of each place named in this capture, by the id as the events write it (a document's events mostly name
+    // the same few places, so each is made canonical and looked up once); null for a place that is nobody's or not a
+    // GS1 place.
     private readonly Dictionary<string, string?> _owners = new(StringComparer.Ordinal);
 
     public ValueTask CompleteAsync(CaptureContext context, CancellationToken ct)
@@ -53,19 +55,25 @@ public sealed class ForeignLocationStep : ICaptureStep
     public async ValueTask ApplyAsync(CaptureContext context, AppendedEvent appended, CancellationToken ct)
     {
         var e = appended.Validated.Event;
-        var step = CbvVocabulary.BizStepName(e.BizStep);
-        foreach (var (field, id) in new[] { ("bizLocation.id", e.BizLocation), ("readPoint.id", e.ReadPoint) })
+        if (await RefusedAsync(context, appended, "bizLocation.id", e.BizLocation, ct)) return;
+        await RefusedAsync(context, appended, "readPoint.id", e.ReadPoint, ct);
+    }
+
+    private async ValueTask<bool> RefusedAsync(CaptureContext context, AppendedEvent appended, string field, string? id, CancellationToken ct)
+    {
+        if (id is null) return false;
+        if (!_owners.TryGetValue(id, out var owner))
         {
-            if (id is null || !Gs1Identifiers.TryCanonicalId(id, out var place, out _)) continue;
-            if (!_owners.TryGetValue(place, out var owner))
-                _owners[place] = owner = (await context.ListAsync("SELECT member_id FROM locations WHERE id = @id", r => r.IsDBNull(0) ? null : r.GetString(0), ct, ("@id", place)))
-                    .FirstOrDefault();
-            if (ForeignLocations.Refusal(context.Caller.Role, context.Caller.MemberId, owner, step) is { } why)
-            {
-                var epc = appended.Validated.Identifiers.Count > 0 ? appended.Validated.Identifiers[0].Epc : null;
-                context.Violations.Add(new FieldError(field, $"{id}: {why}", appended.Validated.Index, ForeignLocations.Rule, epc));
-                return;
-            }
+            owner = Gs1Identifiers.TryCanonicalId(id, out var place, out _)
+                ? (await context.ListAsync("SELECT member_id FROM locations WHERE id = @id", r => r.IsDBNull(0) ? null : r.GetString(0), ct, ("@id", place))).FirstOrDefault()
+                : null;
+            _owners[id] = owner;
         }
+        if (owner is null || owner == context.Caller.MemberId) return false; // the common case: no rule to apply
+        var step = CbvVocabulary.BizStepName(appended.Validated.Event.BizStep);
+        if (ForeignLocations.Refusal(context.Caller.Role, context.Caller.MemberId, owner, step) is not { } why) return false;
+        var epc = appended.Validated.Identifiers.Count > 0 ? appended.Validated.Identifiers[0].Epc : null;
+        context.Violations.Add(new FieldError(field, $"{id}: {why}", appended.Validated.Index, ForeignLocations.Rule, epc));
+        return true;
     }
 }

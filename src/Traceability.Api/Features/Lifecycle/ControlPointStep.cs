@@ -49,12 +49,15 @@ public sealed class ControlPointStep(ProductRuleSets ruleSets) : ICaptureStep
         }
 
         var bizStep = CbvVocabulary.BizStepName(e.BizStep);
-        var inForce = new Dictionary<string, RuleSetVersion>(StringComparer.Ordinal);
-        foreach (var (epc, _) in v.Identifiers)
-            if (Gs1Key.GtinOf(epc) is { } g && !inForce.ContainsKey(g) && await ruleSets.VersionsAsync(context, g, ct) is { Count: > 0 } versions
-                && ControlRules.InForce(versions, e.EventTime) is { } set && ControlRules.AppliesTo(set, bizStep))
-                inForce[g] = set;
-        if (inForce.Count > 0) await CheckAsync(context, appended, bizStep, inForce, ct);
+        if (ruleSets.AnyVersions) // most captures have no product with rules to check
+        {
+            var inForce = new Dictionary<string, RuleSetVersion>(StringComparer.Ordinal);
+            foreach (var (epc, _) in v.Identifiers)
+                if (Gs1Key.GtinOf(epc) is { } g && !inForce.ContainsKey(g) && await ruleSets.VersionsAsync(context, g, ct) is { Count: > 0 } versions
+                    && ControlRules.InForce(versions, e.EventTime) is { } set && ControlRules.AppliesTo(set, bizStep))
+                    inForce[g] = set;
+            if (inForce.Count > 0) await CheckAsync(context, appended, bizStep, inForce, ct);
+        }
 
         if (bizStep is "installing" or "inspecting" or "repairing" && !Refused(context, v.Index))
             await ServiceAsync(context, appended, bizStep, ct);

@@ -36,6 +36,17 @@ public sealed class ProductRuleSets : IHoldRules
         return _versions[gtin] = await context.ListAsync($"SELECT {Columns} FROM control_rule_sets WHERE gtin = @g", Read, ct, ("@g", gtin));
     }
 
+    /// <summary>Whether any product read so far has a version (every product of a capture is read at its start).</summary>
+    public bool AnyVersions
+    {
+        get
+        {
+            foreach (var list in _versions.Values)
+                if (list.Count > 0) return true;
+            return false;
+        }
+    }
+
     /// <summary>A version recorded by this capture, in force for the events after it.</summary>
     public void Add(RuleSetVersion version)
     {

@@ -69,7 +69,8 @@ public sealed class CustodyStep(IHoldRules? holdRules = null) : ICaptureStep
         var gtins = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (epc, _) in appended.Validated.Identifiers)
             if (Gs1Key.GtinOf(epc) is { } g) gtins.Add(g);
-        foreach (var q in e.QuantityList.Concat(e.ChildQuantityList).Concat(e.InputQuantityList).Concat(e.OutputQuantityList))
+        foreach (var list in (IReadOnlyList<QuantityElement>[])[e.QuantityList, e.ChildQuantityList, e.InputQuantityList, e.OutputQuantityList])
+            foreach (var q in list)
             if (Gs1Key.GtinOf(q.EpcClassDigitalLink) is { } g) gtins.Add(g);
         foreach (var u in outcome.Units)
             if (u.Gtin is not null) gtins.Add(u.Gtin);

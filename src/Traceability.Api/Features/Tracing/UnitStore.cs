@@ -32,6 +32,8 @@ public sealed class UnitStore
     private readonly Dictionary<string, string?> _membersByGln = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Gtin, string Lot), long?> _openHolds = [];
     private readonly HashSet<string> _absent = new(StringComparer.Ordinal);
+    private static readonly HashSet<string> NoAncestors = new(StringComparer.Ordinal);
+    private string _updatedAt = ""; // the capture's record time as stored: every unit written by it carries it
 
     private static Unit ReadUnit(DbDataReader r) => new()
     {
@@ -47,6 +49,7 @@ public sealed class UnitStore
     /// </summary>
     public async Task BeginAsync(CaptureContext context, IReadOnlyList<ValidatedEvent> events, CancellationToken ct)
     {
+        _updatedAt = DbTime.Format(context.RecordTime);
         _absent.Clear();
         foreach (var v in events)
             foreach (var (epc, _) in v.Identifiers) _absent.Add(epc);
@@ -70,7 +73,7 @@ public sealed class UnitStore
         var units = await UnitsAsync(context, named, ct);
 
         IReadOnlyList<string> contents = [], parentChildren = [];
-        IReadOnlySet<string> ancestors = new HashSet<string>(StringComparer.Ordinal);
+        IReadOnlySet<string> ancestors = NoAncestors;
         switch (e.Kind)
         {
             case EventKind.Ship or EventKind.Receive or EventKind.Destroy or EventKind.Recall or EventKind.Inspect:
@@ -220,7 +223,7 @@ public sealed class UnitStore
     public async Task<List<(HoldChange Hold, int Units)>> WriteAsync(CaptureContext context, CustodyEvent e, DateTimeOffset eventTime, CustodyOutcome outcome,
         CancellationToken ct)
     {
-        var updated = DbTime.Format(context.RecordTime);
+        var updated = _updatedAt;
         foreach (var u in outcome.Units)
         {
             _absent.Remove(u.Epc);
@@ -229,7 +232,7 @@ public sealed class UnitStore
                 ("@sb", u.StatusBeforeHold), ("@h", u.HolderMemberId), ("@loc", u.LocationId), ("@rg", u.RegionCode), ("@p", u.ParentEpc),
                 ("@to", u.ShippedToMemberId), ("@cs", u.CommissionedSequence), ("@ls", u.LastEventSequence), ("@u", updated));
         }
-        var time = DbTime.Format(eventTime);
+        var time = outcome.Packed.Count + outcome.Unpacked.Count > 0 ? DbTime.Format(eventTime) : "";
         foreach (var (child, parent) in outcome.Packed)
             await context.ExecAsync("INSERT INTO containment (child_epc, parent_epc, add_sequence, add_time) VALUES (@c, @p, @s, @t) ON CONFLICT DO NOTHING", ct,
                 ("@c", child), ("@p", parent), ("@s", e.Sequence), ("@t", time));
