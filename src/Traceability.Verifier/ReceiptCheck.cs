@@ -128,10 +128,10 @@ public static class ReceiptCheck
             if (node is not JsonObject o) throw new FormatException("the receipt is not a JSON object");
             var sequence = o["sequence"] is JsonValue sv && sv.TryGetValue<ulong>(out var n) ? n : throw new FormatException("'sequence' is missing or not a non-negative integer");
             return new Receipt(sequence, Text(o, "eventHash"), Instant(o, "recordTime"), Instant(o, "anchorDeadline"), Text(o, "receiptSignature"),
-                o.ContainsKey("receiptsRoot") ? Batch(o) : null);
+                o.ContainsKey("receiptsRoot") ? ParseBatch(o) : null);
         }
 
-        private static ReceiptBatch Batch(JsonObject o)
+        private static ReceiptBatch ParseBatch(JsonObject o)
         {
             var root = Word(Text(o, "receiptsRoot"), "'receiptsRoot'");
             var count = o["receiptCount"] is JsonValue cv && cv.TryGetValue<long>(out var c) && c >= 1
