@@ -16,9 +16,9 @@ const string Usage = """
     AnchorRegistry contract on the chain, never the API. --audit checks every anchor and event the API lists against
     the chain. --rpc defaults to $TRACE_CHAIN_RPC, else http://127.0.0.1:8545; --contract to the bundle's anchor
     contract (audit: the contract the API names); --api-key to $TRACE_API_KEY.
-    --receipt also checks that the service kept the capture receipt's promise (signed by an anchorer of the contract,
-    the bundle's event, anchored no later than its deadline); --min-witnesses K fails when fewer than K witnesses
-    cosigned the anchor on chain.
+    --receipt also checks that the service kept the capture receipt's promise (the receipt in its receiptsRoot by its
+    receiptProof, that root signed by an anchorer of the contract, the bundle's event, anchored no later than its
+    deadline); --min-witnesses K fails when fewer than K witnesses cosigned the anchor on chain.
     A bundle's member signature is checked when it has one (digest in the signed root, signer recovered, a member
     address when anchored); --require-signature fails a bundle without one.
     Exit status: 0 verified, 1 failed, 2 usage error.

@@ -5,6 +5,7 @@ using Nethereum.JsonRpc.Client;
 using Nethereum.Web3;
 using Traceability.Chain;
 using Traceability.Ledger.Epcis;
+using Traceability.Ledger.Merkle;
 
 namespace Traceability.Verifier;
 
@@ -28,8 +29,11 @@ public sealed record ReceiptOutcome(bool Kept, bool BrokenPromise, string Line, 
 /// <summary>
 /// Checks a signed capture receipt against a proof bundle and the chain (never the API). The receipt may be one
 /// receipt object of <c>POST /api/v1/capture</c>'s answer, or the whole answer (the receipt with the bundle's sequence
-/// is taken). The signature is recovered under the EIP-712 domain of the contract the bundle names (or --contract) on
-/// the chain the node reports, and the signer must be an anchorer of that contract (<c>isAnchorer</c>, read now).
+/// is taken). The receipt's struct hash must be in its <c>receiptsRoot</c> by its <c>receiptProof</c> (a tree of
+/// <c>receiptCount</c> receipts); the signature of <c>Receipts(receiptsRoot, receiptCount)</c> is recovered under the
+/// EIP-712 domain of the contract the bundle names (or --contract) on the chain the node reports, and the signer must be
+/// an anchorer of that contract (<c>isAnchorer</c>, read now). A receipt without <c>receiptsRoot</c> is one signed by
+/// itself (<c>Receipt(...)</c>), as the service signed them before one signature covered a whole request.
 /// </summary>
 public static class ReceiptCheck
 {
@@ -53,14 +57,28 @@ public static class ReceiptCheck
         var contract = options.Contract ?? bundle.Anchor?.Contract;
         if (contract is null) return Refused("no contract to check the receipt's signature against: the bundle is not anchored; give --contract");
 
+        ReceiptMessage message;
+        try { message = ServiceReceipts.Message(digest, checked((long)receipt.Sequence), receipt.RecordTime, receipt.Deadline); }
+        catch (OverflowException) { return Refused("the receipt's sequence or times are out of range (a sequence up to 2^63 - 1, times after 1970)"); }
+        if (receipt.Batch is { } batch)
+        {
+            var inRoot = ServiceReceipts.VerifyInRoot(message, batch.Root, batch.Proof, batch.Count);
+            if (!inRoot.IsValid)
+                return Refused($"the receipt's digest, sequence, recordTime and anchorDeadline are not in its receiptsRoot {Hex.Encode(batch.Root)} " +
+                               $"(receiptCount {batch.Count}): {inRoot.Reason} (an altered receipt)");
+        }
+
         var rpc = new HttpRpcClient(http, options.RpcUrl);
         string signer;
         try
         {
             contract = EthAddress.Normalize(contract);
             var chainId = (long)(await new Web3(rpc).Eth.ChainId.SendRequestAsync().WaitAsync(ct).ConfigureAwait(false)).Value;
-            var message = ServiceReceipts.Message(digest, (long)receipt.Sequence, receipt.RecordTime, receipt.Deadline);
-            try { signer = new ServiceReceipts(chainId, contract).Recover(message, receipt.Signature); }
+            var receipts = new ServiceReceipts(chainId, contract);
+            try
+            {
+                signer = receipt.Batch is { } b ? receipts.RecoverBatch(b.Root, b.Count, receipt.Signature) : receipts.Recover(message, receipt.Signature);
+            }
             catch (Exception e) when (e is FormatException or ArgumentException) { return Refused($"the receipt's signature cannot be read: {e.Message}"); }
 
             if (!await new AnchorRegistryClient(rpc, contract).IsAnchorerAsync(signer, ct).ConfigureAwait(false))
@@ -93,8 +111,14 @@ public static class ReceiptCheck
 
     private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    /// <summary>The fields of a capture receipt the check reads.</summary>
-    private sealed record Receipt(ulong Sequence, string EventHash, DateTimeOffset RecordTime, DateTimeOffset Deadline, string Signature)
+    /// <summary>The tree a receipt's signature covers: <c>receiptsRoot</c>, <c>receiptCount</c> and the receipt's <c>receiptProof</c>.</summary>
+    private sealed record ReceiptBatch(byte[] Root, long Count, IReadOnlyList<byte[]> Proof);
+
+    /// <summary>
+    /// The fields of a capture receipt the check reads. <see cref="Batch"/> is null for a receipt signed by itself (one
+    /// EIP-712 <c>Receipt</c> signature per event, as the service signed before it signed one root per request).
+    /// </summary>
+    private sealed record Receipt(ulong Sequence, string EventHash, DateTimeOffset RecordTime, DateTimeOffset Deadline, string Signature, ReceiptBatch? Batch)
     {
         public static Receipt Parse(JsonNode? node, ulong wanted)
         {
@@ -103,7 +127,27 @@ public static class ReceiptCheck
                        ?? throw new FormatException($"the capture answer holds no receipt for event {wanted}");
             if (node is not JsonObject o) throw new FormatException("the receipt is not a JSON object");
             var sequence = o["sequence"] is JsonValue sv && sv.TryGetValue<ulong>(out var n) ? n : throw new FormatException("'sequence' is missing or not a non-negative integer");
-            return new Receipt(sequence, Text(o, "eventHash"), Instant(o, "recordTime"), Instant(o, "anchorDeadline"), Text(o, "receiptSignature"));
+            return new Receipt(sequence, Text(o, "eventHash"), Instant(o, "recordTime"), Instant(o, "anchorDeadline"), Text(o, "receiptSignature"),
+                o.ContainsKey("receiptsRoot") ? ParseBatch(o) : null);
+        }
+
+        private static ReceiptBatch ParseBatch(JsonObject o)
+        {
+            var root = Word(Text(o, "receiptsRoot"), "'receiptsRoot'");
+            var count = o["receiptCount"] is JsonValue cv && cv.TryGetValue<long>(out var c) && c >= 1
+                ? c : throw new FormatException("'receiptCount' is missing or not a positive integer");
+            if (o["receiptProof"] is not JsonArray proof) throw new FormatException("'receiptProof' is missing or not an array");
+            if (proof.Count > MerkleProofVerifier.MaxProofLength)
+                throw new FormatException($"'receiptProof' has {proof.Count} nodes; no tree needs more than {MerkleProofVerifier.MaxProofLength}");
+            return new ReceiptBatch(root, count, proof.Select((p, i) => Word(p is JsonValue v && v.GetValueKind() == JsonValueKind.String ? (string)v! : "", $"'receiptProof'[{i}]")).ToList());
+        }
+
+        private static byte[] Word(string hex, string what)
+        {
+            byte[] bytes;
+            try { bytes = Hex.Decode(hex); }
+            catch (FormatException) { throw new FormatException($"{what} is not hex"); }
+            return bytes.Length == 32 ? bytes : throw new FormatException($"{what} is not 32 bytes of hex");
         }
 
         private static string Text(JsonObject o, string name) =>

@@ -91,14 +91,33 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         await File.WriteAllTextAsync(bundlePath, boasting.ToJsonString());
         (await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--min-witnesses", "3")).Exit.Should().Be(1);
 
-        // A receipt altered after signing (another deadline) no longer recovers to an anchorer.
+        // A receipt altered after signing (another deadline) is no longer in the root the service signed.
         var forged = JsonNode.Parse(await File.ReadAllTextAsync(receiptsPath))!;
         forged["receipts"]![1]!["anchorDeadline"] = "2099-01-01T00:00:00Z";
         await File.WriteAllTextAsync(receiptsPath, forged.ToJsonString());
         await File.WriteAllTextAsync(bundlePath, bundle);
         var forgery = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--receipt", receiptsPath);
         forgery.Exit.Should().Be(1);
-        forgery.Out.Should().Contain("FAILED: receipt: the receipt is signed by 0x").And.Contain("which is not an anchorer of " + contract);
+        forgery.Out.Should().Contain("FAILED: receipt: the receipt's digest, sequence, recordTime and anchorDeadline are not in its receiptsRoot");
+
+        // A tree of its own with the altered receipt, signed by a key that is not an anchorer, recovers to that key.
+        var impostor = EthECKey.GenerateKey();
+        var r1 = forged["receipts"]![1]!;
+        var message = ServiceReceipts.Message(Traceability.Ledger.Epcis.EventHash.Digest((string)r1["eventHash"]!), (long)r1["sequence"]!,
+            DateTimeOffset.Parse((string)r1["recordTime"]!, System.Globalization.CultureInfo.InvariantCulture), DateTimeOffset.Parse("2099-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        using (var impostorKey = new RecoverableSigner(impostor))
+        {
+            var own = new ServiceReceipts(31337, contract).SignBatch([message], impostorKey);
+            r1["receiptsRoot"] = Hex.Encode(own.Root);
+            r1["receiptCount"] = 1;
+            r1["receiptProof"] = new JsonArray();
+            r1["receiptSignature"] = own.Signature;
+        }
+        await File.WriteAllTextAsync(receiptsPath, forged.ToJsonString());
+        var impersonation = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--receipt", receiptsPath);
+        impersonation.Exit.Should().Be(1);
+        impersonation.Out.Should().Contain("FAILED: receipt: the receipt is signed by " + EthAddress.Normalize(impostor.GetPublicAddress()))
+            .And.Contain("which is not an anchorer of " + contract);
 
         var page = JsonNode.Parse(await ConsumerAsync(service, $"/01/{Gtin}/21/{serials[1]}?lang=en", "application/json"))!;
         ((string)page["verification"]!).Should().Be("verified");
@@ -161,6 +180,10 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         {
             (DateTimeOffset.Parse((string)r!["anchorDeadline"]!) - DateTimeOffset.Parse((string)r["recordTime"]!)).Should().Be(TimeSpan.FromSeconds(1));
             ((string)r["receiptSignature"]!).Should().MatchRegex("^0x[0-9a-f]{130}$");
+            ((string)r["receiptSignature"]!).Should().Be((string)receipts[0]!["receiptSignature"]!, "one signature covers the request's receipts");
+            ((string)r["receiptsRoot"]!).Should().MatchRegex("^0x[0-9a-f]{64}$");
+            ((int)r["receiptCount"]!).Should().Be(2);
+            r["receiptProof"]!.AsArray().Should().ContainSingle().Which!.GetValue<string>().Should().MatchRegex("^0x[0-9a-f]{64}$");
         }
         var receiptPath = Path.Combine(_dir, "receipt-1.json");
         await File.WriteAllTextAsync(receiptPath, receipts[0]!.ToJsonString());

@@ -31,13 +31,14 @@ public static partial class CaptureBenchmarks
     private const string AdminKey = "bench-admin-key-0123456789";
 
     /// <summary>
-    /// (d) the cost of signed receipts: two fresh API processes, the same load (2 senders of 1,000-event documents after a
-    /// warm-up), one without an anchoring key (receipts carry the deadline only) and one with a key and a recorded chain
-    /// (each receipt signed, EIP-712); and the signature alone in this process.
+    /// (d) the cost of signed receipts: two fresh API processes, the same load, one without an anchoring key (receipts
+    /// carry the deadline only) and one with a key and a recorded chain (one EIP-712 signature per request over the root
+    /// of its receipts, a proof on each receipt): 2 senders of 1,000-event documents after a warm-up, then single-event
+    /// documents, 16 in flight (the request whose one event pays the whole signature); and the signing alone in this process.
     /// </summary>
-    private static IEnumerable<Figure> SignedReceipts(string dll, int seconds, Action<string> log)
+    private static IEnumerable<Figure> SignedReceipts(string dll, int seconds, int singleSeconds, Action<string> log)
     {
-        var rates = new Dictionary<bool, (double Rate, double PerCpu, LatencyStats Latency)>();
+        var rates = new Dictionary<bool, (double Rate, double PerCpu, LatencyStats Latency, double SingleRps, double SingleCpuUs, LatencyStats SingleLatency)>();
         foreach (var signed in new[] { false, true })
         {
             var dir = Directory.CreateTempSubdirectory("trace-bench-receipts-").FullName;
@@ -51,13 +52,22 @@ public static partial class CaptureBenchmarks
                 var member = CreateManufacturer(http);
                 var serials = new SerialCounter();
                 var bulk = new DocumentTemplate(EventsPerDocument);
+                var single = new DocumentTemplate(1);
                 CheckReceiptSigned(http, member, bulk.Next(serials), signed);
+                CheckReceiptSigned(http, member, single.Next(serials), signed);
                 Load(http, member, () => bulk.Next(serials), senders: 2, TimeSpan.FromSeconds(8), out _);
                 var cpu0 = api.CpuSeconds();
                 var (requests, elapsed) = Load(http, member, () => bulk.Next(serials), senders: 2, TimeSpan.FromSeconds(seconds), out var latency);
                 var events = requests * (double)EventsPerDocument;
-                rates[signed] = (events / elapsed, events / (api.CpuSeconds() - cpu0), latency);
-                log($"  (d) receipts {(signed ? "signed" : "unsigned")}: {events:N0} events in {elapsed:F1} s = {rates[signed].Rate:N0} events/s, {rates[signed].PerCpu:N0} per API CPU-second, p50 {latency.P50:F0} ms per document");
+                var perCpu = events / (api.CpuSeconds() - cpu0);
+                log($"  (d) receipts {(signed ? "signed" : "unsigned")}: {events:N0} events in {elapsed:F1} s = {events / elapsed:N0} events/s, {perCpu:N0} per API CPU-second, p50 {latency.P50:F0} ms per document; load average {Machine.LoadAverage()}");
+
+                Load(http, member, () => single.Next(serials), SingleInFlight, TimeSpan.FromSeconds(2), out _);
+                cpu0 = api.CpuSeconds();
+                var (singles, singleElapsed) = Load(http, member, () => single.Next(serials), SingleInFlight, TimeSpan.FromSeconds(singleSeconds), out var singleLatency);
+                var cpuUs = (api.CpuSeconds() - cpu0) * 1e6 / singles;
+                log($"  (d) receipts {(signed ? "signed" : "unsigned")}, single-event documents, {SingleInFlight} in flight: {singles / singleElapsed:N0} requests/s, {cpuUs:N0} µs of API CPU per request, p50 {singleLatency.P50:F2} ms");
+                rates[signed] = (events / elapsed, perCpu, latency, singles / singleElapsed, cpuUs, singleLatency);
             }
             finally
             {
@@ -66,25 +76,50 @@ public static partial class CaptureBenchmarks
             }
         }
 
+        // The signing alone, one thread: one receipts signature, and the whole of a 1,000-receipt request (struct hashes, tree, signature, proofs).
         var receipts = new Traceability.Chain.ServiceReceipts(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
-        var signer = Nethereum.Signer.EthECKey.GenerateKey();
-        var digest = new byte[32];
+        using var signer = new Traceability.Chain.RecoverableSigner(Nethereum.Signer.EthECKey.GenerateKey());
         var at = DateTimeOffset.UtcNow;
-        for (var i = 0; i < 200; i++) receipts.Sign(Traceability.Chain.ServiceReceipts.Message(digest, i, at, at.AddMinutes(10)), signer);
+        var messages = Enumerable.Range(0, EventsPerDocument)
+            .Select(i => Traceability.Chain.ServiceReceipts.Message(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)), i + 1, at, at.AddMinutes(10))).ToArray();
+        var digest = receipts.ReceiptsDigest(new byte[32], 1);
+        for (var i = 0; i < 200; i++) signer.Sign(digest);
         var clock = Stopwatch.StartNew();
         const int Signatures = 2_000;
-        for (var i = 0; i < Signatures; i++) receipts.Sign(Traceability.Chain.ServiceReceipts.Message(digest, i, at, at.AddMinutes(10)), signer);
+        for (var i = 0; i < Signatures; i++) { digest[0] = (byte)i; signer.Sign(digest); }
         var perSignature = clock.Elapsed.TotalMicroseconds / Signatures;
-        log($"  (d) one EIP-712 receipt signature (Nethereum, one thread): {perSignature:F0} µs");
+        for (var i = 0; i < 5; i++) SignAll(receipts, messages, signer);
+        clock.Restart();
+        const int Batches = 50;
+        for (var i = 0; i < Batches; i++) SignAll(receipts, messages, signer);
+        var perBatch = clock.Elapsed.TotalMicroseconds / Batches;
+        log($"  (d) one receipts signature (NBitcoin.Secp256k1, one thread): {perSignature:F0} µs; a 1,000-receipt request signed with its proofs: {perBatch:F0} µs");
 
         var (off, on) = (rates[false], rates[true]);
         yield return new Figure("capture over HTTP with signed receipts", Math.Round(on.Rate), "events/s",
-            $"1,000-event documents, 2 senders, {seconds} s, fresh API with an anchoring key (every receipt signed); without a key in the same run: {off.Rate.ToString("N0", CultureInfo.InvariantCulture)} events/s");
+            $"1,000-event documents, 2 senders, {seconds} s, fresh API with an anchoring key (one signature per request); without a key in the same run: {off.Rate.ToString("N0", CultureInfo.InvariantCulture)} events/s");
         yield return new Figure("capture with signed / unsigned receipts", Math.Round(on.Rate / off.Rate, 3), "ratio",
             $"wall clock; per API CPU-second {(on.PerCpu / off.PerCpu).ToString("F3", CultureInfo.InvariantCulture)} ({on.PerCpu.ToString("N0", CultureInfo.InvariantCulture)} vs {off.PerCpu.ToString("N0", CultureInfo.InvariantCulture)} events/CPU-s); " +
-            $"document p50 {on.Latency.P50.ToString("F0", CultureInfo.InvariantCulture)} vs {off.Latency.P50.ToString("F0", CultureInfo.InvariantCulture)} ms");
-        yield return new Figure("EIP-712 receipt signature", Math.Round(perSignature, 1), "µs", $"Nethereum Eip712TypedDataSigner.SignTypedDataV4, one thread, mean of {Signatures:N0}");
+            $"document p50 {on.Latency.P50.ToString("F0", CultureInfo.InvariantCulture)} vs {off.Latency.P50.ToString("F0", CultureInfo.InvariantCulture)} ms",
+            ">= 0.9", on.Rate / off.Rate >= 0.9);
+        yield return new Figure("single-event capture, API CPU per request, signed receipts", Math.Round(on.SingleCpuUs), "µs",
+            $"{SingleInFlight} in flight, {singleSeconds} s: {on.SingleRps.ToString("N0", CultureInfo.InvariantCulture)} requests/s, p50 {on.SingleLatency.P50.ToString("F2", CultureInfo.InvariantCulture)} ms; " +
+            $"unsigned in the same run: {off.SingleCpuUs.ToString("N0", CultureInfo.InvariantCulture)} µs, {off.SingleRps.ToString("N0", CultureInfo.InvariantCulture)} requests/s, p50 {off.SingleLatency.P50.ToString("F2", CultureInfo.InvariantCulture)} ms");
+        yield return new Figure("EIP-712 receipts signature", Math.Round(perSignature, 1), "µs",
+            $"RecoverableSigner (NBitcoin.Secp256k1 TrySignRecoverable) of one Receipts(receiptsRoot, receiptCount) digest, one thread, mean of {Signatures:N0}");
+        yield return new Figure("signing a 1,000-receipt request", Math.Round(perBatch), "µs",
+            $"ServiceReceipts.SignBatch (1,000 struct hashes, the tree, one signature) and the 1,000 proofs as hex, one thread, mean of {Batches}");
     }
+
+    private static void SignAll(Traceability.Chain.ServiceReceipts receipts, Traceability.Chain.ReceiptMessage[] messages, Traceability.Chain.RecoverableSigner signer)
+    {
+        var batch = receipts.SignBatch(messages, signer);
+        for (var i = 0; i < messages.Length; i++) batch.ProofAt(i);
+    }
+
+    /// <summary>Part (d) by itself (<c>scripts/bench capture-receipts</c>): signed against unsigned receipts, in two fresh API processes.</summary>
+    public static IReadOnlyList<Figure> RunReceipts(Action<string> log) =>
+        SignedReceipts(ApiDll(), Setting("BENCH_CAPTURE_SECONDS", 10), Setting("BENCH_SINGLE_SECONDS", 10), log).ToList();
 
     private static void CheckReceiptSigned(HttpClient http, string key, byte[] document, bool signed)
     {
@@ -93,17 +128,23 @@ public static partial class CaptureBenchmarks
         request.Headers.Add("X-Api-Key", key);
         using var response = http.Send(request);
         var receipt = System.Text.Json.Nodes.JsonNode.Parse(response.Content.ReadAsStream())!["receipts"]![0]!;
-        if (receipt["anchorDeadline"] is null || (receipt["receiptSignature"] is not null) != signed)
+        if (receipt["anchorDeadline"] is null || (receipt["receiptSignature"] is not null) != signed || (receipt["receiptProof"] is not null) != signed)
             throw new InvalidOperationException($"expected {(signed ? "a signed" : "an unsigned")} receipt with a deadline, got {receipt.ToJsonString()}");
+    }
+
+    /// <summary>The service to load: BENCH_API_DLL (another build, e.g. an older commit, for a before/after on the same machine state) or this one's Release build.</summary>
+    private static string ApiDll()
+    {
+        var dll = Environment.GetEnvironmentVariable("BENCH_API_DLL") is { Length: > 0 } other ? Path.GetFullPath(other)
+            : Path.Combine(RepoRoot(), "src", "Traceability.Api", "bin", "Release", "net10.0", "Traceability.Api.dll");
+        if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build it first (scripts/bench capture does: dotnet build -c Release src/Traceability.Api)");
+        return dll;
     }
 
     public static IReadOnlyList<Figure> Run(Action<string> log)
     {
         var root = RepoRoot();
-        // BENCH_API_DLL: another build of the service (e.g. an older commit, for a before/after on the same machine state)
-        var dll = Environment.GetEnvironmentVariable("BENCH_API_DLL") is { Length: > 0 } other ? Path.GetFullPath(other)
-            : Path.Combine(root, "src", "Traceability.Api", "bin", "Release", "net10.0", "Traceability.Api.dll");
-        if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build it first (scripts/bench capture does: dotnet build -c Release src/Traceability.Api)");
+        var dll = ApiDll();
         var migrations = Path.Combine(root, "src", "Traceability.Api", "Infrastructure", "Persistence", "Migrations", "Sqlite");
 
         var seconds = Setting("BENCH_CAPTURE_SECONDS", 10);
@@ -200,7 +241,7 @@ public static partial class CaptureBenchmarks
             figures.Add(new Figure("capture over HTTP / raw insert", Math.Round(ratio, 3), "ratio", $"1,000-event documents over HTTP vs the raw insert above, wall clock; per CPU-second: {cpuRatio.ToString("F3", CultureInfo.InvariantCulture)}"));
 
             figures.Add(new Figure("peak RSS of the API process", Math.Round(apiRss / 1024.0, 1), "MiB", "VmHWM of /proc/<pid>/status after (a) and (b)"));
-            if (!baseOnly) figures.AddRange(SignedReceipts(dll, seconds, log));
+            if (!baseOnly) figures.AddRange(SignedReceipts(dll, seconds, singleSeconds, log));
             figures.Add(new Figure("peak RSS of the bench process", Math.Round(SelfPeakRssKiB() / 1024.0, 1), "MiB",
                 $"VmHWM: load generator, and the {sample.Count:N0} sampled rows held in memory for (c)"));
             return figures;

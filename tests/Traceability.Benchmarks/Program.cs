@@ -14,6 +14,7 @@ var suites = new Dictionary<string, Func<Action<string>, IReadOnlyList<Figure>>>
     ["trace"] = TraceBenchmarks.Run,
     ["epcis"] = EpcisBenchmarks.Run,
     ["capture"] = CaptureBenchmarks.Run,
+    ["capture-receipts"] = CaptureBenchmarks.RunReceipts, // part (d) of `capture` alone: signed against unsigned receipts
     ["subscriptions"] = SubscriptionBenchmarks.Run,
     ["analytics"] = AnalyticsBenchmarks.Run,
     ["scan"] = ScanBenchmarks.Run, // scanning against orders: batched codes/s, single-code p99

@@ -7,7 +7,8 @@ namespace Traceability.Ledger.Merkle;
 /// leaf encoding <c>["bytes32"]</c>, one leaf per event in document order, each the 32-byte SHA-256 value of the
 /// event's CBV 2.0 hash (the same digest the anchoring leaves carry). Its root is the <c>eventsRoot</c> of the
 /// EIP-712 message <c>EventsSigned(bytes32 eventsRoot, uint256 eventCount)</c>; JavaScript gets the same root with
-/// <c>StandardMerkleTree.of(digests.map(d =&gt; [d]), ["bytes32"]).root</c>.
+/// <c>StandardMerkleTree.of(digests.map(d =&gt; [d]), ["bytes32"]).root</c>. The service signs its capture receipts over
+/// the same tree, its leaves the receipts' EIP-712 struct hashes (Traceability.Chain's <c>ServiceReceipts</c>).
 /// </summary>
 public static class SignedEventsTree
 {

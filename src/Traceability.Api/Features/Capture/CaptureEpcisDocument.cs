@@ -25,9 +25,24 @@ public sealed record CaptureReceipt(string EventId, string EventHash, long Seque
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public DateTimeOffset? AnchorDeadline { get; init; }
 
-    /// <summary>The anchoring key's EIP-712 signature of Receipt(digest, sequence, recordTime, anchorDeadline), or null without a key.</summary>
+    /// <summary>
+    /// The anchoring key's EIP-712 signature of Receipts(receiptsRoot, receiptCount), one for all receipts of the
+    /// request, or null without a key (Features/Consortium/AnchorPromises).
+    /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? ReceiptSignature { get; init; }
+
+    /// <summary>The root of the Merkle tree over the request's receipts (leaf: the struct hash of Receipt(digest, sequence, recordTime, anchorDeadline)).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? ReceiptsRoot { get; init; }
+
+    /// <summary>How many receipts the root covers.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? ReceiptCount { get; init; }
+
+    /// <summary>This receipt's Merkle proof to <see cref="ReceiptsRoot"/>, 0x hex words; empty for a one-receipt request.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? ReceiptProof { get; init; }
 }
 
 /// <summary>An event that passed validation, hashed, ready to append; <see cref="Warning"/> as on its receipt.</summary>

@@ -12,16 +12,19 @@ public sealed record ReceiptPolicy(long FromSequence, TimeSpan MaxDelay);
 
 /// <summary>
 /// The service's promise on each capture receipt: <c>anchorDeadline</c> = record time + the anchoring delay in force for
-/// the event's sequence, and <c>receiptSignature</c>, the anchoring key's EIP-712 signature of
-/// <c>Receipt(digest, sequence, recordTime, anchorDeadline)</c> under the AnchorRegistry's domain. Without an anchoring
-/// key or a known chain id, receipts carry the deadline unsigned. The policies are read (and the current setting
-/// recorded) at start-up, before the server takes requests.
+/// the event's sequence; and, once per capture request, the anchoring key's EIP-712 signature of
+/// <c>Receipts(receiptsRoot, receiptCount)</c> under the AnchorRegistry's domain, the root over the struct hashes of the
+/// receipts' <c>Receipt(digest, sequence, recordTime, anchorDeadline)</c>, each receipt carrying its proof
+/// (<see cref="ServiceReceipts"/>). Without an anchoring key or a known chain id, receipts carry the deadline unsigned.
+/// The policies are read (and the current setting recorded) at start-up, before the server takes requests.
 /// </summary>
 public sealed class AnchorPromises(IServiceScopeFactory scopes, ChainConnection chain, TraceOptions options, TimeProvider time, ILogger<AnchorPromises> log)
     : IHostedService, IReceiptPromise
 {
     private volatile IReadOnlyList<ReceiptPolicy> _policies = [new(1, TimeSpan.FromSeconds(options.MaxAnchorDelaySeconds))];
-    private ServiceReceipts? _receipts;
+    private Signer? _signer; // made when the chain id is first known; a reference, so concurrent requests never see half of one
+
+    private sealed record Signer(ServiceReceipts Receipts, RecoverableSigner Key);
 
     public IReadOnlyList<ReceiptPolicy> Policies => _policies;
 
@@ -37,35 +40,38 @@ public sealed class AnchorPromises(IServiceScopeFactory scopes, ChainConnection 
 
     public DateTimeOffset DeadlineOf(long sequence, DateTimeOffset recordTime) => recordTime + DelayFor(sequence);
 
-    /// <summary>The receipts with their deadline and, when the service has an anchoring key, its signature.</summary>
+    /// <summary>
+    /// The receipts of one capture request with their deadlines and, when the service has an anchoring key, its one
+    /// signature over the root of their tree, with each receipt's proof to that root.
+    /// </summary>
     public async Task<IReadOnlyList<CaptureReceipt>> SignAsync(IReadOnlyList<CaptureReceipt> receipts, CancellationToken ct)
     {
-        var signer = await SignerAsync(ct);
         var signed = new CaptureReceipt[receipts.Count];
-        for (var i = 0; i < receipts.Count; i++)
+        for (var i = 0; i < signed.Length; i++) signed[i] = receipts[i] with { AnchorDeadline = DeadlineOf(receipts[i].Sequence, receipts[i].RecordTime) };
+        if (signed.Length == 0 || await SignerAsync(ct) is not { } signer) return signed;
+
+        var messages = new ReceiptMessage[signed.Length];
+        for (var i = 0; i < signed.Length; i++)
         {
-            var r = receipts[i];
-            var deadline = DeadlineOf(r.Sequence, r.RecordTime);
-            signed[i] = r with
-            {
-                AnchorDeadline = deadline,
-                ReceiptSignature = signer is null ? null
-                    : signer.Value.Receipts.Sign(ServiceReceipts.Message(EventHash.Digest(r.EventHash), r.Sequence, r.RecordTime, deadline), signer.Value.Key),
-            };
+            var r = signed[i];
+            messages[i] = ServiceReceipts.Message(EventHash.Digest(r.EventHash), r.Sequence, r.RecordTime, r.AnchorDeadline!.Value);
         }
+        var batch = signer.Receipts.SignBatch(messages, signer.Key);
+        var root = Hex.Encode(batch.Root);
+        for (var i = 0; i < signed.Length; i++)
+            signed[i] = signed[i] with { ReceiptSignature = batch.Signature, ReceiptsRoot = root, ReceiptCount = batch.Count, ReceiptProof = batch.ProofAt(i) };
         return signed;
     }
 
-    private async Task<(ServiceReceipts Receipts, Nethereum.Signer.EthECKey Key)?> SignerAsync(CancellationToken ct)
+    private async Task<Signer?> SignerAsync(CancellationToken ct)
     {
         if (chain.Signer is not { } key || chain.Contract is not { } contract) return null;
-        if (_receipts is { } known) return (known, key);
+        if (_signer is { } known) return known;
         long? chainId;
         try { chainId = await chain.GetChainIdAsync(ct); }
         catch (ChainUnavailableException) { chainId = chain.KnownChainId; } // the deployment record's, until the node answers
         if (chainId is null or 0) return null;
-        _receipts = new ServiceReceipts(chainId.Value, contract);
-        return (_receipts, key);
+        return _signer = new Signer(new ServiceReceipts(chainId.Value, contract), new RecoverableSigner(key));
     }
 
     public async Task StartAsync(CancellationToken ct)
