@@ -27,9 +27,14 @@ public enum ChainCheck
 /// rules, <see cref="MerkleProofVerifier"/>) against the root read from the contract's getAnchor, checking that the
 /// event lies in the range the chain records. Anchors on the chain are never overwritten, so the chain's record of an
 /// anchor is read once and kept, and so is each event's verdict; a chain that does not answer is asked again next time.
+/// Both are kept up to a bound (<see cref="MaxAnchors"/>, <see cref="MaxVerdicts"/>) and started afresh past it: the
+/// ledger grows without end, a long-running process's memory must not (a verdict is about 40 bytes; a million events
+/// verified once each would otherwise stay in memory for good). Forgetting costs a chain read or a proof again, no more.
 /// </summary>
 public sealed class ChainVerifier(ChainConnection chain, AnchorTrees trees, ILogger<ChainVerifier> log)
 {
+    public const int MaxAnchors = 10_000;
+    public const int MaxVerdicts = 100_000;
     private readonly ConcurrentDictionary<long, AnchorRecord> _onChain = new();
     private readonly ConcurrentDictionary<long, bool> _verdicts = new();
 
@@ -66,6 +71,7 @@ public sealed class ChainVerifier(ChainConnection chain, AnchorTrees trees, ILog
             }
         }
         if (!ok) log.LogWarning("Event {Sequence} does not verify against anchor {Anchor} on the chain: {Reason}", e.Sequence, anchor.Sequence, why);
+        if (_verdicts.Count >= MaxVerdicts) _verdicts.Clear();
         _verdicts[e.Sequence] = ok;
         return ok ? ChainCheck.Verified : ChainCheck.Mismatch;
     }
@@ -77,7 +83,11 @@ public sealed class ChainVerifier(ChainConnection chain, AnchorTrees trees, ILog
         try
         {
             var record = await chain.Registry.GetAnchorAsync(new BigInteger(anchorSequence), ct);
-            if (record is not null) _onChain[anchorSequence] = record;
+            if (record is not null)
+            {
+                if (_onChain.Count >= MaxAnchors) _onChain.Clear();
+                _onChain[anchorSequence] = record;
+            }
             // Unknown to the chain: a range that holds no event, so the check fails (and says why).
             return record ?? new AnchorRecord(anchorSequence, new byte[32], BigInteger.Zero, BigInteger.MinusOne, default, "");
         }

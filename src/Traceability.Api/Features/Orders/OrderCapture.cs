@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
@@ -17,14 +16,19 @@ public sealed class OrderCapture
     public PendingOrderWrite? Pending { get; set; }
 }
 
-/// <summary>Scans of one order run one at a time in this process, so two scanners cannot both take a line's last place.</summary>
+/// <summary>
+/// Scans of one order run one at a time in this process, so two scanners cannot both take a line's last place. A fixed
+/// set of gates, an order's chosen by its id: one gate per order ever scanned would keep growing with the orders. Two
+/// orders that share a gate only wait for each other's scan, and a request holds one gate at a time.
+/// </summary>
 public sealed class OrderLocks
 {
-    private readonly ConcurrentDictionary<long, SemaphoreSlim> _locks = new();
+    private const int Gates = 256;
+    private readonly SemaphoreSlim[] _locks = [.. Enumerable.Range(0, Gates).Select(_ => new SemaphoreSlim(1, 1))];
 
     public async Task<IDisposable> AcquireAsync(long orderId, CancellationToken ct)
     {
-        var gate = _locks.GetOrAdd(orderId, _ => new SemaphoreSlim(1, 1));
+        var gate = _locks[(int)((ulong)orderId % Gates)];
         await gate.WaitAsync(ct);
         return new Releaser(gate);
     }

@@ -10,7 +10,7 @@ namespace Traceability.Api.Infrastructure.Observability;
 /// Logs and metrics. Logs: Serilog to standard output (scripts/run sends it to data/api.log), one line per entry, or
 /// compact JSON with TRACE_LOG_FORMAT=json; one structured
 /// entry per HTTP request. Metrics: OpenTelemetry, exported in Prometheus text at GET /metrics — the service's own
-/// (<see cref="TraceMetrics"/>) and ASP.NET Core's request metrics.
+/// (<see cref="TraceMetrics"/>), ASP.NET Core's request metrics and the .NET runtime's (GC, heap, working set).
 /// </summary>
 public static class ObservabilitySetup
 {
@@ -36,6 +36,9 @@ public static class ObservabilitySetup
         services.AddSingleton<TraceMetrics>();
         services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(TraceMetrics.MeterName)
+            // The runtime's own meter: managed heap by generation after the last GC, memory the GC has committed, the
+            // working set, GC counts and pauses; how a long run's memory splits between the managed heap and the rest.
+            .AddMeter("System.Runtime")
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter(p => p.ScrapeResponseCacheDurationMilliseconds = 0)); // a scrape sees what was just recorded
         return services;
