@@ -179,15 +179,19 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
             var errors = new List<FieldError>();
             receiving = [];
             targets = [];
+            // by the unit and by the case it was shipped in: a lookup per code, not a pass over the order's units
+            var byCode = open.Select(u => (Key: u.Epc, Row: u)).Concat(open.Where(u => u.Container is not null).Select(u => (Key: u.Container!, Row: u)))
+                .ToLookup(x => x.Key, x => x.Row, StringComparer.Ordinal);
             var taken = new HashSet<string>(StringComparer.Ordinal);
+            var added = new HashSet<string>(StringComparer.Ordinal);
             for (var i = 0; i < codes.Count; i++)
             {
                 if (!Gs1ScannedCode.TryParse(codes[i], out var code, out var problem)) { errors.Add(new("codes", problem, i, ScanDecision.InvalidCode)); continue; }
-                var rows = open.Where(u => u.Epc == code.Epc || u.Container == code.Epc).ToList();
+                var rows = byCode[code.Epc].ToList();
                 if (rows.Count == 0) { errors.Add(new("codes", $"{code.Epc} is not waiting to be received against this order.", i, "not-on-order", code.Epc)); continue; }
                 if (!taken.Add(code.Epc)) continue; // scanned twice: received once
                 targets.Add(code.Epc);
-                receiving.AddRange(rows.Where(r => !receiving.Contains(r)));
+                receiving.AddRange(rows.Where(r => added.Add(r.Epc)));
             }
             if (errors.Count > 0) throw new RequestValidationException($"{errors.Count} of {codes.Count} codes cannot be received; nothing was received", errors, unprocessable: true) { Type = "rule-violation" };
         }
