@@ -2,16 +2,18 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Traceability.Api.Tests.Import;
 using Traceability.Api.Tests.Support;
 using Traceability.Verifier;
 
 namespace Traceability.Api.Tests.Orders;
 
 /// <summary>
-/// A day of outbound scanning end to end, over HTTP on a real SQLite file and Hardhat: an order of three lines, 250
-/// scans in every form a scanner sends (a right code, a wrong product, an over-quantity, a recalled unit, another
-/// manufacturer's code, a duplicate, an unknown and an unreadable code, a case SSCC), each with its exact verdict; the
-/// order completes; the dealer receives; stock and movements; the shipping events anchored and their bundles verified.
+/// A day of outbound scanning end to end, over HTTP on a real SQLite file and Hardhat: the dealer, the products and an
+/// order of three lines imported from the ERP; 250 scans in every form a scanner sends (a right code, a wrong product, an
+/// over-quantity, a recalled unit, another manufacturer's code, a duplicate, an unknown and an unreadable code, a case
+/// SSCC), each with its exact verdict; the order completes; the dealer receives; stock and movements; the inspector's
+/// lookup rows; the shipping events anchored and their bundles verified.
 /// </summary>
 [Collection(ChainCollection.Name)]
 public sealed class OrdersScenarioTests(ChainFixture chain)
@@ -44,26 +46,33 @@ public sealed class OrdersScenarioTests(ChainFixture chain)
     }
 
     [Fact]
-    public async Task ScansAnOrderOutCodeByCodeThenTheDealerReceivesItAndStockFollows()
+    public async Task ImportsAnOrderFromTheErpScansItOutCodeByCodeThenTheDealerReceivesItAndStockFollows()
     {
         await using var svc = await chain.StartServiceAsync();
         var docs = new TracingDocs();
         var (maker, makerId) = await svc.MemberAsync("manufacturer", "Maker", TracingDocs.Gln("00900"));
         var (otherMaker, _) = await svc.MemberAsync("manufacturer", "Other maker");
-        var (dealer, dealerId) = await svc.MemberAsync("dealer", "Dealer Pudong", TracingDocs.Gln("00910"), ["310115"]);
         var (regulator, _) = await svc.MemberAsync("regulator");
         var plant = TracingDocs.Sgln("00001");
         var otherPlant = TracingDocs.Sgln("00002");
         var store = TracingDocs.Sgln("00010");
-        await TracingDocs.LocationAsync(maker, plant, "Plant Suzhou", "320506");
-        await TracingDocs.LocationAsync(otherMaker, otherPlant, "Other plant", "320506");
-        await TracingDocs.LocationAsync(dealer, store, "Store Pudong", "310115");
         var (a, b, c, d, x) = (TracingDocs.Gtin("00001"), TracingDocs.Gtin("00002"), TracingDocs.Gtin("00003"), TracingDocs.Gtin("00004"), TracingDocs.Gtin("00005"));
-        await TracingDocs.ProductAsync(maker, a, "Milk 1 L");
-        await TracingDocs.ProductAsync(maker, b, "Milk 250 ml");
-        await TracingDocs.ProductAsync(maker, c, "Yoghurt");
-        await TracingDocs.ProductAsync(maker, d, "Butter");
-        await TracingDocs.ProductAsync(otherMaker, x, "Someone else's milk");
+
+        // The ERP's master data, imported: the dealer (a member the maker registers; the operator issues its key when it
+        // joins), the locations (each member its own), the products.
+        var dealerGln = TracingDocs.Gln("00910");
+        (await ImportTests.ResultAsync(await ImportTests.PostJsonAsync(maker, "dealers", new[] { new { gln = dealerGln, name = "Dealer Pudong", regionCodes = new[] { "310115" } } })))
+            .Should().BeEquivalentTo(new { Rows = 1, Created = 1, Refused = 0 });
+        var dealerId = svc.Text($"SELECT id FROM members WHERE gln = '{dealerGln}'");
+        var issued = await svc.Admin.PostAsJsonAsync($"/api/v1/members/{dealerId}/keys", new { label = "store scanner" });
+        issued.StatusCode.Should().Be(HttpStatusCode.Created);
+        var dealer = svc.Client((string)(await TraceService.JsonAsync(issued))["apiKey"]!);
+        (await ImportTests.ResultAsync(await ImportTests.PostCsvAsync(maker, "locations", $"id,name,regionCode\n{plant},Plant Suzhou,320506\n"))).Created.Should().Be(1);
+        (await ImportTests.ResultAsync(await ImportTests.PostCsvAsync(dealer, "locations", $"id,name,regionCode\n{store},Store Pudong,310115\n"))).Created.Should().Be(1);
+        (await ImportTests.ResultAsync(await ImportTests.PostCsvAsync(maker, "products", $"gtin,name\n{a},Milk 1 L\n{b},Milk 250 ml\n{c},Yoghurt\n{d},Butter\n")))
+            .Should().BeEquivalentTo(new { Rows = 4, Created = 4, Refused = 0 });
+        (await ImportTests.ResultAsync(await ImportTests.PostJsonAsync(otherMaker, "products", new[] { new { gtin = x, name = "Someone else's milk" } }))).Created.Should().Be(1);
+        await TracingDocs.LocationAsync(otherMaker, otherPlant, "Other plant", "320506");
 
         string[] Units(string gtin, string prefix, int n) => Enumerable.Range(1, n).Select(i => TracingDocs.Unit(gtin, prefix + i.ToString("D4", CultureInfo.InvariantCulture))).ToArray();
         var ua = Units(a, "A", 110);
@@ -78,15 +87,19 @@ public sealed class OrdersScenarioTests(ChainFixture chain)
         await TracingDocs.AcceptedAsync(otherMaker, Now(docs.Commission("X1", otherPlant, foreign)));
         (await maker.PostAsJsonAsync("/api/v1/recalls", new { gtin = a, lot = "LR", reason = "seal damaged" })).StatusCode.Should().Be(HttpStatusCode.Created);
 
-        // The order: three lines, one of them for any lot.
+        // The order, imported as the ERP exports it: a row per line, the consignee by its GLN; three lines, one for any lot.
+        var orderCsv = "number,type,shipTo,shipToLocation,gtin,lot,quantity\n" +
+                       $"SO-2026-0001,outbound,{dealerGln},{store},{a},L1,100\n" +
+                       $"SO-2026-0001,,,,{b},,100\n" +
+                       $"SO-2026-0001,,,,{c},L3,30\n";
+        (await ImportTests.ResultAsync(await ImportTests.PostCsvAsync(maker, "orders", orderCsv))).Should().BeEquivalentTo(new { Rows = 3, Created = 1, Refused = 0 });
+        (await ImportTests.ResultAsync(await ImportTests.PostCsvAsync(maker, "orders", orderCsv))).Unchanged.Should().Be(1, "re-sending the ERP's file changes nothing");
+        var imported = await OkAsync<JsonObject>(await maker.GetAsync($"/api/v1/orders?status=open&shipTo={dealerId}"));
+        var order = await OkAsync<OrderView>(await maker.GetAsync($"/api/v1/orders/{(long)imported["items"]!.AsArray().Single()!["id"]!}"));
+        (order.Number, order.ShipTo).Should().Be(("SO-2026-0001", dealerId));
         var bad = await maker.PostAsJsonAsync("/api/v1/orders", new { number = "SO-1", shipTo = dealerId, lines = new object[] { new { gtin = a, quantity = 0 }, new { gtin = "123", quantity = 1 } } });
         bad.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await TraceService.JsonAsync(bad))["errors"]!.AsArray().Select(e => (string)e!["field"]!).Should().Equal("lines[0].quantity", "lines[1].gtin");
-        var order = await OkAsync<OrderView>(await maker.PostAsJsonAsync("/api/v1/orders", new
-        {
-            number = "SO-2026-0001", type = "outbound", shipTo = dealerId, shipToLocation = store,
-            lines = new object[] { new { gtin = a, lot = "L1", quantity = 100 }, new { gtin = b, quantity = 100 }, new { gtin = c, lot = "L3", quantity = 30 } },
-        }), HttpStatusCode.Created);
         order.Status.Should().Be("open");
         order.ShipToLocation.Should().Be(TracingDocs.SglnDigitalLink("00010"));
         order.Lines.Select(l => (l.Line, l.Gtin, l.Lot, l.Expected, l.Scanned)).Should().Equal((1, a, "L1", 100L, 0L), (2, b, null, 100L, 0L), (3, c, "L3", 30L, 0L));
@@ -207,6 +220,27 @@ public sealed class OrdersScenarioTests(ChainFixture chain)
         (makerMoves.In, makerMoves.Out).Should().Be((252, 230));
         (await dealer.GetAsync($"/api/v1/stock/movements?holder={makerId}")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
         (await dealer.GetAsync("/api/v1/stock/movements?from=2026-13-01")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
+        // The inspector's lookup of the scenario's codes: what was scanned out names its order, ship date and dealer (with its
+        // territory); what was not names neither; another manufacturer's code and a code never issued are rows with a rule.
+        var shipDate = DateTimeOffset.Parse((string)(await TracingDocs.GetAsync(regulator, $"/api/v1/events/{first.EventSequence}")).Body!["recordTime"]!,
+            CultureInfo.InvariantCulture);
+        var looked = await OkAsync<JsonObject>(await maker.PostAsJsonAsync("/api/v1/codes/lookup",
+            new[] { ua[0], $"(01){a}(10)L1(21)A0006", uc[0], ua[105], recalled, foreign, TracingDocs.Unit(a, "NEVER1") }));
+        var rows = looked["rows"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        rows.Select(r => ((string?)r["status"], (string?)r["holder"]?["id"], (string?)r["regionCode"], (string?)r["orderNumber"], (string?)r["dealer"]?["id"], (string?)r["rule"]))
+            .Should().Equal(
+                ("sold", dealerId, "310115", "SO-2026-0001", dealerId, null),
+                ("at_holder", dealerId, "310115", "SO-2026-0001", dealerId, null),
+                ("at_holder", dealerId, "310115", "SO-2026-0001", dealerId, null),
+                ("commissioned", makerId, "320506", null, null, null),
+                ("recalled", makerId, "320506", null, null, null),
+                (null, null, null, null, null, "not-visible"),
+                (null, null, null, null, null, "unknown-code"));
+        rows.Take(3).Should().OnlyContain(r => DateTimeOffset.Parse((string)r["shipDate"]!, CultureInfo.InvariantCulture) == shipDate && !(bool)r["diverted"]!);
+        ((string)rows[1]["product"]!["name"]!, (string)rows[1]["lot"]!, (string)rows[1]["serial"]!, (string)rows[1]["manufacturer"]!["id"]!)
+            .Should().Be(("Milk 1 L", "L1", "A0006", makerId), "the product's name as the ERP import gave it");
+        ((string)rows[1]["dealer"]!["gln"]!, rows[1]["dealer"]!["territory"]!.AsArray().Select(t => (string)t!).Single()).Should().Be((dealerGln, "310115"));
 
         // Anchored: the shipping events' bundles verify against the chain.
         (await svc.AnchorAsync()).Status.Should().Be(200);

@@ -10,10 +10,15 @@ public sealed record OrderUnitRow(string Epc, int Line, string Code, string? Con
 /// <summary>What the order step writes with the event a scan or a receipt captures.</summary>
 public sealed record PendingOrderWrite(long OrderId, bool Receiving, IReadOnlyList<OrderUnitRow> Units);
 
-/// <summary>The order write of the current request (scoped): set by the scanning handler, read by <see cref="OrderStep"/> inside the capture.</summary>
+/// <summary>
+/// The order write of the current request (scoped): set by the scanning handler, read by <see cref="OrderStep"/> inside the
+/// capture; <see cref="Written"/> is the order as that capture's transaction left it (its counts and status), so the
+/// answer needs no read of its own after the commit.
+/// </summary>
 public sealed class OrderCapture
 {
     public PendingOrderWrite? Pending { get; set; }
+    public Order? Written { get; set; }
 }
 
 /// <summary>
@@ -83,6 +88,7 @@ public sealed class OrderStep(OrderCapture capture) : ICaptureStep
                     "UPDATE orders SET status = CASE WHEN EXISTS (SELECT 1 FROM order_lines WHERE order_id = @o AND scanned < quantity) THEN 'in_progress' ELSE 'completed' END, " +
                     "updated_at = @t WHERE id = @o AND status IN ('open', 'in_progress')", ct, ("@o", o), ("@t", at)) == 0)
                 context.Violations.Add(new FieldError("id", "the order was completed or cancelled meanwhile.", 0, "order-closed"));
+            await ReadBackAsync(context, o, ct);
             return;
         }
 
@@ -94,5 +100,11 @@ public sealed class OrderStep(OrderCapture capture) : ICaptureStep
             await context.ExecAsync("UPDATE order_lines SET received = received + @n WHERE order_id = @o AND line_no = @l", ct,
                 ("@n", (long)g.Count()), ("@o", o), ("@l", g.Key));
         await context.ExecAsync("UPDATE orders SET updated_at = @t WHERE id = @o", ct, ("@t", at), ("@o", o));
+        await ReadBackAsync(context, o, ct);
+    }
+
+    private async Task ReadBackAsync(CaptureContext context, long orderId, CancellationToken ct)
+    {
+        if (context.Violations.Count == 0) capture.Written = await OrderStore.GetAsync(context.Connection, context.Transaction, orderId, ct);
     }
 }

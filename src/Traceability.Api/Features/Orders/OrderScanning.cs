@@ -40,20 +40,61 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
         if (codes.Count > MaxCodes) throw new PayloadTooLargeException($"{codes.Count} codes; at most {MaxCodes} are accepted in one scan request.");
         using var held = await locks.AcquireAsync(orderId, ct);
         var conn = await Sql.OpenAsync(db, ct);
-        var order = await OrderStore.GetAsync(conn, null, orderId, ct) ?? throw new NotFoundException($"Order {orderId}");
-        if (order.MemberId != caller.MemberId && caller.Role != MemberRole.Admin)
+        Order order;
+        List<ScanDecision.Verdict> verdicts;
+        Dictionary<string, string?> glns;
+        // Everything the decision reads, in one read transaction: one snapshot, and on SQLite one refresh of the
+        // connection's page cache and memory map rather than one per statement (SQLite drops both when a read begins after
+        // another connection committed, which with scanners in flight is before almost every statement).
+        await using (var read = await BeginReadAsync(conn, ct))
         {
-            if (order.ShipTo == caller.MemberId || caller.SeesEverything) throw new ForbiddenException("Only the member that issued the order scans against it.");
-            throw new NotFoundException($"Order {orderId}");
+            order = await OrderStore.GetAsync(conn, read, orderId, ct) ?? throw new NotFoundException($"Order {orderId}");
+            if (order.MemberId != caller.MemberId && caller.Role != MemberRole.Admin)
+            {
+                if (order.ShipTo == caller.MemberId || caller.SeesEverything) throw new ForbiddenException("Only the member that issued the order scans against it.");
+                throw new NotFoundException($"Order {orderId}");
+            }
+            if (order.Status is OrderStatus.Completed or OrderStatus.Cancelled)
+                throw new ConflictException($"Order {order.Number} is {order.Status}; nothing more is scanned against it.");
+            verdicts = ScanDecision.Decide(order.Lines, await FactsAsync(conn, read, order, codes, caller, ct));
+            glns = verdicts.Any(v => v.IsAccepted)
+                ? (await Sql.ListInAsync(conn, read, "SELECT id, gln FROM members WHERE id IN ({in})", [order.MemberId, order.ShipTo], r => (Id: r.GetString(0), Gln: r.Str(1)), ct))
+                    .ToDictionary(m => m.Id, m => m.Gln, StringComparer.Ordinal)
+                : [];
+            await read.CommitAsync(ct);
         }
-        if (order.Status is OrderStatus.Completed or OrderStatus.Cancelled)
-            throw new ConflictException($"Order {order.Number} is {order.Status}; nothing more is scanned against it.");
 
-        // read every code
+        var accepted = verdicts.Where(v => v.IsAccepted).ToList();
+        CaptureReceipt? receipt = null;
+        string? transaction = null;
+        var after = order;
+        if (accepted.Count > 0)
+        {
+            transaction = TransactionId(order, glns.GetValueOrDefault(order.MemberId));
+            var rows = accepted.SelectMany(v => v.Lines.Select(l => new OrderUnitRow(l.Epc, l.Line, v.Code, l.Epc == v.Epc ? null : v.Epc))).ToList();
+            var destinations = new List<(string Type, string Value)>();
+            if (order.ShipToLocation is { } location) destinations.Add(("location", location));
+            if (glns.GetValueOrDefault(order.ShipTo) is { Length: 13 } consigneeGln) destinations.Add(("owning_party", $"https://id.gs1.org/417/{consigneeGln}"));
+            (receipt, after) = await CaptureAsync(new PendingOrderWrite(orderId, false, rows),
+                Document("shipping", "in_transit", accepted.Select(v => v.Epc!).ToList(), transaction, destinations, null), caller, ct);
+        }
+
+        return new ScanResponse(orderId, after.Status, accepted.Count, verdicts.Count - accepted.Count, accepted.Sum(v => v.Lines.Count), receipt?.Sequence, receipt?.EventHash,
+            transaction, verdicts.Select(v => new ScanVerdict(v.Index, v.Code, v.Epc, v.Result, v.Message, v.Lines.Count)).ToList(),
+            after.Lines.Select(OrdersApi.LineResponse.Of).ToList());
+    }
+
+    /// <summary>
+    /// What is known about each code (<see cref="ScanDecision.ScanFacts"/>): read, the units it names (a case: everything
+    /// inside, at any depth), whether each is on this order already, and the custody rule shipping it would break.
+    /// </summary>
+    private static async Task<List<ScanDecision.ScanFacts>> FactsAsync(DbConnection conn, DbTransaction tx, Order order, IReadOnlyList<string> codes, Caller caller,
+        CancellationToken ct)
+    {
         var parsed = new List<(Gs1ScannedCode? Code, string? Problem)>(codes.Count);
         foreach (var c in codes) parsed.Add(Gs1ScannedCode.TryParse(c, out var code, out var problem) ? (code, null) : (null, problem));
         var epcs = parsed.Select(p => p.Code?.Epc).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var units = (await ReadUnitsAsync(conn, "epc IN ({in})", epcs, ct)).ToDictionary(u => u.Epc, StringComparer.Ordinal);
+        var units = (await ReadUnitsAsync(conn, tx, "epc IN ({in})", epcs, ct)).ToDictionary(u => u.Epc, StringComparer.Ordinal);
 
         // what is inside the cases, at any depth
         var contents = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -63,7 +104,7 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
             var level = new List<string> { caseEpc };
             for (var depth = 0; level.Count > 0 && depth < 16; depth++)
             {
-                var next = await ReadUnitsAsync(conn, "parent_epc IN ({in})", level, ct);
+                var next = await ReadUnitsAsync(conn, tx, "parent_epc IN ({in})", level, ct);
                 foreach (var u in next) { units.TryAdd(u.Epc, u); inside.Add(u.Epc); }
                 level = next.Select(u => u.Epc).ToList();
             }
@@ -71,9 +112,9 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
         }
 
         var itemEpcs = units.Values.Where(u => u.IsItem).Select(u => u.Epc).ToList();
-        var onOrder = (await Sql.ListInAsync(conn, null, "SELECT epc FROM order_units WHERE order_id = @o AND epc IN ({in})", itemEpcs, r => r.GetString(0), ct, ("@o", orderId)))
+        var onOrder = (await Sql.ListInAsync(conn, tx, "SELECT epc FROM order_units WHERE order_id = @o AND epc IN ({in})", itemEpcs, r => r.GetString(0), ct, ("@o", order.Id)))
             .ToHashSet(StringComparer.Ordinal);
-        var owners = (await Sql.ListInAsync(conn, null, "SELECT gtin, owner_member_id FROM products WHERE gtin IN ({in})",
+        var owners = (await Sql.ListInAsync(conn, tx, "SELECT gtin, owner_member_id FROM products WHERE gtin IN ({in})",
                 units.Values.Select(u => u.Gtin).OfType<string>(), r => (r.GetString(0), r.Str(1) ?? ""), ct))
             .ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
 
@@ -92,27 +133,7 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
             var broken = custody.Violations.FirstOrDefault();
             facts.Add(new(codes[i], code.Epc, null, true, code.IsSscc, items, broken?.Rule, broken?.Epc, broken?.Message));
         }
-
-        var verdicts = ScanDecision.Decide(order.Lines, facts);
-        var accepted = verdicts.Where(v => v.IsAccepted).ToList();
-        CaptureReceipt? receipt = null;
-        string? transaction = null;
-        if (accepted.Count > 0)
-        {
-            transaction = await TransactionIdAsync(conn, order, ct);
-            var rows = accepted.SelectMany(v => v.Lines.Select(l => new OrderUnitRow(l.Epc, l.Line, v.Code, l.Epc == v.Epc ? null : v.Epc))).ToList();
-            var destinations = new List<(string Type, string Value)>();
-            if (order.ShipToLocation is { } location) destinations.Add(("location", location));
-            var consigneeGln = (await Sql.ListAsync(conn, null, "SELECT gln FROM members WHERE id = @m", r => r.Str(0), ct, ("@m", order.ShipTo))).FirstOrDefault();
-            if (consigneeGln is { Length: 13 }) destinations.Add(("owning_party", $"https://id.gs1.org/417/{consigneeGln}"));
-            capture.Pending = new PendingOrderWrite(orderId, false, rows);
-            receipt = await CaptureAsync(Document("shipping", "in_transit", accepted.Select(v => v.Epc!).ToList(), transaction, destinations, null), caller, ct);
-        }
-
-        var after = await OrderStore.GetAsync(conn, null, orderId, ct) ?? order;
-        return new ScanResponse(orderId, after.Status, accepted.Count, verdicts.Count - accepted.Count, accepted.Sum(v => v.Lines.Count), receipt?.Sequence, receipt?.EventHash,
-            transaction, verdicts.Select(v => new ScanVerdict(v.Index, v.Code, v.Epc, v.Result, v.Message, v.Lines.Count)).ToList(),
-            after.Lines.Select(OrdersApi.LineResponse.Of).ToList());
+        return facts;
     }
 
     /// <summary>
@@ -158,35 +179,43 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
             var errors = new List<FieldError>();
             receiving = [];
             targets = [];
+            // by the unit and by the case it was shipped in: a lookup per code, not a pass over the order's units
+            var byCode = open.Select(u => (Key: u.Epc, Row: u)).Concat(open.Where(u => u.Container is not null).Select(u => (Key: u.Container!, Row: u)))
+                .ToLookup(x => x.Key, x => x.Row, StringComparer.Ordinal);
             var taken = new HashSet<string>(StringComparer.Ordinal);
+            var added = new HashSet<string>(StringComparer.Ordinal);
             for (var i = 0; i < codes.Count; i++)
             {
                 if (!Gs1ScannedCode.TryParse(codes[i], out var code, out var problem)) { errors.Add(new("codes", problem, i, ScanDecision.InvalidCode)); continue; }
-                var rows = open.Where(u => u.Epc == code.Epc || u.Container == code.Epc).ToList();
+                var rows = byCode[code.Epc].ToList();
                 if (rows.Count == 0) { errors.Add(new("codes", $"{code.Epc} is not waiting to be received against this order.", i, "not-on-order", code.Epc)); continue; }
                 if (!taken.Add(code.Epc)) continue; // scanned twice: received once
                 targets.Add(code.Epc);
-                receiving.AddRange(rows.Where(r => !receiving.Contains(r)));
+                receiving.AddRange(rows.Where(r => added.Add(r.Epc)));
             }
             if (errors.Count > 0) throw new RequestValidationException($"{errors.Count} of {codes.Count} codes cannot be received; nothing was received", errors, unprocessable: true) { Type = "rule-violation" };
         }
 
-        var transaction = await TransactionIdAsync(conn, order, ct);
-        capture.Pending = new PendingOrderWrite(orderId, true, receiving);
-        var receipt = await CaptureAsync(Document("receiving", "in_progress", targets, transaction, [], where), caller, ct);
-        var after = await OrderStore.GetAsync(conn, null, orderId, ct) ?? order;
+        var issuerGln = (await Sql.ListAsync(conn, null, "SELECT gln FROM members WHERE id = @m", r => r.Str(0), ct, ("@m", order.MemberId))).FirstOrDefault();
+        var transaction = TransactionId(order, issuerGln);
+        var (receipt, after) = await CaptureAsync(new PendingOrderWrite(orderId, true, receiving), Document("receiving", "in_progress", targets, transaction, [], where), caller, ct);
         return new ReceiveResponse(orderId, after.Status, receiving.Count, receipt.Sequence, receipt.EventHash, transaction, after.Lines.Select(OrdersApi.LineResponse.Of).ToList());
     }
 
-    private async Task<CaptureReceipt> CaptureAsync(EpcisDocument document, Caller caller, CancellationToken ct)
+    /// <summary>Captures the order's event with its order write (<see cref="OrderStep"/>); its receipt and the order as that capture left it.</summary>
+    private async Task<(CaptureReceipt Receipt, Order Order)> CaptureAsync(PendingOrderWrite write, EpcisDocument document, Caller caller, CancellationToken ct)
     {
+        capture.Pending = write;
+        capture.Written = null;
         try
         {
-            return (await mediator.Send(new CaptureEpcisDocument.Command(document, caller), ct))[0];
+            var receipt = (await mediator.Send(new CaptureEpcisDocument.Command(document, caller), ct))[0];
+            return (receipt, capture.Written ?? throw new InvalidOperationException($"the capture of sequence {receipt.Sequence} did not write order {write.OrderId}"));
         }
         finally
         {
             capture.Pending = null;
+            capture.Written = null;
         }
     }
 
@@ -195,11 +224,8 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
     /// transaction identified by the party's GLN), or, for an issuer without a GLN,
     /// <c>https://traceability.example/orders/{order id}</c>.
     /// </summary>
-    private static async Task<string> TransactionIdAsync(DbConnection conn, Order order, CancellationToken ct)
-    {
-        var gln = (await Sql.ListAsync(conn, null, "SELECT gln FROM members WHERE id = @m", r => r.Str(0), ct, ("@m", order.MemberId))).FirstOrDefault();
-        return gln is { Length: 13 } ? $"urn:epcglobal:cbv:bt:{gln}:{Uri.EscapeDataString(order.Number)}" : $"https://traceability.example/orders/{order.Id}";
-    }
+    private static string TransactionId(Order order, string? issuerGln) =>
+        issuerGln is { Length: 13 } ? $"urn:epcglobal:cbv:bt:{issuerGln}:{Uri.EscapeDataString(order.Number)}" : $"https://traceability.example/orders/{order.Id}";
 
     /// <summary>The EPCIS 2.0 document of one ObjectEvent OBSERVE, written as a client would send it and parsed by the capture's own parser.</summary>
     private EpcisDocument Document(string bizStep, string disposition, IReadOnlyList<string> epcs, string transaction, IReadOnlyList<(string Type, string Value)> destinations,
@@ -249,8 +275,12 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
         return EpcisParser.ParseJson(buffer.ToArray());
     }
 
-    private static async Task<List<Unit>> ReadUnitsAsync(DbConnection conn, string condition, IEnumerable<string> keys, CancellationToken ct) =>
-        await Sql.ListInAsync(conn, null,
+    /// <summary>A transaction that only reads: deferred on SQLite (no write lock until the capture's own transaction takes it).</summary>
+    private static async Task<DbTransaction> BeginReadAsync(DbConnection conn, CancellationToken ct) =>
+        conn is Microsoft.Data.Sqlite.SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: true) : await conn.BeginTransactionAsync(ct);
+
+    private static async Task<List<Unit>> ReadUnitsAsync(DbConnection conn, DbTransaction tx, string condition, IEnumerable<string> keys, CancellationToken ct) =>
+        await Sql.ListInAsync(conn, tx,
             "SELECT epc, gtin, lot, serial, status, status_before_hold, holder_member_id, location_id, region_code, parent_epc, shipped_to_member_id, " +
             $"commissioned_sequence, last_event_sequence FROM units WHERE {condition}", keys,
             r => new Unit
