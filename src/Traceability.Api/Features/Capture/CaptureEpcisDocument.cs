@@ -41,7 +41,8 @@ public sealed record ValidatedEvent(int Index, EpcisEvent Event, string EventHas
 /// with the next sequence numbers in one transaction. All or nothing: one bad event rejects the whole document and
 /// nothing is stored. An event captured before (same event hash) gets its first receipt back and is not stored twice.
 /// </summary>
-public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock writeLock, EventHashIndex hashIndex, SqliteCheckpointer checkpointer, TraceOptions options, TimeProvider time, IEnumerable<ICaptureStep> steps, TraceMetrics metrics)
+public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock writeLock, EventHashIndex hashIndex, SqliteCheckpointer checkpointer, TraceOptions options, TimeProvider time, IEnumerable<ICaptureStep> steps, TraceMetrics metrics,
+    LedgerAppends appends)
     : ICommandHandler<CaptureEpcisDocument.Command, IReadOnlyList<CaptureReceipt>>
 {
     /// <summary>A parsed document and who sends it; the receipts come back in the document's event order.</summary>
@@ -138,6 +139,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
         var since = started ?? time.GetTimestamp();
         (IReadOnlyList<CaptureReceipt> Receipts, int Appended) result;
         using (await writeLock.AcquireAsync(ct)) result = await AppendAsync(validated, caller, ct);
+        if (result.Appended > 0) appends.Appended(); // committed: the subscription dispatcher delivers now rather than at its next poll
         checkpointer.Appended(validated.Count); // SQLite: the WAL is copied into the database file in the background
         metrics.EventsCaptured(result.Appended, time.GetElapsedTime(since));
         return [.. result.Receipts.Select((r, i) => validated[i].Warning is { } w ? r with { Warning = w } : r)];
