@@ -208,7 +208,11 @@ describe("an EPCIS 2.0 client written from the binding alone, against scripts/ru
       child.kill("SIGINT");
       await waitUntil(async () => child.exitCode !== null || child.signalCode !== null, 60_000, "scripts/run to stop").catch(() => child.kill("SIGKILL"));
     }
-    if (dataDir) spawn(path.join(ROOT, "chain-devnet", "down"), [], { env: { ...process.env, TRACE_DATA_DIR: dataDir } });
+    if (dataDir) {
+      // never leave a node behind, nor the data folder
+      await new Promise((resolve) => spawn(path.join(ROOT, "chain-devnet", "down"), [], { env: { ...process.env, TRACE_DATA_DIR: dataDir } }).on("close", resolve));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it("makes a named query and a webhook subscription to it with the binding's fields", async () => {
