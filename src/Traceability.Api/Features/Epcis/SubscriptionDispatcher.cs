@@ -267,11 +267,12 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
     }
 
     /// <summary>
-    /// SQLite has one writer: a position update waits its turn behind the captures of this process (in the order they
-    /// asked) rather than in SQLite's busy handler, whose sleeps grow to 100 ms and may miss the moment between two
-    /// captures. PostgreSQL locks the row only: no turn is needed.
+    /// SQLite has one writer: a position update takes the capture lock ahead of the queued captures (after the one
+    /// writing and at most one more), rather than waiting in SQLite's busy handler, whose sleeps grow to 100 ms and miss
+    /// the moments between captures, or behind every capture in line, which under load starved the deliveries.
+    /// PostgreSQL locks the row only: no turn is needed.
     /// </summary>
-    private async Task<IDisposable?> WriteTurnAsync() => options.UsesPostgres ? null : await writeLock.AcquireAsync(default);
+    private async Task<IDisposable?> WriteTurnAsync() => options.UsesPostgres ? null : await writeLock.AcquireAheadAsync(default);
 
     /// <summary>The subscriber as a caller, for the visibility rules at delivery time.</summary>
     private static async Task<Caller?> SubscriberAsync(TraceDbContext db, string memberId)
