@@ -69,6 +69,7 @@ builder.Services.AddSingleton<AnchorTrees>();
 builder.Services.AddSingleton<AnchorPendingEvents>();
 builder.Services.AddSingleton<ApiKeyService>();
 builder.Services.AddSingleton<CaptureWriteLock>();
+builder.Services.AddSingleton<LedgerAppends>();
 builder.Services.AddScoped<CaptureSignature>();
 builder.Services.AddSingleton<EventHashIndex>();
 if (!options.UsesPostgres) builder.Services.AddSingleton(_ => SqliteOwnership.Acquire(options.DatabasePathOrConnection));

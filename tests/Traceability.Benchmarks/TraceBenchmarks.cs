@@ -353,7 +353,8 @@ public static class TraceBenchmarks
         // the checkpointer is not started here: Build checkpoints the file itself when it is done
         var checkpointer = new SqliteCheckpointer(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteCheckpointer>.Instance);
         return new(db, new CaptureWriteLock(), hashes ?? new EventHashIndex(), checkpointer, options, TimeProvider.System, [new CustodyStep()],
-            new TraceMetrics(MetricsServices.GetRequiredService<IMeterFactory>(), MetricsServices.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System));
+            new TraceMetrics(MetricsServices.GetRequiredService<IMeterFactory>(), MetricsServices.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System),
+            new LedgerAppends());
     }
 
     /// <summary>Only for the meter the capture records into; nothing listens to it here, so its gauges never read a database.</summary>

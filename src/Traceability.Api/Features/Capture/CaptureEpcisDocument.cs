@@ -56,7 +56,8 @@ public sealed record ValidatedEvent(int Index, EpcisEvent Event, string EventHas
 /// with the next sequence numbers in one transaction. All or nothing: one bad event rejects the whole document and
 /// nothing is stored. An event captured before (same event hash) gets its first receipt back and is not stored twice.
 /// </summary>
-public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock writeLock, EventHashIndex hashIndex, SqliteCheckpointer checkpointer, TraceOptions options, TimeProvider time, IEnumerable<ICaptureStep> steps, TraceMetrics metrics)
+public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock writeLock, EventHashIndex hashIndex, SqliteCheckpointer checkpointer, TraceOptions options, TimeProvider time, IEnumerable<ICaptureStep> steps, TraceMetrics metrics,
+    LedgerAppends appends)
     : ICommandHandler<CaptureEpcisDocument.Command, IReadOnlyList<CaptureReceipt>>
 {
     /// <summary>A parsed document and who sends it; the receipts come back in the document's event order.</summary>
@@ -153,6 +154,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
         var since = started ?? time.GetTimestamp();
         (IReadOnlyList<CaptureReceipt> Receipts, int Appended) result;
         using (await writeLock.AcquireAsync(ct)) result = await AppendAsync(validated, caller, ct);
+        if (result.Appended > 0) appends.Appended(); // committed: the subscription dispatcher delivers now rather than at its next poll
         checkpointer.Appended(validated.Count); // SQLite: the WAL is copied into the database file in the background
         metrics.EventsCaptured(result.Appended, time.GetElapsedTime(since));
         return [.. result.Receipts.Select((r, i) => validated[i].Warning is { } w ? r with { Warning = w } : r)];
@@ -251,11 +253,30 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
         new(r.IsDBNull(1) ? r.GetString(3) : r.GetString(1), r.GetString(3), r.GetInt64(0), DbTime.Parse(r.GetString(2)));
 }
 
-/// <summary>Serialises appends inside one process, so sequence numbers stay gap-free under concurrent captures.</summary>
+/// <summary>
+/// Serialises appends inside one process, so sequence numbers stay gap-free under concurrent captures. Captures take
+/// turns in the order they asked; a short write that others wait for (a subscription's position) may go ahead of them.
+/// </summary>
 public sealed class CaptureWriteLock
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _line = new(1, 1); // those in line reach the gate one at a time
+
+    /// <summary>The next turn after those who asked before.</summary>
     public async Task<IDisposable> AcquireAsync(CancellationToken ct)
+    {
+        await _line.WaitAsync(ct);
+        try { await _gate.WaitAsync(ct); }
+        finally { _line.Release(); }
+        return new Releaser(_gate);
+    }
+
+    /// <summary>
+    /// A turn ahead of the line: after the holder and at most the one waiter already at the gate. For writes of a few
+    /// milliseconds that must not wait behind every queued capture (many 100-event documents in flight, each holding
+    /// the lock for its whole transaction).
+    /// </summary>
+    public async Task<IDisposable> AcquireAheadAsync(CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         return new Releaser(_gate);

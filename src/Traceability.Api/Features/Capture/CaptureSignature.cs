@@ -13,6 +13,16 @@ public sealed class CaptureSignature
 
     public byte[]? Signature { get; private set; }
 
+    /// <summary>
+    /// The leaves the signature covers when a document's events are appended in several captures (a capture job with
+    /// GS1-Capture-Error-Behaviour proceed: each event on its own): the CBV 2.0 hash of every event of the document, in
+    /// document order. Null when one capture appends the whole document, whose events are then the leaves.
+    /// </summary>
+    public IReadOnlyList<string>? DocumentHashes { get; private set; }
+
+    /// <summary>Each capture of this request appends part of a document whose events have these hashes (see <see cref="DocumentHashes"/>).</summary>
+    public void CoverDocument(IReadOnlyList<string> eventHashes) => DocumentHashes = eventHashes;
+
     /// <summary>Reads the header (400 naming it when it is not 0x and 130 hex digits, or given twice).</summary>
     public void Read(HttpRequest request)
     {

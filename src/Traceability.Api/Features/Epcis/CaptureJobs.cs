@@ -21,11 +21,13 @@ public sealed record CaptureJobRequest(EpcisDocument? Document, RequestValidatio
 
 /// <summary>
 /// POST /epcis/capture: the document is captured during the request (as /api/v1/capture does: same parsing, validation,
-/// hashing, custody rules, sequence and anchoring), recorded as a job in capture_jobs, and answered 202 with the job's
-/// Location. <c>rollback</c> (the default): all or nothing. <c>proceed</c>: each event valid on its own is captured on its
-/// own, in document order; the job lists the events that failed, one problem each.
+/// hashing, custody rules, member signature, sequence and anchoring), recorded as a job in capture_jobs, and answered 202
+/// with the job's Location. <c>rollback</c> (the default): all or nothing. <c>proceed</c>: each event valid on its own is
+/// captured on its own, in document order; the job lists the events that failed, one problem each. The job's receipts
+/// are those /api/v1/capture answers: with the anchoring deadline and the service's signature (<see cref="IReceiptPromise"/>).
 /// </summary>
-public sealed class SubmitCaptureJob(TraceDbContext db, CaptureEpcisDocument capture, TraceOptions options, TimeProvider time)
+public sealed class SubmitCaptureJob(TraceDbContext db, CaptureEpcisDocument capture, CaptureSignature signature, IReceiptPromise promises, TraceOptions options,
+    TimeProvider time)
 {
     public const string ValidationType = "epcisException:ValidationException";
 
@@ -57,16 +59,32 @@ public sealed class SubmitCaptureJob(TraceDbContext db, CaptureEpcisDocument cap
             var (valid, invalid) = EpcisEventValidator.Check(events.Select((e, i) => (i, e)).ToList(), options.StrictEventIds);
             foreach (var group in invalid.GroupBy(e => e.Index))
                 errors.Add(Problem(EpcisEventValidator.Rejection(group.ToList(), 1), group.Key));
-            foreach (var v in valid.Where(v => v is not null).OrderBy(v => v.Index))
+            var (leaves, leafProblem) = signature.Signature is null ? (null, null) : SignedLeaves(events);
+            if (leafProblem is not null) errors.Add(Problem(leafProblem, null));
+            else
             {
-                try { receipts[v.Index] = (await capture.AppendValidatedAsync([v with { Index = 0 }], caller, ct))[0]; }
-                catch (RequestValidationException e)
+                // the signature is over the whole document: each event's capture checks it against the document's tree
+                if (leaves is not null) signature.CoverDocument(leaves);
+                foreach (var v in valid.Where(v => v is not null).OrderBy(v => v.Index))
                 {
-                    errors.Add(Problem(new RequestValidationException(e.Message, e.Errors.Select(x => x with { Index = v.Index }).ToList(), e.Unprocessable) { Type = e.Type }, v.Index));
+                    try { receipts[v.Index] = (await capture.AppendValidatedAsync([v with { Index = 0 }], caller, ct))[0]; }
+                    catch (RequestValidationException e) when (e.Errors.Count > 0 && e.Errors.All(x => x.Field == CaptureSignature.Header))
+                    {
+                        // the document's signature (or its absence) is refused: the same for every event, so once, and no more attempts
+                        errors.Add(Problem(e, null, receipts.Any(r => r is not null) ? $"Events from index {v.Index} on were not captured." : null));
+                        break;
+                    }
+                    catch (RequestValidationException e)
+                    {
+                        errors.Add(Problem(new RequestValidationException(e.Message, e.Errors.Select(x => x with { Index = v.Index }).ToList(), e.Unprocessable) { Type = e.Type }, v.Index));
+                    }
                 }
             }
         }
 
+        var signed = await promises.SignAsync(receipts.OfType<CaptureReceipt>().ToList(), ct);
+        for (int i = 0, k = 0; i < receipts.Count; i++)
+            if (receipts[i] is not null) receipts[i] = signed[k++];
         var captured = receipts.Count(r => r is not null);
         CrashPoints.Hit(CrashPoints.EpcisJobAfterCaptureBeforeRecord);
         await Sql.ExecAsync(conn, null, "UPDATE capture_jobs SET running = 0, success = @s, finished_at = @f, captured = @c, errors_json = @e, receipts_json = @r WHERE id = @id", ct,
@@ -75,15 +93,35 @@ public sealed class SubmitCaptureJob(TraceDbContext db, CaptureEpcisDocument cap
         return id;
     }
 
+    /// <summary>
+    /// The leaves of a signed document appended event by event: every event's CBV 2.0 hash in document order (as the
+    /// member's signer computed them), or the problem when one cannot be computed (that event is listed as invalid too).
+    /// </summary>
+    private static (IReadOnlyList<string>? Hashes, RequestValidationException? Problem) SignedLeaves(IReadOnlyList<EpcisEvent> events)
+    {
+        var hashes = new string[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            try { hashes[i] = EventHash.Compute(events[i]); }
+            catch (Exception e) when (e is FormatException or EpcisFormatException or ArgumentException)
+            {
+                return (null, new RequestValidationException("The document's signature cannot be checked; nothing was stored",
+                    [new FieldError(CaptureSignature.Header, $"Event {i}'s CBV 2.0 hash cannot be computed ({e.Message}), so the tree the signature is over cannot be rebuilt.", i)],
+                    unprocessable: true));
+            }
+        }
+        return (hashes, null);
+    }
+
     /// <summary>A refusal as an RFC 7807 problem of the job: which event (for proceed), and each field and rule at fault.</summary>
-    private static JsonObject Problem(RequestValidationException e, int? index)
+    private static JsonObject Problem(RequestValidationException e, int? index, string? detail = null)
     {
         var problem = new JsonObject
         {
             ["type"] = e.Type == "rule-violation" ? ProblemDetailsExceptionHandler.TypeBase + "rule-violation" : ValidationType,
             ["title"] = e.Message,
             ["status"] = e.Unprocessable ? 422 : 400,
-            ["detail"] = index is { } i ? $"Event {i} was not captured." : "No event of the document was captured.",
+            ["detail"] = detail ?? (index is { } i ? $"Event {i} was not captured." : "No event of the document was captured."),
         };
         if (index is not null) problem["index"] = index;
         problem["errors"] = new JsonArray(e.Errors.Select(x => (JsonNode)new JsonObject

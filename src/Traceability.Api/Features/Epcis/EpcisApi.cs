@@ -222,7 +222,7 @@ public static class EpcisApi
         return xml > 0 && xml > json;
     }
 
-    private static async Task<IResult> CaptureAsync(HttpContext http, SubmitCaptureJob handler, TraceOptions options, CancellationToken ct)
+    private static async Task<IResult> CaptureAsync(HttpContext http, SubmitCaptureJob handler, CaptureSignature signature, TraceOptions options, CancellationToken ct)
     {
         var behaviour = http.Request.Headers["GS1-Capture-Error-Behaviour"].ToString() switch
         {
@@ -234,6 +234,7 @@ public static class EpcisApi
         CaptureJobRequest request;
         try
         {
+            signature.Read(http.Request); // Trace-Signature, as on /api/v1/capture: checked when the events are appended
             var document = await CaptureApi.ReadDocumentAsync(http, options, ct);
             if (document.Events.Count > options.CaptureMaxEvents)
                 throw new EpcisException(413, "CaptureLimitExceededException", "Capture payload too large",

@@ -5,20 +5,22 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
+using Traceability.Api.Features.Capture;
 using Traceability.Api.Infrastructure.Auth;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Persistence;
 
 namespace Traceability.Api.Features.Epcis;
 
-/// <summary>One subscription as the dispatcher reads it.</summary>
+/// <summary>One subscription as the dispatcher reads it, with its named query's definition (null for alerts, or when the query was deleted).</summary>
 public sealed record DueSubscription(string Id, string MemberId, string? QueryName, string? AlertTypes, string Dest, string? SignatureToken, bool Stream,
-    string? ScheduleJson, bool ReportIfEmpty, EpcFormat Format, long DeliveredThrough, int BatchLimit, int Failures);
+    string? ScheduleJson, bool ReportIfEmpty, EpcFormat Format, long DeliveredThrough, int BatchLimit, int Failures, string? QueryJson);
 
 /// <summary>
-/// Delivers subscriptions: every <see cref="PollInterval"/> it finds the subscriptions with something to send (a stream
-/// behind the ledger's last sequence, a schedule that is due, alerts behind the last alert id) and POSTs each its next
-/// batch, as the subscriber sees it at that moment, signed with its signatureToken.
+/// Delivers subscriptions: when a capture in this process commits (<see cref="LedgerAppends"/>), and at the latest every
+/// <see cref="PollInterval"/>, it finds the subscriptions with something to send (a stream behind the ledger's last
+/// sequence, a schedule that is due, alerts behind the last alert id) and POSTs each its next batch, as the subscriber
+/// sees it at that moment, signed with its signatureToken.
 /// <para>The guarantee: a subscription's position (<c>delivered_through</c>) moves only in the statement that records a
 /// delivery its receiver acknowledged (2xx), and only from the position the batch was read from, so a restart resumes
 /// after the last acknowledged batch: nothing acknowledged is sent again and nothing is skipped. Over the network it is
@@ -32,10 +34,15 @@ public sealed record DueSubscription(string Id, string MemberId, string? QueryNa
 /// SQLite one service owns the file and its one dispatcher loop needs none.</para>
 /// </summary>
 public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpClientFactory clients, TraceOptions options, TimeProvider time,
-    ILogger<SubscriptionDispatcher> log) : BackgroundService
+    LedgerAppends appends, CaptureWriteLock writeLock, ILogger<SubscriptionDispatcher> log) : BackgroundService
 {
     public const string ClientName = "epcis-webhooks";
-    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// How long the loop waits when no capture of this process wakes it: the bound on the delay of what no commit here
+    /// signals (schedules coming due, retries, alerts raised outside a capture, other instances' captures on PostgreSQL).
+    /// </summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
@@ -53,7 +60,7 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
                 log.LogWarning(e, "Subscription dispatch failed; retrying");
             }
             if (busy) continue; // a pass that delivered looks again at once: events captured meanwhile are waiting
-            try { await Task.Delay(PollInterval, time, stopping); }
+            try { await appends.WaitAsync(PollInterval, stopping); }
             catch (OperationCanceledException) { break; }
         }
     }
@@ -72,12 +79,14 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
             lastAlert = await Sql.LongAsync(conn, null, "SELECT COALESCE(MAX(id), 0) FROM alerts", stopping);
             var at = DbTime.Format(now);
             var candidates = await Sql.ListAsync(conn, null,
-                "SELECT id, member_id, query_name, alert_types, dest, signature_token, stream, schedule_json, report_if_empty, epc_format, delivered_through, batch_limit, failures " +
-                "FROM subscriptions WHERE (next_attempt_at IS NULL OR next_attempt_at <= @now) AND (lease_until IS NULL OR lease_until < @now) AND (" +
-                "(query_name IS NOT NULL AND stream = 1 AND delivered_through < @e) OR (query_name IS NOT NULL AND stream = 0 AND next_due_at <= @now) OR " +
-                "(alert_types IS NOT NULL AND delivered_through < @a))",
+                "SELECT s.id, s.member_id, s.query_name, s.alert_types, s.dest, s.signature_token, s.stream, s.schedule_json, s.report_if_empty, s.epc_format, " +
+                "s.delivered_through, s.batch_limit, s.failures, q.query_json " +
+                "FROM subscriptions s LEFT JOIN epcis_queries q ON q.member_id = s.member_id AND q.name = s.query_name " +
+                "WHERE (s.next_attempt_at IS NULL OR s.next_attempt_at <= @now) AND (s.lease_until IS NULL OR s.lease_until < @now) AND (" +
+                "(s.query_name IS NOT NULL AND s.stream = 1 AND s.delivered_through < @e) OR (s.query_name IS NOT NULL AND s.stream = 0 AND s.next_due_at <= @now) OR " +
+                "(s.alert_types IS NOT NULL AND s.delivered_through < @a))",
                 r => new DueSubscription(r.GetString(0), r.GetString(1), r.Str(2), r.Str(3), r.GetString(4), r.Str(5), r.GetInt64(6) != 0, r.Str(7), r.GetInt64(8) != 0,
-                    r.GetString(9) == "Always_GS1_Digital_Link" ? EpcFormat.DigitalLink : EpcFormat.AsCaptured, r.GetInt64(10), (int)r.GetInt64(11), (int)r.GetInt64(12)),
+                    r.GetString(9) == "Always_GS1_Digital_Link" ? EpcFormat.DigitalLink : EpcFormat.AsCaptured, r.GetInt64(10), (int)r.GetInt64(11), (int)r.GetInt64(12), r.Str(13)),
                 stopping, ("@now", at), ("@e", lastEvent), ("@a", lastAlert));
             // SQLite: this loop is the file's only dispatcher, so no lease is written (a write waits behind captures)
             due = options.UsesPostgres ? [] : candidates;
@@ -118,8 +127,11 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TraceDbContext>();
+        if (s.QueryName is not null && s.QueryJson is null) return; // the query was deleted (with its subscriptions) meanwhile
         var caller = await SubscriberAsync(db, s.MemberId);
         if (caller is null) { await FailAsync(db, s, "the subscriber is no longer a member", null); return; }
+        // the definition once per turn: a query deleted meanwhile takes its subscriptions with it, so the position update below finds no row and ends the turn
+        var query = s.QueryJson is { } json ? NamedQueries.Parse(JsonNode.Parse(json)!.AsObject()) : null;
         var started = System.Diagnostics.Stopwatch.StartNew();
         var position = s.DeliveredThrough;
         var batch = Math.Max(1, s.BatchLimit);
@@ -127,14 +139,9 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
         while (started.Elapsed < Budget && !stopping.IsCancellationRequested)
         {
             Batch next;
-            if (s.AlertTypes is not null) next = await AlertsAsync(db, s, caller, position, lastAlert, batch);
-            else
-            {
-                var definition = await Sql.ListAsync(await Sql.OpenAsync(db, default), null, "SELECT query_json FROM epcis_queries WHERE member_id = @m AND name = @n",
-                    r => r.GetString(0), default, ("@m", s.MemberId), ("@n", s.QueryName));
-                if (definition.Count == 0) return; // the query was deleted (with its subscriptions) meanwhile
-                next = await EventsAsync(scope.ServiceProvider, s, caller, JsonNode.Parse(definition[0])!.AsObject(), position, lastEvent, batch);
-            }
+            next = query is null
+                ? await AlertsAsync(db, s, caller, position, lastAlert, batch)
+                : await EventsAsync(scope.ServiceProvider, s, caller, query, position, lastEvent, batch);
             var last = !next.More;
             var scheduled = s.AlertTypes is null && !s.Stream;
             var dueNext = scheduled && last ? QuerySchedule.Parse(JsonNode.Parse(s.ScheduleJson!)!.AsObject()).Next(time.GetUtcNow()) : null;
@@ -163,9 +170,14 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
     /// <summary>A batch to send: the body, how many events (alerts) it holds, the position it reaches, and whether more follow.</summary>
     private sealed record Batch(JsonObject Body, int Count, long Through, bool More);
 
-    private async Task<Batch> EventsAsync(IServiceProvider services, DueSubscription s, Caller caller, JsonObject definition, long after, long upTo, int batch)
+    /// <summary>
+    /// The next matching events after the position, in ledger order: the query's own filters, a range of the events'
+    /// primary key (sequence after the position, up to the last one there was when the pass started), so the batch
+    /// costs the same however long the ledger is.
+    /// </summary>
+    private async Task<Batch> EventsAsync(IServiceProvider services, DueSubscription s, Caller caller, EpcisQuery definition, long after, long upTo, int batch)
     {
-        var query = NamedQueries.Parse(definition) with
+        var query = definition with
         {
             OrderBy = EpcisOrder.Sequence, Descending = false, EventCountLimit = null, PerPage = batch, MaxSequence = upTo,
         };
@@ -232,7 +244,9 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
     private async Task<bool> RecordAsync(TraceDbContext db, DueSubscription s, long from, long through, int count, bool notified, DateTimeOffset? dueNext, int batch)
     {
         var now = DbTime.Format(time.GetUtcNow());
-        var changed = await Sql.ExecAsync(await Sql.OpenAsync(db, default), null,
+        var conn = await Sql.OpenAsync(db, default);
+        using var turn = await WriteTurnAsync();
+        var changed = await Sql.ExecAsync(conn, null,
             "UPDATE subscriptions SET delivered_through = @through, delivered = delivered + @n, failures = 0, last_error = NULL, next_attempt_at = NULL, batch_limit = @b, " +
             "last_notified_at = CASE WHEN @notified = 1 THEN @now ELSE last_notified_at END, next_due_at = COALESCE(@due, next_due_at) " +
             "WHERE id = @id AND delivered_through = @from", default,
@@ -245,10 +259,20 @@ public sealed class SubscriptionDispatcher(IServiceScopeFactory scopes, IHttpCli
     {
         var delay = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, Math.Min(s.Failures, 20)), MaxBackoff.TotalSeconds));
         log.LogInformation("Delivery to subscription {Subscription} failed ({Error}); next attempt in {Delay} s", s.Id, error, delay.TotalSeconds);
-        await Sql.ExecAsync(await Sql.OpenAsync(db, default), null,
+        var conn = await Sql.OpenAsync(db, default);
+        using var turn = await WriteTurnAsync();
+        await Sql.ExecAsync(conn, null,
             "UPDATE subscriptions SET failures = failures + 1, total_failures = total_failures + 1, last_error = @e, next_attempt_at = @at, batch_limit = COALESCE(@b, batch_limit) WHERE id = @id",
             default, ("@e", error.Length > 500 ? error[..500] : error), ("@at", DbTime.Format(time.GetUtcNow() + delay)), ("@b", batch), ("@id", s.Id));
     }
+
+    /// <summary>
+    /// SQLite has one writer: a position update takes the capture lock ahead of the queued captures (after the one
+    /// writing and at most one more), rather than waiting in SQLite's busy handler, whose sleeps grow to 100 ms and miss
+    /// the moments between captures, or behind every capture in line, which under load starved the deliveries.
+    /// PostgreSQL locks the row only: no turn is needed.
+    /// </summary>
+    private async Task<IDisposable?> WriteTurnAsync() => options.UsesPostgres ? null : await writeLock.AcquireAheadAsync(default);
 
     /// <summary>The subscriber as a caller, for the visibility rules at delivery time.</summary>
     private static async Task<Caller?> SubscriberAsync(TraceDbContext db, string memberId)
