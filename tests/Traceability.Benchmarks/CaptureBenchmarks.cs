@@ -133,7 +133,7 @@ public static partial class CaptureBenchmarks
     }
 
     /// <summary>The service to load: BENCH_API_DLL (another build, e.g. an older commit, for a before/after on the same machine state) or this one's Release build.</summary>
-    private static string ApiDll()
+    internal static string ApiDll()
     {
         var dll = Environment.GetEnvironmentVariable("BENCH_API_DLL") is { Length: > 0 } other ? Path.GetFullPath(other)
             : Path.Combine(RepoRoot(), "src", "Traceability.Api", "bin", "Release", "net10.0", "Traceability.Api.dll");

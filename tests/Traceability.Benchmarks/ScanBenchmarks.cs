@@ -28,8 +28,7 @@ public static class ScanBenchmarks
     public static IReadOnlyList<Figure> Run(Action<string> log)
     {
         var root = CaptureBenchmarks.RepoRoot();
-        var dll = Path.Combine(root, "src", "Traceability.Api", "bin", "Release", "net10.0", "Traceability.Api.dll");
-        if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build it first (scripts/bench scan does)");
+        var dll = CaptureBenchmarks.ApiDll(); // BENCH_API_DLL or this Release build
         var batches = CaptureBenchmarks.Setting("BENCH_SCAN_BATCHES", 8);
         var singleSeconds = CaptureBenchmarks.Setting("BENCH_SINGLE_SECONDS", 10);
         var dataDir = Directory.CreateTempSubdirectory("trace-bench-scan-").FullName;

@@ -36,8 +36,7 @@ public static class SubscriptionBenchmarks
     public static IReadOnlyList<Figure> Run(Action<string> log)
     {
         var root = CaptureBenchmarks.RepoRoot();
-        var dll = Path.Combine(root, "src", "Traceability.Api", "bin", "Release", "net10.0", "Traceability.Api.dll");
-        if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build it first (scripts/bench subscriptions does)");
+        var dll = CaptureBenchmarks.ApiDll(); // BENCH_API_DLL or this Release build
         var seconds = CaptureBenchmarks.Setting("BENCH_SUBSCRIPTION_SECONDS", 30);
         var rate = CaptureBenchmarks.Setting("BENCH_SUBSCRIPTION_RATE", 1_000);
         var controlSeconds = int.TryParse(Environment.GetEnvironmentVariable("BENCH_SUBSCRIPTION_CONTROL_SECONDS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) && c >= 0
