@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -110,12 +109,7 @@ builder.Services.AddObservability(options, builder.Configuration);
 
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
-builder.Services.ConfigureHttpJsonOptions(j =>
-{
-    j.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
-    j.SerializerOptions.AllowDuplicateProperties = false; // a request naming a field twice is refused (400), not read by its last value
-    j.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
-});
+builder.Services.ConfigureHttpJsonOptions(j => ApiJson.Configure(j.SerializerOptions));
 builder.Services.AddEndpointsApiExplorer();
 builder.Services.AddSwaggerGen(s =>
 {

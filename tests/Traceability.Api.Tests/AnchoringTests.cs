@@ -1,6 +1,12 @@
 using System.Net;
 using System.Numerics;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Traceability.Api.Features.Anchoring;
+using Traceability.Api.Features.Audit;
+using Traceability.Api.Features.Capture;
+using Traceability.Api.Features.Events;
+using Traceability.Api.Features.Platform;
 using Traceability.Api.Tests.Support;
 using Traceability.Chain;
 using Traceability.Ledger.Merkle;
@@ -38,11 +44,10 @@ public sealed class AnchoringTests(ChainFixture chain)
         var total = svc.Scalar("SELECT COUNT(*) FROM events");
         total.Should().BeGreaterThan(40);
 
-        var (status, anchor) = await svc.AnchorAsync();
-        status.Should().Be(200);
-        ((string)anchor!["status"]!).Should().Be("confirmed");
-        ((long)anchor["lastEventSequence"]!).Should().Be(total);
-        var anchors = (await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/anchors")))["items"]!.AsArray();
+        var anchor = await svc.AnchoredAsync();
+        anchor.Status.Should().Be("confirmed");
+        anchor.LastEventSequence.Should().Be(total);
+        var anchors = (await svc.Admin.GetAnswerAsync<AnchorsApi.AnchorPage>("/api/v1/anchors")).Items;
         anchors.Count.Should().Be((int)((total + 19) / 20), "a backlog larger than TRACE_ANCHOR_MAX_EVENTS is anchored in several batches");
 
         var bundles = await BundlesAsync(svc, 1, total);
@@ -50,9 +55,10 @@ public sealed class AnchoringTests(ChainFixture chain)
         var jsAnchors = new List<JsonNode>();
         foreach (var a in anchors)
         {
-            var seq = (long)a!["sequence"]!;
+            var seq = a.Sequence;
             var onChain = await registry.GetAnchorAsync(seq, CancellationToken.None);
             onChain.Should().NotBeNull();
+            // The leaves and bundles go to OpenZeppelin's JavaScript as the service sent them.
             var leaves = await TraceService.JsonAsync(await svc.Admin.GetAsync($"/api/v1/anchors/{seq}/leaves"));
             jsAnchors.Add(new JsonObject { ["sequence"] = seq, ["root"] = "0x" + Convert.ToHexStringLower(onChain!.Root), ["leaves"] = leaves });
         }
@@ -60,14 +66,14 @@ public sealed class AnchoringTests(ChainFixture chain)
         js["bundles"]!.AsArray().Should().HaveCount((int)total).And.OnlyContain(b => (bool)b!["verified"]!);
         js["anchors"]!.AsArray().Should().OnlyContain(a => (bool)a!["matches"]!);
 
-        foreach (var b in bundles)
+        foreach (var b in bundles.Select(b => b.Deserialize<EventsApi.ProofBundle>(ApiAnswers.Json)!))
         {
-            var leaf = new MerkleLeaf(ulong.Parse((string)b["leaf"]!["value"]![0]!), Convert.FromHexString(((string)b["leaf"]!["value"]![1]!)[2..]));
-            var proof = b["proof"]!.AsArray().Select(p => Convert.FromHexString(((string)p!)[2..])).ToList();
-            (await registry.VerifyAsync(new BigInteger((long)b["anchor"]!["sequence"]!), leaf.Hash(), proof, CancellationToken.None))
-                .Should().BeTrue($"event {b["sequence"]} verifies with the contract");
-            ((string)b["anchor"]!["status"]!).Should().Be("confirmed");
-            ((string)b["anchor"]!["contract"]!).Should().BeEquivalentTo(svc.Registry.Contract);
+            var leaf = new MerkleLeaf(ulong.Parse(b.Leaf.Value[0]), Convert.FromHexString(b.Leaf.Value[1][2..]));
+            var proof = b.Proof!.Select(p => Convert.FromHexString(p[2..])).ToList();
+            (await registry.VerifyAsync(new BigInteger(b.Anchor!.Sequence), leaf.Hash(), proof, CancellationToken.None))
+                .Should().BeTrue($"event {b.Sequence} verifies with the contract");
+            b.Anchor.Status.Should().Be("confirmed");
+            b.Anchor.Contract.Should().BeEquivalentTo(svc.Registry.Contract);
         }
     }
 
@@ -77,11 +83,11 @@ public sealed class AnchoringTests(ChainFixture chain)
         await using var svc = await chain.StartServiceAsync();
         var (maker, _) = await svc.MemberAsync("manufacturer");
         await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(1));
-        var bundle = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/events/1/proof"));
-        bundle["anchor"].Should().BeNull();
-        bundle["proof"].Should().BeNull();
-        bundle["root"].Should().BeNull();
-        ((string)bundle["leaf"]!["value"]![0]!).Should().Be("1");
+        var bundle = await svc.Admin.GetAnswerAsync<EventsApi.ProofBundle>("/api/v1/events/1/proof");
+        bundle.Anchor.Should().BeNull();
+        bundle.Proof.Should().BeNull();
+        bundle.Root.Should().BeNull();
+        bundle.Leaf.Value[0].Should().Be("1");
         (await svc.AnchorAsync()).Status.Should().Be(200);
         (await svc.AnchorAsync()).Status.Should().Be(204, "nothing is pending any more");
     }
@@ -102,13 +108,12 @@ public sealed class AnchoringTests(ChainFixture chain)
         }
         await using var second = chain.Start(dir, registry);
         var again = second.Client(makerKey);
-        var receipts = (await TraceService.JsonAsync(await TraceService.CaptureAsync(again, EpcisDocs.Commissioning(2))))["receipts"]!.AsArray();
-        receipts.Select(r => (long)r!["sequence"]!).Should().Equal(6, 7);
-        var (status, anchor) = await second.AnchorAsync();
-        status.Should().Be(200);
-        ((long)anchor!["sequence"]!).Should().Be(2);
-        ((long)anchor["firstEventSequence"]!).Should().Be(4);
-        ((long)anchor["lastEventSequence"]!).Should().Be(7);
+        var receipts = (await (await TraceService.CaptureAsync(again, EpcisDocs.Commissioning(2))).ReadAsync<CaptureApi.CaptureResponse>(HttpStatusCode.Created)).Receipts;
+        receipts.Select(r => r.Sequence).Should().Equal(6, 7);
+        var anchor = await second.AnchoredAsync();
+        anchor.Sequence.Should().Be(2);
+        anchor.FirstEventSequence.Should().Be(4);
+        anchor.LastEventSequence.Should().Be(7);
         (await Registry(second).AnchorCountAsync(CancellationToken.None)).Should().Be(2);
     }
 
@@ -147,14 +152,11 @@ public sealed class AnchoringTests(ChainFixture chain)
             acknowledged += (await Task.WhenAll(load)).Sum();
             await Task.Delay(TimeSpan.FromSeconds(2)); // the job's runs meet the outage
 
-            var (status, problem) = await svc.AnchorAsync();
-            status.Should().Be(503);
-            ((string)problem!["detail"]!).Should().Contain("chain unavailable");
-            var health = await svc.Client().GetAsync("/health");
-            health.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
-            var body = await TraceService.JsonAsync(health);
-            ((string)body["status"]!).Should().Be("degraded");
-            ((string)body["chain"]!["status"]!).Should().Be("down");
+            var problem = await (await svc.Admin.PostAsync("/api/v1/anchors/run", null)).ReadAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(HttpStatusCode.ServiceUnavailable);
+            problem.Detail.Should().Contain("chain unavailable");
+            var health = await (await svc.Client().GetAsync("/health")).ReadAsync<PlatformApi.HealthResponse>(HttpStatusCode.ServiceUnavailable);
+            health.Status.Should().Be("degraded");
+            health.Chain.Status.Should().Be("down");
             (await svc.Admin.GetStringAsync("/metrics")).Should().MatchRegex(@"trace_chain_errors_total\{[^}]*kind=""unavailable""[^}]*\} [1-9]");
             svc.Scalar("SELECT COUNT(*) FROM anchors WHERE status = 'confirmed'").Should().Be(anchorsBefore, "nothing is confirmed without the chain");
         }
@@ -177,8 +179,8 @@ public sealed class AnchoringTests(ChainFixture chain)
             next = onChain.LastEventSequence + 1;
         }
         next.Should().Be(acknowledged + 1);
-        var audit = await TraceService.JsonAsync(await svc.Admin.PostAsync("/api/v1/audit/run", null));
-        ((string)audit["status"]!).Should().Be("ok", audit.ToJsonString());
+        var audit = await (await svc.Admin.PostAsync("/api/v1/audit/run", null)).ReadAsync<AuditApi.AuditRunResponse>();
+        audit.Status.Should().Be("ok", audit.Summary);
     }
 
     private static async Task WaitUntilAnchoredAsync(TraceService svc, long lastEvent)
@@ -212,9 +214,9 @@ public sealed class AnchoringTests(ChainFixture chain)
             {
                 chain.Proxy.Start();
             }
-            var pending = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/anchors/2"));
-            ((string)pending["status"]!).Should().Be("pending", "the row, with range and root, is written before the transaction is sent");
-            root = (string)pending["root"]!;
+            var pending = await svc.Admin.GetAnswerAsync<AnchorsApi.AnchorResponse>("/api/v1/anchors/2");
+            pending.Status.Should().Be("pending", "the row, with range and root, is written before the transaction is sent");
+            root = pending.Root;
         }
 
         // The process "crashed" after its transaction reached the chain but before it recorded it: send it as it would have.
@@ -224,11 +226,10 @@ public sealed class AnchoringTests(ChainFixture chain)
         await asAnchorer.WaitForReceiptAsync(tx, TimeSpan.FromSeconds(30), CancellationToken.None);
 
         await using var restarted = chain.Start(dir, registry);
-        var (status, anchor) = await restarted.AnchorAsync();
-        status.Should().Be(200);
-        ((string)anchor!["status"]!).Should().Be("confirmed");
-        ((string)anchor["txHash"]!).Should().Be(tx);
-        ((long)anchor["sequence"]!).Should().Be(2);
+        var anchor = await restarted.AnchoredAsync();
+        anchor.Status.Should().Be("confirmed");
+        anchor.TxHash.Should().Be(tx);
+        anchor.Sequence.Should().Be(2);
         (await asAnchorer.AnchorCountAsync(CancellationToken.None)).Should().Be(2, "the range was not anchored twice");
     }
 }

@@ -23,15 +23,13 @@ public sealed class CaptureStorageTests(ChainFixture chain)
         var dir = Directory.CreateTempSubdirectory("trace-storage-").FullName;
         var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
         var events = Enumerable.Range(0, 3).Select(_ => EpcisDocs.Commissioning()).ToArray();
-        JsonArray first;
+        IReadOnlyList<Traceability.Api.Features.Capture.CaptureReceipt> first;
         string makerKey;
         await using (var svc = chain.Start(dir, registry))
         {
             var (maker, _) = await svc.MemberAsync("manufacturer");
             makerKey = maker.DefaultRequestHeaders.GetValues("X-Api-Key").Single();
-            var response = await TraceService.CaptureAsync(maker, EpcisDocs.Document(events));
-            response.StatusCode.Should().Be(HttpStatusCode.Created);
-            first = (await TraceService.JsonAsync(response))["receipts"]!.AsArray();
+            first = await (await TraceService.CaptureAsync(maker, EpcisDocs.Document(events))).ReceiptsAsync();
             svc.Scalar("SELECT COUNT(*) FROM events WHERE hash_key IS NULL").Should().Be(0);
             // as a ledger written before migration 0006 looks
             svc.Execute("UPDATE events SET hash_key = NULL").Should().Be(3);
@@ -41,10 +39,9 @@ public sealed class CaptureStorageTests(ChainFixture chain)
         {
             var again = await TraceService.CaptureAsync(svc.Client(makerKey),
                 EpcisDocs.Document([.. events.Select(e => (JsonObject)e.DeepClone()), EpcisDocs.Commissioning()]));
-            again.StatusCode.Should().Be(HttpStatusCode.Created);
-            var receipts = (await TraceService.JsonAsync(again))["receipts"]!.AsArray();
-            for (var i = 0; i < 3; i++) receipts[i]!.ToJsonString().Should().Be(first[i]!.ToJsonString(), "event {0} was captured before the restart", i);
-            ((long)receipts[3]!["sequence"]!).Should().Be(4);
+            var receipts = await again.ReceiptsAsync();
+            for (var i = 0; i < 3; i++) receipts[i].Should().Be(first[i], "event {0} was captured before the restart", i);
+            receipts[3].Sequence.Should().Be(4);
             svc.Scalar("SELECT COUNT(*) FROM events").Should().Be(4);
             svc.Scalar("SELECT COUNT(*) FROM events WHERE hash_key IS NULL").Should().Be(0, "the first capture after start-up keys the old rows");
         }
@@ -77,15 +74,13 @@ public sealed class CaptureStorageTests(ChainFixture chain)
         const string lot = "批次-Ä-€-😀"; // CJK, Latin-1, three-byte and four-byte UTF-8
         var e = EpcisDocs.Commissioning();
         e["ilmd"] = new JsonObject { ["cbvmda:lotNumber"] = lot };
-        var response = await TraceService.CaptureAsync(maker, EpcisDocs.Document(e));
-        response.StatusCode.Should().Be(HttpStatusCode.Created);
-        var receipt = (await TraceService.JsonAsync(response))["receipts"]![0]!;
+        var receipt = (await (await TraceService.CaptureAsync(maker, EpcisDocs.Document(e))).ReceiptsAsync())[0];
 
-        var stored = await TraceService.JsonAsync(await maker.GetAsync($"api/v1/events/{(long)receipt["sequence"]!}"));
-        ((string)stored["event"]!["ilmd"]!["cbvmda:lotNumber"]!).Should().Be(lot);
+        var stored = await maker.GetAnswerAsync<Traceability.Api.Features.Events.EventsApi.EventResponse>($"api/v1/events/{receipt.Sequence}");
+        ((string)stored.Event["ilmd"]!["cbvmda:lotNumber"]!).Should().Be(lot, "the stored EPCIS event (JSON-LD) keeps every character");
         var json = svc.Text("SELECT json FROM events WHERE sequence = 1");
         var rehashed = Traceability.Ledger.Epcis.EventHash.Compute(Traceability.Ledger.Epcis.EpcisParser.ParseEventJson(json));
-        rehashed.Should().Be((string)receipt["eventHash"]!, "the stored JSON hashes to the receipt's hash");
+        rehashed.Should().Be(receipt.EventHash, "the stored JSON hashes to the receipt's hash");
         svc.Text("SELECT lot FROM units").Should().Be(lot);
     }
 

@@ -12,15 +12,13 @@ public sealed class CaptureTests(ChainFixture chain)
     {
         await using var svc = await chain.StartServiceAsync();
         var (maker, _) = await svc.MemberAsync("manufacturer");
-        var response = await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(3));
-        response.StatusCode.Should().Be(HttpStatusCode.Created);
-        var receipts = (await TraceService.JsonAsync(response))["receipts"]!.AsArray();
-        receipts.Select(r => (long)r!["sequence"]!).Should().Equal(1, 2, 3);
+        var receipts = await (await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(3))).ReceiptsAsync();
+        receipts.Select(r => r.Sequence).Should().Equal(1, 2, 3);
         foreach (var r in receipts)
         {
-            ((string)r!["eventHash"]!).Should().MatchRegex("^ni:///sha-256;[0-9a-f]{64}\\?ver=CBV2.0$");
-            ((string)r["eventId"]!).Should().Be((string)r["eventHash"]!);
-            ((string)r["recordTime"]!).Should().NotBeNullOrEmpty();
+            r.EventHash.Should().MatchRegex("^ni:///sha-256;[0-9a-f]{64}\\?ver=CBV2.0$");
+            r.EventId.Should().Be(r.EventHash);
+            r.RecordTime.Should().BeCloseTo(DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5));
         }
     }
 
@@ -30,12 +28,10 @@ public sealed class CaptureTests(ChainFixture chain)
         await using var svc = await chain.StartServiceAsync();
         var (maker, _) = await svc.MemberAsync("manufacturer");
         var e = EpcisDocs.Commissioning();
-        var first = (await TraceService.JsonAsync(await TraceService.CaptureAsync(maker, EpcisDocs.Document(e))))["receipts"]![0]!;
-        var again = await TraceService.CaptureAsync(maker, EpcisDocs.Document(EpcisDocs.Commissioning(), (JsonObject)e.DeepClone()));
-        again.StatusCode.Should().Be(HttpStatusCode.Created);
-        var receipts = (await TraceService.JsonAsync(again))["receipts"]!.AsArray();
-        receipts[1]!.ToJsonString().Should().Be(first.ToJsonString());
-        ((long)receipts[0]!["sequence"]!).Should().Be(2);
+        var first = (await (await TraceService.CaptureAsync(maker, EpcisDocs.Document(e))).ReceiptsAsync())[0];
+        var receipts = await (await TraceService.CaptureAsync(maker, EpcisDocs.Document(EpcisDocs.Commissioning(), (JsonObject)e.DeepClone()))).ReceiptsAsync();
+        receipts[1].Should().Be(first);
+        receipts[0].Sequence.Should().Be(2);
         svc.Scalar("SELECT COUNT(*) FROM events").Should().Be(2);
     }
 
@@ -50,9 +46,7 @@ public sealed class CaptureTests(ChainFixture chain)
         var badAction = EpcisDocs.Commissioning(); badAction["action"] = "CREATE";
         var response = await TraceService.CaptureAsync(maker, EpcisDocs.Document(EpcisDocs.Commissioning(), badStep, badEpc, EpcisDocs.Commissioning(), badId, badAction));
 
-        response.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
-        var errors = (await TraceService.JsonAsync(response))["errors"]!.AsArray()
-            .Select(e => ((int?)e!["index"], (string?)e["field"])).ToList();
+        var errors = (await response.ReadProblemAsync(HttpStatusCode.UnprocessableEntity)).Errors.Select(e => (e.Index, (string?)e.Field)).ToList();
         errors.Should().Contain([(1, "bizStep"), (2, "epcList")]);
         errors.Should().Contain(e => e.Item1 == 5 && e.Item2 == "action");
         errors.Select(e => e.Item1).Should().NotContain([0, 3, 4], "a disagreeing ni: eventID only warns (TRACE_EVENTID_CHECK=strict refuses it)");
@@ -75,10 +69,10 @@ public sealed class CaptureTests(ChainFixture chain)
               </ObjectEvent></EventList></EPCISBody>
             </epcis:EPCISDocument>
             """;
-        var fromXml = (await TraceService.JsonAsync(await TraceService.CaptureAsync(maker, xml, "application/xml")))["receipts"]![0]!;
-        var fromJson = (await TraceService.JsonAsync(await TraceService.CaptureAsync(maker, EpcisDocs.Document(EpcisDocs.Commissioning("xml1")))))["receipts"]![0]!;
-        ((string)fromJson["eventHash"]!).Should().Be((string)fromXml["eventHash"]!);
-        ((long)fromJson["sequence"]!).Should().Be(1, "the JSON event is the same event, so it gets the XML capture's receipt");
+        var fromXml = (await (await TraceService.CaptureAsync(maker, xml, "application/xml")).ReceiptsAsync())[0];
+        var fromJson = (await (await TraceService.CaptureAsync(maker, EpcisDocs.Document(EpcisDocs.Commissioning("xml1")))).ReceiptsAsync())[0];
+        fromJson.EventHash.Should().Be(fromXml.EventHash);
+        fromJson.Sequence.Should().Be(1, "the JSON event is the same event, so it gets the XML capture's receipt");
     }
 
     [Fact]
@@ -104,7 +98,7 @@ public sealed class CaptureTests(ChainFixture chain)
         var responses = await Task.WhenAll(tasks);
         responses.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.Created);
         var sequences = new List<long>();
-        foreach (var r in responses) sequences.AddRange((await TraceService.JsonAsync(r))["receipts"]!.AsArray().Select(x => (long)x!["sequence"]!));
+        foreach (var r in responses) sequences.AddRange((await r.ReceiptsAsync()).Select(x => x.Sequence));
         var expected = Enumerable.Range(0, 40).Sum(i => 1 + i % 5);
         sequences.Order().Should().Equal(Enumerable.Range(1, expected).Select(i => (long)i));
         svc.Scalar("SELECT MAX(sequence) - MIN(sequence) + 1 - COUNT(*) FROM events").Should().Be(0);

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using Traceability.Api.Features.Alerts;
 using Traceability.Api.Tests.Support;
 
 namespace Traceability.Api.Tests;
@@ -27,29 +27,29 @@ public sealed class CustodyRulesTests(ChainFixture chain)
 
         await TracingDocs.RefusedAsync(dealer, "holder-only", u[0], docs.Observe("inspecting", "non_conformant", store, u[0]));
         await TracingDocs.AcceptedAsync(regulator, docs.Observe("inspecting", "damaged", plant, u[0]));
-        var trace = (await TracingDocs.GetAsync(maker, $"/api/v1/batches/trace?gtin={gtin}&lot=L2")).Body!;
-        ((int)trace["byStatus"]!["on_hold"]!).Should().Be(4, "one bad unit holds the whole lot, wherever its units are");
-        ((string)trace["hold"]!["disposition"]!).Should().Be("damaged");
+        var trace = await TracingDocs.TraceAsync(maker, gtin, "L2");
+        trace.ByStatus["on_hold"].Should().Be(4, "one bad unit holds the whole lot, wherever its units are");
+        trace.Hold!.Disposition.Should().Be("damaged");
         await TracingDocs.RefusedAsync(maker, "on-hold-unit", u[1], docs.Ship(plant, store, "PO-2", u[1]));
         await TracingDocs.RefusedAsync(dealer, "on-hold-unit", u[3], docs.Sell(store, u[3]));
 
         // A second bad inspection in the same episode raises no second alert.
         await TracingDocs.AcceptedAsync(maker, docs.Observe("inspecting", "non_conformant", plant, u[1]));
-        var holds = (await TracingDocs.GetAsync(maker, "/api/v1/alerts?type=hold")).Body!["items"]!.AsArray();
+        var holds = (await maker.GetAnswerAsync<AlertsApi.AlertPage>("/api/v1/alerts?type=hold")).Items;
         holds.Should().ContainSingle();
-        ((string)holds[0]!["lot"]!).Should().Be("L2");
+        holds[0].Lot.Should().Be("L2");
 
         await TracingDocs.AcceptedAsync(maker, docs.Observe("inspecting", "conformant", plant, u[0]));
-        trace = (await TracingDocs.GetAsync(maker, $"/api/v1/batches/trace?gtin={gtin}&lot=L2")).Body!;
-        ((int)trace["byStatus"]!["commissioned"]!).Should().Be(3, "released units resume the status they had");
-        ((int)trace["byStatus"]!["at_holder"]!).Should().Be(1);
-        trace["hold"].Should().BeNull();
+        trace = await TracingDocs.TraceAsync(maker, gtin, "L2");
+        trace.ByStatus["commissioned"].Should().Be(3, "released units resume the status they had");
+        trace.ByStatus["at_holder"].Should().Be(1);
+        trace.Hold.Should().BeNull();
         await TracingDocs.AcceptedAsync(dealer, docs.Sell(store, u[3]));
-        ((string)trace["units"]!.AsArray().First(x => (string)x!["epc"]! == u[3])!["holderMemberId"]!).Should().Be(dealerId);
+        trace.Units.First(x => x.Epc == u[3]).HolderMemberId.Should().Be(dealerId);
 
         // A new hold episode raises a new alert.
         await TracingDocs.AcceptedAsync(maker, docs.Observe("inspecting", "non_conformant", plant, u[2]));
-        (await TracingDocs.GetAsync(maker, "/api/v1/alerts?type=hold")).Body!["items"]!.AsArray().Should().HaveCount(2);
+        (await maker.GetAnswerAsync<AlertsApi.AlertPage>("/api/v1/alerts?type=hold")).Items.Should().HaveCount(2);
     }
 
     [Fact]
@@ -75,17 +75,17 @@ public sealed class CustodyRulesTests(ChainFixture chain)
         await TracingDocs.AcceptedAsync(maker, docs.Transform("BL-1", plant, inputs, outputs), docs.Ship(plant, store, "PO-9", outputs));
         await TracingDocs.AcceptedAsync(dealer, docs.Receive(store, outputs));
 
-        var raw = (await TracingDocs.GetAsync(maker, $"/api/v1/batches/trace?gtin={leaf}&lot=RAW-7")).Body!;
-        var output = raw["outputLots"]!.AsArray().Should().ContainSingle().Subject!;
-        ((string)output["lot"]!).Should().Be("BL-1");
-        ((string)output["byHolder"]![0]!["memberId"]!).Should().Be(dealerId);
-        ((int)output["count"]!).Should().Be(2);
-        var blended = (await TracingDocs.GetAsync(maker, $"/api/v1/batches/trace?gtin={blend}&lot=BL-1")).Body!;
-        blended["inputLots"]!.AsArray().Select(l => ((string)l!["gtin"]!, (string)l["lot"]!)).Should().Equal((leaf, "RAW-7"));
+        var raw = await TracingDocs.TraceAsync(maker, leaf, "RAW-7");
+        var output = raw.OutputLots.Should().ContainSingle().Subject;
+        output.Lot.Should().Be("BL-1");
+        output.ByHolder![0].MemberId.Should().Be(dealerId);
+        output.Count.Should().Be(2);
+        var blended = await TracingDocs.TraceAsync(maker, blend, "BL-1");
+        blended.InputLots.Select(l => (l.Gtin, l.Lot)).Should().Equal((leaf, "RAW-7"));
 
-        var history = (await TracingDocs.GetAsync(maker, $"/api/v1/codes/history?epc={Uri.EscapeDataString(outputs[0])}")).Body!;
-        history["inputs"]!.AsArray().Select(i => (string)i!["epc"]!).Should().BeEquivalentTo(inputs);
-        ((string)history["state"]!["lot"]!).Should().Be("BL-1");
+        var history = await TracingDocs.HistoryAsync(maker, outputs[0]);
+        history.Inputs.Select(i => i.Epc).Should().BeEquivalentTo(inputs);
+        history.State!.Lot.Should().Be("BL-1");
     }
 
     [Fact]
@@ -121,29 +121,29 @@ public sealed class CustodyRulesTests(ChainFixture chain)
         var u = Enumerable.Range(1, 2).Select(i => TracingDocs.Unit(gtin, "V" + i)).ToArray();
         await TracingDocs.AcceptedAsync(maker, docs.Commission("L5", plant, u));
         var lot = $"https://id.gs1.org/01/{gtin}/10/L5";
-        string Trace() => $"/api/v1/batches/trace?gtin={gtin}&lot=L5";
+        Task<Traceability.Api.Features.Tracing.BatchTrace.TraceResponse> Trace() => TracingDocs.TraceAsync(maker, gtin, "L5");
 
         // Neither another manufacturer nor a member holding none of the lot puts it on hold.
         await TracingDocs.RefusedAsync(otherMaker, "hold-not-allowed", lot, docs.InspectLot("non_conformant", rivalPlant, gtin, "L5"));
         await TracingDocs.RefusedAsync(dealer, "hold-not-allowed", lot, docs.InspectLot("damaged", store, gtin, "L5"));
-        ((JsonNode?)(await TracingDocs.GetAsync(maker, Trace())).Body!["hold"]).Should().BeNull();
+        (await Trace()).Hold.Should().BeNull();
 
         // A regulator does; then neither of them releases it, and the owner does.
         await TracingDocs.AcceptedAsync(regulator, docs.InspectLot("non_conformant", plant, gtin, "L5"));
-        ((int)(await TracingDocs.GetAsync(maker, Trace())).Body!["byStatus"]!["on_hold"]!).Should().Be(2);
+        (await Trace()).ByStatus["on_hold"].Should().Be(2);
         await TracingDocs.RefusedAsync(otherMaker, "hold-not-allowed", lot, docs.InspectLot("conformant", rivalPlant, gtin, "L5"));
         await TracingDocs.RefusedAsync(dealer, "hold-not-allowed", lot, docs.InspectLot("conformant", store, gtin, "L5"));
-        ((int)(await TracingDocs.GetAsync(maker, Trace())).Body!["byStatus"]!["on_hold"]!).Should().Be(2);
+        (await Trace()).ByStatus["on_hold"].Should().Be(2);
         await TracingDocs.AcceptedAsync(maker, docs.InspectLot("conformant", plant, gtin, "L5"));
-        (await TracingDocs.GetAsync(maker, Trace())).Body!["hold"].Should().BeNull();
+        (await Trace()).Hold.Should().BeNull();
 
         // A member holding units of the lot may hold it (and release it).
         await TracingDocs.AcceptedAsync(maker, docs.Ship(plant, store, "PO-5", u[0]));
         await TracingDocs.AcceptedAsync(dealer, docs.Receive(store, u[0]));
         await TracingDocs.AcceptedAsync(dealer, docs.InspectLot("damaged", store, gtin, "L5"));
-        ((string)(await TracingDocs.GetAsync(maker, Trace())).Body!["hold"]!["disposition"]!).Should().Be("damaged");
+        (await Trace()).Hold!.Disposition.Should().Be("damaged");
         await TracingDocs.AcceptedAsync(dealer, docs.InspectLot("conformant", store, gtin, "L5"));
-        (await TracingDocs.GetAsync(maker, Trace())).Body!["hold"].Should().BeNull();
+        (await Trace()).Hold.Should().BeNull();
     }
 
     [Fact]
@@ -168,8 +168,7 @@ public sealed class CustodyRulesTests(ChainFixture chain)
         await TracingDocs.AcceptedAsync(maker, docs.Ship(plant, storeA, "PO-6", u[0]));
         await TracingDocs.RefusedAsync(dealerB, "not-consignee", u[0], docs.Receive(storeB, u[0]));
         await TracingDocs.AcceptedAsync(dealerA, docs.Receive(storeA, u[0]));
-        var state = (await TracingDocs.GetAsync(maker, $"/api/v1/codes/history?epc={Uri.EscapeDataString(u[0])}")).Body!["state"]!;
-        ((string)state["holderMemberId"]!).Should().Be(dealerAId);
+        (await TracingDocs.HistoryAsync(maker, u[0])).State!.HolderMemberId.Should().Be(dealerAId);
 
         // Recalled at the plant, never shipped: nobody receives it; shipped to A before the recall: A does.
         await TracingDocs.AcceptedAsync(maker, docs.Ship(plant, storeA, "PO-7", u[2]));
@@ -207,25 +206,27 @@ public sealed class CustodyRulesTests(ChainFixture chain)
         await TracingDocs.AcceptedAsync(dealer, docs.Receive(store, outputs));
 
         // The supplier learns that its lot went into lot BL-1, not how much of it is where.
-        var raw = (await TracingDocs.GetAsync(supplier, $"/api/v1/batches/trace?gtin={leaf}&lot=RAW-1")).Body!;
-        var output = raw["outputLots"]!.AsArray().Should().ContainSingle().Subject!;
-        ((string)output["lot"]!).Should().Be("BL-1");
-        output["count"].Should().BeNull();
-        output["byHolder"].Should().BeNull();
-        raw.ToJsonString().Should().NotContain(dealerId);
+        var raw = await TracingDocs.TraceAsync(supplier, leaf, "RAW-1");
+        var output = raw.OutputLots.Should().ContainSingle().Subject;
+        output.Lot.Should().Be("BL-1");
+        output.Count.Should().BeNull();
+        output.ByHolder.Should().BeNull();
+        (await supplier.GetStringAsync($"/api/v1/batches/trace?gtin={leaf}&lot=RAW-1")).Should().NotContain(dealerId, "the whole answer as sent");
         // The blender (the output's owner) and a regulator do.
-        var own = (await TracingDocs.GetAsync(maker, $"/api/v1/batches/trace?gtin={blend}&lot=BL-1")).Body!;
-        ((int)own["count"]!).Should().Be(2);
+        var own = await TracingDocs.TraceAsync(maker, blend, "BL-1");
+        own.Count.Should().Be(2);
 
         // The item history of its own unit shows the transformation without the serials made from it.
-        var history = (await TracingDocs.GetAsync(supplier, $"/api/v1/codes/history?epc={Uri.EscapeDataString(inputs[0])}")).Body!;
-        var transformation = history["events"]!.AsArray().Single(e => (string)e!["type"]! == "TransformationEvent")!;
-        ((string)transformation["view"]!).Should().Be("redacted");
-        transformation["event"]!["inputEPCList"]!.AsArray().Select(x => (string)x!).Should().BeEquivalentTo(inputs);
-        history.ToJsonString().Should().NotContain("/21/B1").And.NotContain("/21/B2").And.NotContain(dealerId);
+        var history = await TracingDocs.HistoryAsync(supplier, inputs[0]);
+        var transformation = history.Events.Single(e => e.Type == "TransformationEvent");
+        transformation.View.Should().Be("redacted");
+        // The event as the caller may see it (EPCIS JSON-LD), and the whole answer as sent: nothing of the outputs leaks.
+        transformation.Event["inputEPCList"]!.AsArray().Select(x => (string)x!).Should().BeEquivalentTo(inputs);
+        (await supplier.GetStringAsync($"/api/v1/codes/history?epc={Uri.EscapeDataString(inputs[0])}"))
+            .Should().NotContain("/21/B1").And.NotContain("/21/B2").And.NotContain(dealerId);
         (await TracingDocs.GetAsync(supplier, $"/api/v1/codes/history?epc={Uri.EscapeDataString(outputs[0])}")).Status.Should().Be(404);
         // Nor through the event itself, or the EPCIS query interface.
-        var sequence = (long)transformation["sequence"]!;
+        var sequence = transformation.Sequence;
         var single = await TracingDocs.GetAsync(supplier, $"/api/v1/events/{sequence}");
         single.Status.Should().Be(200);
         single.Body!.ToJsonString().Should().NotContain("/21/B1").And.NotContain(".B1\"").And.NotContain("/21/B2");
@@ -233,7 +234,7 @@ public sealed class CustodyRulesTests(ChainFixture chain)
         queried.Status.Should().Be(200);
         queried.Body!.ToJsonString().Should().Contain("TransformationEvent").And.NotContain("/21/B1").And.NotContain(".B1\"").And.NotContain("/21/B2");
         // The blender sees its own transformation in full.
-        var blender = (await TracingDocs.GetAsync(maker, $"/api/v1/codes/history?epc={Uri.EscapeDataString(outputs[0])}")).Body!;
-        blender["events"]!.AsArray().Single(e => (string)e!["type"]! == "TransformationEvent")!["event"]!["outputEPCList"]!.AsArray().Should().HaveCount(2);
+        var blender = await TracingDocs.HistoryAsync(maker, outputs[0]);
+        blender.Events.Single(e => e.Type == "TransformationEvent").Event["outputEPCList"]!.AsArray().Should().HaveCount(2);
     }
 }

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
+using Traceability.Api.Features.Members;
 using Traceability.Api.Tests.Support;
 
 namespace Traceability.Api.Tests;
@@ -14,11 +14,10 @@ public sealed class MembersTests(ChainFixture chain)
     public async Task CreatesMemberWithRoleAndReturnsItsKeyOnceStoredHashed()
     {
         await using var svc = await chain.StartServiceAsync();
-        var response = await svc.Admin.PostAsJsonAsync("/api/v1/members", new { name = "Acme Dairy", role = "manufacturer", gln = "0614141000005", regionCodes = new[] { "310000" } });
-        response.StatusCode.Should().Be(HttpStatusCode.Created);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        var key = body.GetProperty("apiKey").GetString()!;
-        body.GetProperty("role").GetString().Should().Be("manufacturer");
+        var body = await (await svc.Admin.PostAsJsonAsync("/api/v1/members", new { name = "Acme Dairy", role = "manufacturer", gln = "0614141000005", regionCodes = new[] { "310000" } }))
+            .ReadAsync<MembersApi.CreateMemberResponse>(HttpStatusCode.Created);
+        var key = body.ApiKey;
+        body.Role.Should().Be("manufacturer");
 
         var stored = svc.Scalar($"SELECT COUNT(*) FROM member_keys WHERE key_hash = '{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))}'");
         stored.Should().Be(1);
@@ -51,9 +50,7 @@ public sealed class MembersTests(ChainFixture chain)
     {
         await using var svc = await chain.StartServiceAsync();
         var response = await svc.Admin.PostAsync("/api/v1/members", new StringContent(json, Encoding.UTF8, "application/json"));
-        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        var problem = await TraceService.JsonAsync(response);
-        problem["errors"]!.AsArray().Select(e => (string?)e!["field"]).Should().Contain(field);
+        (await response.ReadProblemAsync(HttpStatusCode.BadRequest)).Errors.Select(e => e.Field).Should().Contain(field);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
     }
 
@@ -66,13 +63,11 @@ public sealed class MembersTests(ChainFixture chain)
         product.StatusCode.Should().Be(HttpStatusCode.Created);
         (await maker.PostAsJsonAsync("/api/v1/products", new { gtin = "10614141107344", name = "bad check digit" })).StatusCode.Should().Be(HttpStatusCode.BadRequest);
 
-        var location = await maker.PostAsJsonAsync("/api/v1/locations", new { id = "urn:epc:id:sgln:0614141.00777.0", name = "Plant 1", regionCode = "310115" });
-        location.StatusCode.Should().Be(HttpStatusCode.Created);
-        var body = await TraceService.JsonAsync(location);
-        ((string?)body["id"]).Should().Be("https://id.gs1.org/414/0614141007776");
-        ((string?)body["memberId"]).Should().Be(makerId);
+        var body = await (await maker.PostAsJsonAsync("/api/v1/locations", new { id = "urn:epc:id:sgln:0614141.00777.0", name = "Plant 1", regionCode = "310115" }))
+            .ReadAsync<MembersApi.LocationResponse>(HttpStatusCode.Created);
+        body.Id.Should().Be("https://id.gs1.org/414/0614141007776");
+        body.MemberId.Should().Be(makerId);
         var bad = await maker.PostAsJsonAsync("/api/v1/locations", new { id = "urn:epc:id:sgtin:0614141.107346.1", name = "x", regionCode = "3101" });
-        var problem = await TraceService.JsonAsync(bad);
-        problem["errors"]!.AsArray().Select(e => (string?)e!["field"]).Should().BeEquivalentTo(["id", "regionCode"]);
+        (await bad.ReadProblemAsync(HttpStatusCode.BadRequest)).Errors.Select(e => e.Field).Should().BeEquivalentTo(["id", "regionCode"]);
     }
 }

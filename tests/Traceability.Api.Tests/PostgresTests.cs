@@ -1,4 +1,6 @@
 using System.Net;
+using Traceability.Api.Features.Audit;
+using Traceability.Api.Features.Events;
 using Traceability.Api.Tests.Support;
 using Traceability.Chain;
 
@@ -20,21 +22,18 @@ public sealed class PostgresTests(ChainFixture chain)
         {
             var (maker, _) = await svc.MemberAsync("manufacturer");
             key = maker.DefaultRequestHeaders.GetValues("X-Api-Key").Single();
-            var receipts = (await TraceService.JsonAsync(await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(4))))["receipts"]!.AsArray();
-            receipts.Select(r => (long)r!["sequence"]!).Should().Equal(1, 2, 3, 4);
-            var (status, anchor) = await svc.AnchorAsync();
-            status.Should().Be(200);
-            ((string)anchor!["status"]!).Should().Be("confirmed");
-            var bundle = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/events/3/proof"));
-            ((string)bundle["root"]!).Should().Be((string)anchor["root"]!);
+            var receipts = await (await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(4))).ReceiptsAsync();
+            receipts.Select(r => r.Sequence).Should().Equal(1, 2, 3, 4);
+            var anchor = await svc.AnchoredAsync();
+            anchor.Status.Should().Be("confirmed");
+            (await svc.Admin.GetAnswerAsync<EventsApi.ProofBundle>("/api/v1/events/3/proof")).Root.Should().Be(anchor.Root);
         }
         File.Exists(Path.Combine(dir, "traceability.db")).Should().BeFalse("TRACE_DB switches storage to PostgreSQL");
         (await Postgres.ScalarAsync(database, "SELECT COUNT(*) FROM events")).Should().Be(4);
 
         await using var restarted = chain.Start(dir, registry, settings);
         var again = restarted.Client(key);
-        var next = (await TraceService.JsonAsync(await TraceService.CaptureAsync(again, EpcisDocs.Commissioning(1))))["receipts"]![0]!;
-        ((long)next["sequence"]!).Should().Be(5);
+        (await (await TraceService.CaptureAsync(again, EpcisDocs.Commissioning(1))).ReceiptsAsync())[0].Sequence.Should().Be(5);
         (await restarted.Client().GetAsync("/health")).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
@@ -103,16 +102,14 @@ public sealed class PostgresTests(ChainFixture chain)
         var (maker, _) = await svc.MemberAsync("manufacturer");
         await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(3));
         (await svc.AnchorAsync()).Status.Should().Be(200);
-        var clean = await TraceService.JsonAsync(await svc.Admin.PostAsync("/api/v1/audit/run", null));
-        ((string)clean["status"]!).Should().Be("ok");
+        (await (await svc.Admin.PostAsync("/api/v1/audit/run", null)).ReadAsync<AuditApi.AuditRunResponse>()).Status.Should().Be("ok");
 
         (await Postgres.ScalarAsync(database, "WITH u AS (UPDATE events SET json = replace(json, '\"active\"', '\"inactive\"') WHERE sequence = 2 RETURNING 1) SELECT COUNT(*) FROM u"))
             .Should().Be(1);
-        var run = await TraceService.JsonAsync(await svc.Admin.PostAsync("/api/v1/audit/run", null));
-        ((string)run["status"]!).Should().Be("failed");
-        ((string)run["summary"]!).Should().StartWith("AUDIT FAILED: anchor 1, event 2: event-hash:");
-        var ev = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/events/2"));
-        ((string)ev["audit"]!["status"]!).Should().Be("failed");
+        var run = await (await svc.Admin.PostAsync("/api/v1/audit/run", null)).ReadAsync<AuditApi.AuditRunResponse>();
+        run.Status.Should().Be("failed");
+        run.Summary.Should().StartWith("AUDIT FAILED: anchor 1, event 2: event-hash:");
+        (await svc.Admin.GetAnswerAsync<EventsApi.EventResponse>("/api/v1/events/2")).Audit.Status.Should().Be("failed");
         (await Postgres.ScalarAsync(database, "SELECT COUNT(*) FROM alerts WHERE type = 'tamper'")).Should().Be(2);
     }
 }

@@ -22,12 +22,10 @@ public sealed class RequestPipelineTests(ChainFixture chain)
 
         var response = await svc.Admin.GetAsync("/api/v1/alerts?type=bogus&offset=-1&limit=0");
 
-        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
-        var problem = await TraceService.JsonAsync(response);
-        ((string)problem["type"]!).Should().Be("https://traceability.example/problems/validation");
-        ((string)problem["title"]!).Should().Be("Invalid alert query");
-        problem["errors"]!.AsArray().Select(e => (string)e!["field"]!).Should().Equal("type", "offset", "limit");
+        var (problem, errors) = await response.ReadProblemAsync(HttpStatusCode.BadRequest);
+        problem.Type.Should().Be("https://traceability.example/problems/validation");
+        problem.Title.Should().Be("Invalid alert query");
+        errors.Select(e => e.Field).Should().Equal("type", "offset", "limit");
         logs.Timings("AlertsApi.ListAlerts").Should().ContainSingle().Which.Outcome.Should().Be("refused");
     }
 
@@ -39,9 +37,7 @@ public sealed class RequestPipelineTests(ChainFixture chain)
 
         var response = await maker.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = "123", lot = "", count = 0, companyPrefixLength = 3 });
 
-        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        var problem = await TraceService.JsonAsync(response);
-        problem["errors"]!.AsArray().Select(e => (string)e!["field"]!).Should().Equal("gtin", "lot", "count", "companyPrefixLength");
+        (await response.ReadProblemAsync(HttpStatusCode.BadRequest)).Errors.Select(e => e.Field).Should().Equal("gtin", "lot", "count", "companyPrefixLength");
         svc.Scalar("SELECT COUNT(*) FROM codes").Should().Be(0);
     }
 

@@ -1,7 +1,13 @@
 using Stopwatch = System.Diagnostics.Stopwatch;
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Data.Sqlite;
+using Traceability.Api.Features.Alerts;
+using Traceability.Api.Features.Anchoring;
+using Traceability.Api.Features.Audit;
+using Traceability.Api.Features.Events;
 using Microsoft.Extensions.Configuration;
 using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Tests.Support;
@@ -20,20 +26,20 @@ public sealed class SelfAuditTests(ChainFixture chain, ITestOutputHelper output)
         await using var svc = await chain.StartServiceAsync(new Dictionary<string, string> { ["TRACE_AUDIT_SCHEDULE"] = "true", ["TRACE_AUDIT_INTERVAL"] = "1" });
         var (maker, _) = await svc.MemberAsync("manufacturer");
         await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(2));
-        AnchoredAll(await svc.AnchorAsync(), anchorSequence: 1, first: 1, last: 2);
+        AnchoredAll(await svc.AnchoredAsync(), anchorSequence: 1, first: 1, last: 2);
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        JsonNode? latest = null;
+        AuditApi.AuditRunResponse? latest = null;
         while (DateTime.UtcNow < deadline)
         {
             var response = await svc.Admin.GetAsync("/api/v1/audit/latest");
-            if (response.StatusCode == HttpStatusCode.OK && (latest = await TraceService.JsonAsync(response))["anchors"]!.GetValue<long>() == 1
+            if (response.StatusCode == HttpStatusCode.OK && (latest = await response.ReadAsync<AuditApi.AuditRunResponse>()).Anchors == 1
                 && svc.Scalar("SELECT COUNT(*) FROM audit_runs") >= 2) break;
             await Task.Delay(250);
         }
         latest.Should().NotBeNull();
-        ((string)latest!["trigger"]!).Should().Be("schedule");
-        ((string)latest["status"]!).Should().Be("ok");
+        latest!.Trigger.Should().Be("schedule");
+        latest.Status.Should().Be("ok");
         svc.Scalar("SELECT COUNT(*) FROM audit_runs").Should().BeGreaterThanOrEqualTo(2, "it keeps running every TRACE_AUDIT_INTERVAL seconds");
     }
 
@@ -43,28 +49,25 @@ public sealed class SelfAuditTests(ChainFixture chain, ITestOutputHelper output)
         await using var svc = await chain.StartServiceAsync();
         var (maker, _) = await svc.MemberAsync("manufacturer");
         await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(2));
-        AnchoredAll(await svc.AnchorAsync(), anchorSequence: 1, first: 1, last: 2);
+        AnchoredAll(await svc.AnchoredAsync(), anchorSequence: 1, first: 1, last: 2);
 
         chain.Proxy.Stop();
         try
         {
-            var response = await svc.Admin.PostAsync("/api/v1/audit/run", null);
-            response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
-            var problem = await TraceService.JsonAsync(response);
-            ((string)problem["type"]!).Should().EndWith("/audit-error");
-            ((string)problem["run"]!["status"]!).Should().Be("error");
-            ((string)problem["detail"]!).Should().StartWith("AUDIT ERROR: chain unavailable: ");
+            var problem = await (await svc.Admin.PostAsync("/api/v1/audit/run", null)).ReadAsync<ProblemDetails>(HttpStatusCode.ServiceUnavailable);
+            problem.Type.Should().EndWith("/audit-error");
+            ((JsonElement)problem.Extensions["run"]!).Deserialize<AuditApi.AuditRunResponse>(ApiAnswers.Json)!.Status.Should().Be("error");
+            problem.Detail.Should().StartWith("AUDIT ERROR: chain unavailable: ");
         }
         finally
         {
             chain.Proxy.Start();
         }
 
-        var latest = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/audit/latest"));
-        ((string)latest["status"]!).Should().Be("error");
-        var ev = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/events/1"));
-        ((string)ev["audit"]!["status"]!).Should().Be("not_audited", "a run that could not finish changes no event's standing");
-        (await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/alerts?type=tamper")))["items"]!.AsArray().Should().BeEmpty();
+        (await svc.Admin.GetAnswerAsync<AuditApi.AuditRunResponse>("/api/v1/audit/latest")).Status.Should().Be("error");
+        (await svc.Admin.GetAnswerAsync<EventsApi.EventResponse>("/api/v1/events/1")).Audit.Status
+            .Should().Be("not_audited", "a run that could not finish changes no event's standing");
+        (await svc.Admin.GetAnswerAsync<AlertsApi.AlertPage>("/api/v1/alerts?type=tamper")).Items.Should().BeEmpty();
     }
 
     [Fact]
@@ -95,33 +98,31 @@ public sealed class SelfAuditTests(ChainFixture chain, ITestOutputHelper output)
         var (_, makerId) = await svc.MemberAsync("manufacturer");
         InsertEvents(svc, count, makerId);
         // TRACE_ANCHOR_MAX_EVENTS 12,000: the run writes two anchors and answers with the last one.
-        AnchoredAll(await svc.AnchorAsync(), anchorSequence: 2, first: 12_001, last: count);
+        AnchoredAll(await svc.AnchoredAsync(), anchorSequence: 2, first: 12_001, last: count);
         svc.Scalar("SELECT COUNT(*) FROM anchors").Should().Be(2);
 
         svc.Execute("UPDATE events SET json = json_set(json, '$.disposition', 'stolen') WHERE sequence IN (4097, 19999)").Should().Be(2);
         var clock = Stopwatch.StartNew();
         var response = await svc.Admin.PostAsync("/api/v1/audit/run", null);
         clock.Stop();
-        var run = await TraceService.JsonAsync(response);
-        output.WriteLine($"self-audit of {count} events: {clock.Elapsed.TotalSeconds:F2} s ({count / clock.Elapsed.TotalSeconds:F0} events/s); {run["summary"]}");
+        var run = await response.ReadAsync<AuditApi.AuditRunResponse>();
+        output.WriteLine($"self-audit of {count} events: {clock.Elapsed.TotalSeconds:F2} s ({count / clock.Elapsed.TotalSeconds:F0} events/s); {run.Summary}");
 
-        ((string)run["status"]!).Should().Be("failed");
-        ((long)run["eventsChecked"]!).Should().Be(count);
-        var events = run["findings"]!.AsArray().Where(f => (string)f!["kind"]! == "event-hash").Select(f => ((long)f!["anchorSequence"]!, (long)f["eventSequence"]!));
-        events.Should().Equal((1L, 4097L), (2L, 19999L));
-        run["findings"]!.AsArray().Where(f => (string)f!["kind"]! == "root").Select(f => (long)f!["eventSequence"]!).Should().Equal(4097L, 19999L);
-        run["findings"]!.AsArray().Should().HaveCount(4);
+        run.Status.Should().Be("failed");
+        run.EventsChecked.Should().Be(count);
+        var events = run.Findings.Where(f => f.Kind == "event-hash").Select(f => (f.AnchorSequence, f.EventSequence));
+        events.Should().Equal(((long?)1L, (long?)4097L), (2L, 19999L));
+        run.Findings.Where(f => f.Kind == "root").Select(f => f.EventSequence).Should().Equal(4097L, 19999L);
+        run.Findings.Should().HaveCount(4);
     }
 
     /// <summary>The anchoring run the audit depends on succeeded: otherwise the audit below would check nothing.</summary>
-    private static void AnchoredAll((int Status, JsonNode? Body) run, long anchorSequence, long first, long last)
+    private static void AnchoredAll(AnchorsApi.AnchorResponse anchor, long anchorSequence, long first, long last)
     {
-        run.Status.Should().Be(200, run.Body?.ToJsonString());
-        var anchor = run.Body!;
-        ((string)anchor["status"]!).Should().Be("confirmed");
-        ((long)anchor["sequence"]!).Should().Be(anchorSequence);
-        ((long)anchor["firstEventSequence"]!).Should().Be(first);
-        ((long)anchor["lastEventSequence"]!).Should().Be(last);
+        anchor.Status.Should().Be("confirmed");
+        anchor.Sequence.Should().Be(anchorSequence);
+        anchor.FirstEventSequence.Should().Be(first);
+        anchor.LastEventSequence.Should().Be(last);
     }
 
     private static void InsertEvents(TraceService svc, int count, string submitter)

@@ -1,6 +1,10 @@
 using System.Net;
 using System.Numerics;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Traceability.Api.Features.Alerts;
+using Traceability.Api.Features.Audit;
+using Traceability.Api.Features.Events;
 using Traceability.Api.Tests.Support;
 using Traceability.Chain;
 using Traceability.Verifier;
@@ -25,13 +29,12 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
         var svc = await chain.StartServiceAsync(new Dictionary<string, string> { ["TRACE_ANCHOR_MAX_EVENTS"] = "4" });
         var (maker, _) = await svc.MemberAsync("manufacturer");
         (await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(8))).StatusCode.Should().Be(HttpStatusCode.Created);
-        var (status, anchor) = await svc.AnchorAsync();
-        status.Should().Be(200);
-        ((long)anchor!["sequence"]!).Should().Be(2);
+        (await svc.AnchoredAsync()).Sequence.Should().Be(2);
         (await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(1))).StatusCode.Should().Be(HttpStatusCode.Created);
         return svc;
     }
 
+    /// <summary>The bundle as sent: the verifier reads it as JSON, and the tests tamper with it as JSON.</summary>
     private static async Task<JsonNode> BundleAsync(TraceService svc, long sequence)
     {
         var response = await svc.Admin.GetAsync($"/api/v1/events/{sequence}/proof");
@@ -39,8 +42,10 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
         return await TraceService.JsonAsync(response);
     }
 
-    private static async Task<JsonNode> EventAsync(TraceService svc, long sequence) =>
-        await TraceService.JsonAsync(await svc.Admin.GetAsync($"/api/v1/events/{sequence}"));
+    private static EventsApi.ProofBundle Read(JsonNode bundle) => bundle.Deserialize<EventsApi.ProofBundle>(ApiAnswers.Json)!;
+
+    private static Task<EventsApi.EventResponse> EventAsync(TraceService svc, long sequence) =>
+        svc.Admin.GetAnswerAsync<EventsApi.EventResponse>($"/api/v1/events/{sequence}");
 
     private Task<VerificationResult> VerifyAsync(JsonNode bundle) => new BundleVerifier(Http).VerifyAsync(bundle, new ChainOptions(chain.Node.RpcUrl));
 
@@ -52,50 +57,48 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
             new AuditOptions(api.BaseAddress!, TraceService.AdminKey, new ChainOptions(chain.Node.RpcUrl, svc.Registry.Contract), Concurrency: 4));
     }
 
-    private static async Task<JsonNode> SelfAuditAsync(TraceService svc)
-    {
-        var response = await svc.Admin.PostAsync("/api/v1/audit/run", null);
-        response.StatusCode.Should().Be(HttpStatusCode.OK);
-        return await TraceService.JsonAsync(response);
-    }
+    private static async Task<AuditApi.AuditRunResponse> SelfAuditAsync(TraceService svc) =>
+        await (await svc.Admin.PostAsync("/api/v1/audit/run", null)).ReadAsync<AuditApi.AuditRunResponse>();
 
-    private static async Task<JsonArray> TamperAlertsAsync(TraceService svc) =>
-        (await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/alerts?type=tamper&limit=500")))["items"]!.AsArray();
+    private static async Task<IReadOnlyList<AlertsApi.AlertResponse>> TamperAlertsAsync(TraceService svc) =>
+        (await svc.Admin.GetAnswerAsync<AlertsApi.AlertPage>("/api/v1/alerts?type=tamper&limit=500")).Items;
 
-    private static IEnumerable<JsonNode> Findings(JsonNode run) => run["findings"]!.AsArray().Select(f => f!);
+    private static bool Is(AuditApi.FindingResponse finding, string kind, long? anchor, long? @event) =>
+        finding.Kind == kind && finding.AnchorSequence == anchor && finding.EventSequence == @event;
 
-    private static bool Is(JsonNode finding, string kind, long? anchor, long? @event) =>
-        (string)finding["kind"]! == kind && (long?)finding["anchorSequence"] == anchor && (long?)finding["eventSequence"] == @event;
+    /// <summary>Does a tamper alert name this event and kind of finding? (An alert's detail is free-form JSON, per alert type.)</summary>
+    private static bool Names(AlertsApi.AlertResponse alert, long @event, string kind) =>
+        alert.Detail.TryGetProperty("eventSequence", out var e) && e.ValueKind == JsonValueKind.Number && e.GetInt64() == @event
+        && alert.Detail.TryGetProperty("kind", out var k) && k.GetString() == kind;
 
     [Fact]
     public async Task CleanLedgerPassesBothAuditsAndEventsCarryTheirAuditStatus()
     {
         await using var svc = await LedgerAsync();
         (await svc.Admin.GetAsync("/api/v1/audit/latest")).StatusCode.Should().Be(HttpStatusCode.NotFound);
-        ((string)(await EventAsync(svc, 1))["audit"]!["status"]!).Should().Be("not_audited");
+        (await EventAsync(svc, 1)).Audit.Status.Should().Be("not_audited");
 
         (await VerifyAsync(await BundleAsync(svc, 6))).Verified.Should().BeTrue();
         var report = await VerifierAuditAsync(svc);
         report.Ok.Should().BeTrue(report.SummaryLine());
 
         var run = await SelfAuditAsync(svc);
-        ((string)run["status"]!).Should().Be("ok");
-        run["trigger"]!.GetValue<string>().Should().Be("api");
-        ((long)run["anchors"]!, (long)run["anchorsOnChain"]!, (long)run["events"]!, (long)run["eventsChecked"]!, (long)run["mismatches"]!)
-            .Should().Be((2L, 2L, 9L, 9L, 0L));
-        ((string)run["summary"]!).Should().StartWith("AUDIT OK: 2 anchors (2 on chain), 9 events, 9 events rehashed, 0 mismatches; contract ");
-        var latest = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/audit/latest"));
-        ((long)latest["id"]!).Should().Be((long)run["id"]!);
+        run.Status.Should().Be("ok");
+        run.Trigger.Should().Be("api");
+        (run.Anchors, run.AnchorsOnChain, run.Events, run.EventsChecked, run.Mismatches).Should().Be((2L, 2L, 9L, 9L, 0L));
+        run.Summary.Should().StartWith("AUDIT OK: 2 anchors (2 on chain), 9 events, 9 events rehashed, 0 mismatches; contract ");
+        (await svc.Admin.GetAnswerAsync<AuditApi.AuditRunResponse>("/api/v1/audit/latest")).Id.Should().Be(run.Id);
 
         var bundle = await BundleAsync(svc, 6);
-        bundle["audit"]!.ToJsonString().Should().Be($$"""{"status":"ok","runId":{{run["id"]}}}""");
-        ((string)bundle["anchor"]!["status"]!).Should().Be("confirmed");
+        // The wire form: no finding field at all when there is none.
+        bundle["audit"]!.ToJsonString().Should().Be($$"""{"status":"ok","runId":{{run.Id}}}""");
+        Read(bundle).Anchor!.Status.Should().Be("confirmed");
         (await VerifyAsync(bundle)).Verified.Should().BeTrue("the audit field is an addition the verifier ignores");
-        ((string)(await EventAsync(svc, 9))["audit"]!["status"]!).Should().Be("ok", "unanchored events are rehashed too");
+        (await EventAsync(svc, 9)).Audit.Status.Should().Be("ok", "unanchored events are rehashed too");
 
         var (maker, _) = await svc.MemberAsync("manufacturer", "Later Co.");
         await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(1));
-        ((string)(await EventAsync(svc, 10))["audit"]!["status"]!).Should().Be("not_audited", "event 10 is newer than the run");
+        (await EventAsync(svc, 10)).Audit.Status.Should().Be("not_audited", "event 10 is newer than the run");
         (await TamperAlertsAsync(svc)).Should().BeEmpty();
 
         var (dealer, _) = await svc.MemberAsync("dealer");
@@ -125,23 +128,23 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
         report.SummaryLine().Should().StartWith("AUDIT FAILED: anchor 2, event 6: event: the event hashes to ni:///sha-256;");
 
         var run = await SelfAuditAsync(svc);
-        ((string)run["status"]!).Should().Be("failed");
-        ((string)run["summary"]!).Should().StartWith("AUDIT FAILED: anchor 2, event 6: event-hash: event 6 hashes to ni:///sha-256;");
-        Findings(run).Should().HaveCount(2);
-        Findings(run).Should().Contain(f => Is(f, "event-hash", 2, 6));
-        Findings(run).Should().Contain(f => Is(f, "root", 2, 6) && ((string)f["detail"]!).Contains("first bad leaf event 6"));
+        run.Status.Should().Be("failed");
+        run.Summary.Should().StartWith("AUDIT FAILED: anchor 2, event 6: event-hash: event 6 hashes to ni:///sha-256;");
+        run.Findings.Should().HaveCount(2);
+        run.Findings.Should().Contain(f => Is(f, "event-hash", 2, 6));
+        run.Findings.Should().Contain(f => Is(f, "root", 2, 6) && f.Detail.Contains("first bad leaf event 6"));
 
-        var bundle = await BundleAsync(svc, 6);
-        ((string)bundle["audit"]!["status"]!).Should().Be("failed");
-        ((string)bundle["audit"]!["finding"]!["kind"]!).Should().Be("event-hash");
-        ((string)bundle["anchor"]!["status"]!).Should().Be("confirmed", "the anchor itself still matches the chain");
-        ((string)(await EventAsync(svc, 6))["audit"]!["status"]!).Should().Be("failed");
-        ((string)(await EventAsync(svc, 5))["audit"]!["status"]!).Should().Be("ok", "the other events of the anchor are still proven by the stored leaves");
+        var bundle = Read(await BundleAsync(svc, 6));
+        bundle.Audit.Status.Should().Be("failed");
+        bundle.Audit.Finding!.Kind.Should().Be("event-hash");
+        bundle.Anchor!.Status.Should().Be("confirmed", "the anchor itself still matches the chain");
+        (await EventAsync(svc, 6)).Audit.Status.Should().Be("failed");
+        (await EventAsync(svc, 5)).Audit.Status.Should().Be("ok", "the other events of the anchor are still proven by the stored leaves");
 
         var alerts = await TamperAlertsAsync(svc);
         alerts.Should().HaveCount(2);
-        alerts.Should().Contain(a => (long?)a!["detail"]!["eventSequence"] == 6 && (string)a["detail"]!["kind"]! == "event-hash"
-                                     && ((string)a["epc"]!).StartsWith("https://id.gs1.org/01/1061414107346") && ((string)a["gtin"]!).StartsWith("1061414107346"));
+        alerts.Should().Contain(a => Names(a, 6, "event-hash")
+                                     && a.Epc!.StartsWith("https://id.gs1.org/01/1061414107346") && a.Gtin!.StartsWith("1061414107346"));
 
         await SelfAuditAsync(svc);
         (await TamperAlertsAsync(svc)).Should().HaveCount(2, "the same mismatch found again raises no new alert");
@@ -161,17 +164,16 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
         report.Findings.Should().Contain(f => f.Anchor == 1 && f.Check == Checks.Root);
 
         var run = await SelfAuditAsync(svc);
-        ((string)run["status"]!).Should().Be("failed");
-        ((string)run["summary"]!).Should().StartWith("AUDIT FAILED: anchor 1, event 3: event-missing: event 3 is missing from the database");
-        Findings(run).Should().Contain(f => Is(f, "event-missing", 1, 3));
-        Findings(run).Should().Contain(f => Is(f, "root", 1, 3) && (long)f["firstEventSequence"]! == 1 && (long)f["lastEventSequence"]! == 4);
+        run.Status.Should().Be("failed");
+        run.Summary.Should().StartWith("AUDIT FAILED: anchor 1, event 3: event-missing: event 3 is missing from the database");
+        run.Findings.Should().Contain(f => Is(f, "event-missing", 1, 3));
+        run.Findings.Should().Contain(f => Is(f, "root", 1, 3) && f.FirstEventSequence == 1 && f.LastEventSequence == 4);
 
-        var bundle = await BundleAsync(svc, 2);
-        ((string)bundle["audit"]!["status"]!).Should().Be("failed", "anchor 1 can no longer be rebuilt, so none of its events is shown as verified");
-        ((string)bundle["anchor"]!["status"]!).Should().Be("failed");
-        ((string)(await EventAsync(svc, 5))["audit"]!["status"]!).Should().Be("ok");
-        (await TamperAlertsAsync(svc)).Should().Contain(a => (long?)a!["detail"]!["eventSequence"] == 3 && (string)a["detail"]!["kind"]! == "event-missing"
-                                                             && a["epc"] != null, "the deleted event's identifiers are still indexed");
+        var bundle = Read(await BundleAsync(svc, 2));
+        bundle.Audit.Status.Should().Be("failed", "anchor 1 can no longer be rebuilt, so none of its events is shown as verified");
+        bundle.Anchor!.Status.Should().Be("failed");
+        (await EventAsync(svc, 5)).Audit.Status.Should().Be("ok");
+        (await TamperAlertsAsync(svc)).Should().Contain(a => Names(a, 3, "event-missing") && a.Epc != null, "the deleted event's identifiers are still indexed");
     }
 
     [Fact]
@@ -191,13 +193,13 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
         report.SummaryLine().Should().StartWith("AUDIT FAILED: anchor 1: root: the leaves rebuild to root 0x");
 
         var run = await SelfAuditAsync(svc);
-        ((string)run["status"]!).Should().Be("failed");
-        Findings(run).Should().ContainSingle().Which.Should().Match<JsonNode>(f => Is(f, "root", 1, null)
-            && ((string)f["detail"]!).Contains("the leaves themselves differ from those anchored"));
-        ((string)run["summary"]!).Should().StartWith("AUDIT FAILED: anchor 1: root: the events rebuild to root 0x");
-        foreach (var s in new[] { 1L, 2, 3, 4 }) ((string)(await EventAsync(svc, s))["audit"]!["status"]!).Should().Be("failed");
-        ((string)(await EventAsync(svc, 5))["audit"]!["status"]!).Should().Be("ok");
-        (await TamperAlertsAsync(svc)).Should().ContainSingle().Which!["detail"]!["anchorSequence"]!.GetValue<long>().Should().Be(1);
+        run.Status.Should().Be("failed");
+        run.Findings.Should().ContainSingle().Which.Should().Match<AuditApi.FindingResponse>(f => Is(f, "root", 1, null)
+            && f.Detail.Contains("the leaves themselves differ from those anchored"));
+        run.Summary.Should().StartWith("AUDIT FAILED: anchor 1: root: the events rebuild to root 0x");
+        foreach (var s in new[] { 1L, 2, 3, 4 }) (await EventAsync(svc, s)).Audit.Status.Should().Be("failed");
+        (await EventAsync(svc, 5)).Audit.Status.Should().Be("ok");
+        (await TamperAlertsAsync(svc)).Should().ContainSingle().Which.Detail.GetProperty("anchorSequence").GetInt64().Should().Be(1);
     }
 
     [Fact]
@@ -208,7 +210,7 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
         svc.Execute("UPDATE anchors SET root = @r WHERE sequence = 1", ("@r", forged)).Should().Be(1);
 
         var bundle = await BundleAsync(svc, 2);
-        ((string)bundle["root"]!).Should().Be(forged);
+        Read(bundle).Root.Should().Be(forged);
         var result = await VerifyAsync(bundle);
         result.Verified.Should().BeFalse();
         result.Check.Should().Be(Checks.Proof, "the proof leads to the anchored root, not to the forged one the bundle states");
@@ -218,13 +220,13 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
         report.Findings[0].Reason.Should().StartWith($"the API lists root {forged}, the chain holds 0x");
 
         var run = await SelfAuditAsync(svc);
-        ((string)run["status"]!).Should().Be("failed");
-        Findings(run).Should().ContainSingle().Which.Should().Match<JsonNode>(f => Is(f, "root", 1, null)
-            && ((string)f["detail"]!).StartsWith($"the database holds root {forged}, the chain holds 0x"));
-        bundle = await BundleAsync(svc, 2);
-        ((string)bundle["anchor"]!["status"]!).Should().Be("failed", "the stored anchor no longer matches the chain");
-        ((string)bundle["audit"]!["status"]!).Should().Be("failed");
-        ((string)(await EventAsync(svc, 6))["anchor"]!["status"]!).Should().Be("confirmed");
+        run.Status.Should().Be("failed");
+        run.Findings.Should().ContainSingle().Which.Should().Match<AuditApi.FindingResponse>(f => Is(f, "root", 1, null)
+            && f.Detail.StartsWith($"the database holds root {forged}, the chain holds 0x"));
+        var after = Read(await BundleAsync(svc, 2));
+        after.Anchor!.Status.Should().Be("failed", "the stored anchor no longer matches the chain");
+        after.Audit.Status.Should().Be("failed");
+        (await EventAsync(svc, 6)).Anchor!.Status.Should().Be("confirmed");
         (await TamperAlertsAsync(svc)).Should().ContainSingle();
     }
 
@@ -236,7 +238,7 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
         svc.Execute("UPDATE anchors SET contract = @c WHERE sequence = 2", ("@c", other.Contract)).Should().Be(1);
 
         var bundle = await BundleAsync(svc, 5);
-        ((string)bundle["anchor"]!["contract"]!).Should().Be(other.Contract);
+        Read(bundle).Anchor!.Contract.Should().Be(other.Contract);
         var result = await VerifyAsync(bundle);
         result.Check.Should().Be(Checks.AnchorOnChain);
         result.ToLine().Should().StartWith("FAILED: unknown anchor: anchor 2 is not on contract ");
@@ -246,9 +248,9 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
         report.Findings.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Anchor = 2UL, Check = Checks.Contract });
 
         var run = await SelfAuditAsync(svc);
-        Findings(run).Should().ContainSingle().Which.Should().Match<JsonNode>(f => Is(f, "contract", 2, null));
-        ((string)(await BundleAsync(svc, 5))["anchor"]!["status"]!).Should().Be("failed");
-        ((string)(await EventAsync(svc, 4))["audit"]!["status"]!).Should().Be("ok");
+        run.Findings.Should().ContainSingle().Which.Should().Match<AuditApi.FindingResponse>(f => Is(f, "contract", 2, null));
+        Read(await BundleAsync(svc, 5)).Anchor!.Status.Should().Be("failed");
+        (await EventAsync(svc, 4)).Audit.Status.Should().Be("ok");
     }
 
     [Fact]
@@ -273,7 +275,7 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
 
         // The tampering happened to the bundle, outside the service: both audits find the ledger intact.
         (await VerifierAuditAsync(svc)).Ok.Should().BeTrue();
-        ((string)(await SelfAuditAsync(svc))["status"]!).Should().Be("ok");
+        (await SelfAuditAsync(svc)).Status.Should().Be("ok");
         (await TamperAlertsAsync(svc)).Should().BeEmpty();
     }
 
@@ -282,7 +284,7 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
     {
         await using var svc = await LedgerAsync();
         var bundle = await BundleAsync(svc, 2);
-        var proof = bundle["proof"]!.AsArray().Select(p => (string)p!).ToList();
+        var proof = Read(bundle).Proof!;
         proof.Should().HaveCount(2, "four leaves make a proof of two siblings");
 
         var truncated = bundle.DeepClone();
@@ -301,6 +303,6 @@ public sealed class TamperEvidenceTests(ChainFixture chain)
         (await VerifyAsync(bundle)).Verified.Should().BeTrue();
 
         (await VerifierAuditAsync(svc)).Ok.Should().BeTrue();
-        ((string)(await SelfAuditAsync(svc))["status"]!).Should().Be("ok");
+        (await SelfAuditAsync(svc)).Status.Should().Be("ok");
     }
 }

@@ -1,5 +1,8 @@
 using System.Net.Http.Json;
-using System.Text.Json.Nodes;
+using Traceability.Api.Features.Alerts;
+using Traceability.Api.Features.Events;
+using Traceability.Api.Features.Recall;
+using Traceability.Api.Features.Tracing;
 using Traceability.Api.Tests.Support;
 
 namespace Traceability.Api.Tests;
@@ -57,11 +60,11 @@ public sealed class TracingScenarioTests(ChainFixture chain)
         // Shipping to three dealers in three regions (dealer C named by its party GLN).
         await TracingDocs.AcceptedAsync(maker, docs.Ship(plant, storeA, "PO-1001", p1), docs.Ship(plant, storeB, "PO-1002", p2),
             docs.Ship(plant, TracingDocs.Pgln("00930"), "PO-1003", Units(13, 15)));
-        var trace = await TraceAsync(maker, gtin, "L1");
-        ((int)trace["byStatus"]!["in_transit"]!).Should().Be(15);
-        var inTransit = (await TracingDocs.GetAsync(regulator, $"/api/v1/codes/history?epc={Uri.EscapeDataString(u[1])}")).Body!["state"]!;
-        ((string)inTransit["shippedToMemberId"]!).Should().Be(dealerAId, "units inside a shipped pallet are shipped with it");
-        ((string)trace["units"]!.AsArray().First(x => (string)x!["epc"]! == u[13])!["shippedToMemberId"]!).Should().Be(dealerCId);
+        var trace = await TracingDocs.TraceAsync(maker, gtin, "L1");
+        trace.ByStatus["in_transit"].Should().Be(15);
+        var inTransit = (await TracingDocs.HistoryAsync(regulator, u[1])).State!;
+        inTransit.ShippedToMemberId.Should().Be(dealerAId, "units inside a shipped pallet are shipped with it");
+        trace.Units.First(x => x.Epc == u[13]).ShippedToMemberId.Should().Be(dealerCId);
 
         // Receiving: into one's own locations only, and only what was shipped.
         await TracingDocs.RefusedAsync(dealerB, "own-location", p2, docs.Receive(storeA, p2));
@@ -83,35 +86,34 @@ public sealed class TracingScenarioTests(ChainFixture chain)
         await TracingDocs.RefusedAsync(dealerA, "already-sold", u[0], docs.Sell(storeA, u[0]));
 
         // Item history: its own events, its case's and pallet's events while inside, current state; URN and Digital Link alike.
-        var history = (await TracingDocs.GetAsync(regulator, $"/api/v1/codes/history?epc={Uri.EscapeDataString(u[1])}")).Body!;
-        var byUrn = (await TracingDocs.GetAsync(regulator, $"/api/v1/codes/history?epc={Uri.EscapeDataString(TracingDocs.SgtinUrn(gtin, "S0002"))}")).Body!;
-        byUrn.ToJsonString().Should().Be(history.ToJsonString());
-        var steps = history["events"]!.AsArray().Select(e => ((string?)e!["bizStep"])?.Split('-').Last() + "@" + ((string?)e["via"] ?? "self")).ToList();
+        var history = await TracingDocs.HistoryAsync(regulator, u[1]);
+        (await regulator.GetStringAsync($"/api/v1/codes/history?epc={Uri.EscapeDataString(TracingDocs.SgtinUrn(gtin, "S0002"))}"))
+            .Should().Be(await regulator.GetStringAsync($"/api/v1/codes/history?epc={Uri.EscapeDataString(u[1])}"), "the same answer, byte for byte");
+        var steps = history.Events.Select(e => e.BizStep?.Split('-').Last() + "@" + (e.Via ?? "self")).ToList();
         steps.Should().Equal(
             "commissioning@self", $"packing@self", $"packing@{c1}", $"shipping@{p1}", $"receiving@{p1}", $"unpacking@{c1}", $"unpacking@{c1}");
-        history["containers"]!.AsArray().Select(c => (string)c!["epc"]!).Should().Equal(c1, p1);
-        var state = history["state"]!;
-        ((string)state["status"]!).Should().Be("at_holder");
-        ((string)state["holderMemberId"]!).Should().Be(dealerAId);
-        ((string)state["regionCode"]!).Should().Be("310115");
-        state["parentEpc"].Should().BeNull();
-        ((string)history["product"]!["name"]!).Should().Be("Baijiu 500 ml");
-        history["events"]!.AsArray().Should().OnlyContain(e => e!["anchor"] == null);
+        history.Containers.Select(c => c.Epc).Should().Equal(c1, p1);
+        var state = history.State!;
+        state.Status.Should().Be("at_holder");
+        state.HolderMemberId.Should().Be(dealerAId);
+        state.RegionCode.Should().Be("310115");
+        state.ParentEpc.Should().BeNull();
+        history.Product!.Name.Should().Be("Baijiu 500 ml");
+        history.Events.Should().OnlyContain(e => e.Anchor == null);
 
-        var sold = (await TracingDocs.GetAsync(dealerA, $"/api/v1/codes/history?epc={Uri.EscapeDataString(u[0])}")).Body!;
-        ((string)sold["state"]!["status"]!).Should().Be("sold");
-        var inCase3 = (await TracingDocs.GetAsync(maker, $"/api/v1/codes/history?epc={Uri.EscapeDataString(u[8])}")).Body!;
-        ((string)inCase3["state"]!["parentEpc"]!).Should().Be(c3);
-        ((string)inCase3["state"]!["holderMemberId"]!).Should().Be(dealerBId);
+        (await TracingDocs.HistoryAsync(dealerA, u[0])).State!.Status.Should().Be("sold");
+        var inCase3 = (await TracingDocs.HistoryAsync(maker, u[8])).State!;
+        inCase3.ParentEpc.Should().Be(c3);
+        inCase3.HolderMemberId.Should().Be(dealerBId);
 
         // Batch trace: every unit, by holder and region, by status.
-        trace = await TraceAsync(maker, gtin, "L1");
-        ((int)trace["count"]!).Should().Be(15);
-        trace["units"]!.AsArray().Should().HaveCount(15);
-        ((int)trace["byStatus"]!["sold"]!).Should().Be(1);
-        ((int)trace["byStatus"]!["at_holder"]!).Should().Be(14);
-        Holders(trace).Should().BeEquivalentTo(new[] { (dealerAId, "310115", 7), (dealerBId, "440305", 4), (dealerCId, "110105", 3) }, "a sold unit is no longer held");
-        trace["byHolder"]!.AsArray().Select(h => (int)h!["sold"]!).Should().Equal(1, 0, 0);
+        trace = await TracingDocs.TraceAsync(maker, gtin, "L1");
+        trace.Count.Should().Be(15);
+        trace.Units.Should().HaveCount(15);
+        trace.ByStatus["sold"].Should().Be(1);
+        trace.ByStatus["at_holder"].Should().Be(14);
+        Holders(trace.ByHolder).Should().BeEquivalentTo(new[] { (dealerAId, "310115", 7), (dealerBId, "440305", 4), (dealerCId, "110105", 3) }, "a sold unit is no longer held");
+        trace.ByHolder.Select(h => h.Sold).Should().Equal(1, 0, 0);
         (await TracingDocs.GetAsync(otherMaker, $"/api/v1/batches/trace?gtin={gtin}&lot=L1")).Status.Should().Be(403);
         (await TracingDocs.GetAsync(dealerA, $"/api/v1/batches/trace?gtin={gtin}&lot=L1")).Status.Should().Be(403);
         (await TracingDocs.GetAsync(maker, $"/api/v1/batches/trace?gtin={gtin}&lot=NOPE")).Status.Should().Be(404);
@@ -120,60 +122,52 @@ public sealed class TracingScenarioTests(ChainFixture chain)
         (await otherMaker.PostAsJsonAsync("/api/v1/recalls", new { gtin, lot = "L1", reason = "x" })).StatusCode.Should().Be(System.Net.HttpStatusCode.Forbidden);
         (await dealerA.PostAsJsonAsync("/api/v1/recalls", new { gtin, lot = "L1", reason = "x" })).StatusCode.Should().Be(System.Net.HttpStatusCode.Forbidden);
         var eventsBefore = svc.Scalar("SELECT COUNT(*) FROM events");
-        var recallResponse = await maker.PostAsJsonAsync("/api/v1/recalls", new { gtin, lot = "L1", reason = "methanol above limit" });
-        var recall = await TraceService.JsonAsync(recallResponse);
-        ((int)recallResponse.StatusCode).Should().Be(201, recall.ToJsonString());
-        ((int)recall["units"]!).Should().Be(15, "sold units are recalled too");
-        Holders(recall).Should().BeEquivalentTo(new[] { (dealerAId, "310115", 8), (dealerBId, "440305", 4), (dealerCId, "110105", 3) });
+        var recall = await (await maker.PostAsJsonAsync("/api/v1/recalls", new { gtin, lot = "L1", reason = "methanol above limit" }))
+            .ReadAsync<RecallLot.RecallResponse>(System.Net.HttpStatusCode.Created);
+        recall.Units.Should().Be(15, "sold units are recalled too");
+        Holders(recall.ByHolder).Should().BeEquivalentTo(new[] { (dealerAId, "310115", 8), (dealerBId, "440305", 4), (dealerCId, "110105", 3) });
         svc.Scalar("SELECT COUNT(*) FROM events").Should().Be(eventsBefore + 1);
-        var recallEvent = (await TracingDocs.GetAsync(regulator, $"/api/v1/events/{(long)recall["firstEventSequence"]!}")).Body!;
-        ((string)recallEvent["event"]!["disposition"]!).Should().Be("recalled");
-        recallEvent["event"]!["epcList"]!.AsArray().Should().HaveCount(15);
-        trace = await TraceAsync(regulator, gtin, "L1");
-        ((int)trace["byStatus"]!["recalled"]!).Should().Be(15);
-        Holders(trace).Should().BeEquivalentTo(new[] { (dealerAId, "310115", 7), (dealerBId, "440305", 4), (dealerCId, "110105", 3) },
+        var recallEvent = await regulator.GetAnswerAsync<EventsApi.EventResponse>($"/api/v1/events/{recall.FirstEventSequence}");
+        // The stored EPCIS event itself (JSON-LD), as captured.
+        ((string)recallEvent.Event["disposition"]!).Should().Be("recalled");
+        recallEvent.Event["epcList"]!.AsArray().Should().HaveCount(15);
+        trace = await TracingDocs.TraceAsync(regulator, gtin, "L1");
+        trace.ByStatus["recalled"].Should().Be(15);
+        Holders(trace.ByHolder).Should().BeEquivalentTo(new[] { (dealerAId, "310115", 7), (dealerBId, "440305", 4), (dealerCId, "110105", 3) },
             "a unit sold before the recall is recalled, but still not held");
-        trace["recalls"]!.AsArray().Select(r => (string)r!["id"]!).Should().Equal((string)recall["id"]!);
-        var alerts = (await TracingDocs.GetAsync(maker, "/api/v1/alerts?type=recall")).Body!["items"]!.AsArray();
-        alerts.Select(a => ((string)a!["detail"]!["holderMemberId"]!, (int)a["detail"]!["units"]!)).Should()
+        trace.Recalls.Select(r => r.Id).Should().Equal(recall.Id);
+        var alerts = (await maker.GetAnswerAsync<AlertsApi.AlertPage>("/api/v1/alerts?type=recall")).Items;
+        alerts.Select(a => (a.Detail.GetProperty("holderMemberId").GetString(), a.Detail.GetProperty("units").GetInt32())).Should()
             .BeEquivalentTo(new[] { (dealerAId, 8), (dealerBId, 4), (dealerCId, 3) });
         // The inbox places each recall alert where its holder is, and filters by that region.
-        var inShanghai = (await TracingDocs.GetAsync(maker, "/api/v1/alerts/inbox?type=recall&region=31")).Body!["items"]!.AsArray();
-        inShanghai.Select(a => ((string)a!["regionCode"]!, (string)a["detail"]!["holderMemberId"]!)).Should().Equal(("310115", dealerAId));
-        var again = await TracingDocs.GetAsync(regulator, $"/api/v1/recalls/{(string)recall["id"]!}");
-        ((int)again.Body!["units"]!).Should().Be(15);
+        var inShanghai = (await maker.GetAnswerAsync<Traceability.Api.Features.Analytics.InboxPage>("/api/v1/alerts/inbox?type=recall&region=31")).Items;
+        inShanghai.Select(a => (a.RegionCode, a.Detail.GetProperty("holderMemberId").GetString())).Should().Equal(("310115", dealerAId));
+        (await regulator.GetAnswerAsync<RecallLot.RecallResponse>($"/api/v1/recalls/{recall.Id}")).Units.Should().Be(15);
 
         // From then on the units show as recalled, and recalled units neither ship nor sell.
-        ((string)(await TracingDocs.GetAsync(dealerA, $"/api/v1/codes/history?epc={Uri.EscapeDataString(u[1])}")).Body!["state"]!["status"]!).Should().Be("recalled");
+        (await TracingDocs.HistoryAsync(dealerA, u[1])).State!.Status.Should().Be("recalled");
         await TracingDocs.RefusedAsync(dealerB, "recalled-unit", u[8], docs.Ship(storeB, storeA, "PO-2001", p2));
         await TracingDocs.RefusedAsync(dealerA, "recalled-unit", u[1], docs.Sell(storeA, u[1]));
 
         // Anchored, the history shows each event's anchor.
         (await svc.AnchorAsync()).Status.Should().Be(200);
-        history = (await TracingDocs.GetAsync(regulator, $"/api/v1/codes/history?epc={Uri.EscapeDataString(u[1])}")).Body!;
-        history["events"]!.AsArray().Should().OnlyContain(e => (string)e!["anchor"]!["status"]! == "confirmed");
-        history["events"]!.AsArray().Select(e => (string?)e!["disposition"]).Last().Should().EndWith("recalled");
+        history = await TracingDocs.HistoryAsync(regulator, u[1]);
+        history.Events.Should().OnlyContain(e => e.Anchor!.Status == "confirmed");
+        history.Events.Select(e => e.Disposition).Last().Should().EndWith("recalled");
 
         // The FSMA 204 export: one row per critical tracking event of the lot, with its quantity of the lot.
-        var csv = await maker.GetStringAsync($"/api/v1/recalls/{(string)recall["id"]!}/export.csv");
+        var csv = await maker.GetStringAsync($"/api/v1/recalls/{recall.Id}/export.csv");
         var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
         lines[0].Should().StartWith("Traceability Lot Code,Product Description,GTIN,Quantity,Unit of Measure,Critical Tracking Event,");
         var rows = lines.Skip(1).Select(l => l.Split(',')).Select(c => (Cte: c[5], Quantity: int.Parse(c[3]), Reference: c[14])).ToList();
         rows.Select(r => (r.Cte, r.Quantity)).Should().Equal(
             ("Initial Packing", 15), ("Shipping", 8), ("Shipping", 4), ("Shipping", 3), ("Receiving", 8), ("Receiving", 4), ("Receiving", 3));
         rows.Where(r => r.Cte == "Shipping").Select(r => r.Reference).Should().OnlyContain(r => r.Contains("PO-100"), "the maker took part in its shipments");
-        var byQuantity = await regulator.GetStringAsync($"/api/v1/recalls/{(string)recall["id"]!}/export.csv?sort=quantity");
+        var byQuantity = await regulator.GetStringAsync($"/api/v1/recalls/{recall.Id}/export.csv?sort=quantity");
         byQuantity.Split('\n')[1].Should().Contain(",15,");
-        (await otherMaker.GetAsync($"/api/v1/recalls/{(string)recall["id"]!}/export.csv")).StatusCode.Should().Be(System.Net.HttpStatusCode.Forbidden);
+        (await otherMaker.GetAsync($"/api/v1/recalls/{recall.Id}/export.csv")).StatusCode.Should().Be(System.Net.HttpStatusCode.Forbidden);
     }
 
-    private static async Task<JsonNode> TraceAsync(HttpClient client, string gtin, string lot)
-    {
-        var (status, body) = await TracingDocs.GetAsync(client, $"/api/v1/batches/trace?gtin={gtin}&lot={lot}");
-        status.Should().Be(200, body?.ToJsonString());
-        return body!;
-    }
-
-    private static List<(string, string, int)> Holders(JsonNode body) =>
-        body["byHolder"]!.AsArray().Select(h => ((string)h!["memberId"]!, (string)h["regionCode"]!, (int)h["count"]!)).ToList();
+    private static List<(string?, string?, int)> Holders(IEnumerable<BatchTrace.HolderCount> holders) =>
+        holders.Select(h => (h.MemberId, h.RegionCode, h.Count)).ToList();
 }

@@ -40,9 +40,10 @@ public sealed class VerifierProcessTests(ChainFixture chain) : IDisposable
         });
         var http = service.Http;
 
-        var member = await (await http.PostAsJsonAsync("/api/v1/members", new { name = "Maker", role = "manufacturer" })).Content.ReadFromJsonAsync<JsonElement>();
+        var member = await (await http.PostAsJsonAsync("/api/v1/members", new { name = "Maker", role = "manufacturer" }))
+            .ReadAsync<Traceability.Api.Features.Members.MembersApi.CreateMemberResponse>(HttpStatusCode.Created);
         using var maker = new HttpClient { BaseAddress = http.BaseAddress };
-        maker.DefaultRequestHeaders.Add("X-Api-Key", member.GetProperty("apiKey").GetString());
+        maker.DefaultRequestHeaders.Add("X-Api-Key", member.ApiKey);
         (await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(3))).StatusCode.Should().Be(HttpStatusCode.Created);
         (await http.PostAsync("/api/v1/anchors/run", null)).StatusCode.Should().Be(HttpStatusCode.OK);
 
@@ -75,13 +76,13 @@ public sealed class VerifierProcessTests(ChainFixture chain) : IDisposable
         failedAudit.Out.Should().StartWith("MISMATCH anchor 1, event 2: event: the event hashes to ni:///sha-256;");
         failedAudit.Out.Trim().Split('\n')[^1].Should().StartWith("AUDIT FAILED: anchor 1, event 2: event:");
 
-        var run = JsonNode.Parse(await (await http.PostAsync("/api/v1/audit/run", null)).Content.ReadAsStringAsync())!;
-        ((string)run["status"]!).Should().Be("failed");
-        ((string)run["summary"]!).Should().StartWith("AUDIT FAILED: anchor 1, event 2: event-hash:");
-        var bundle = JsonNode.Parse(await http.GetStringAsync("/api/v1/events/2/proof"))!;
-        ((string)bundle["audit"]!["status"]!).Should().Be("failed");
-        var alerts = JsonNode.Parse(await http.GetStringAsync("/api/v1/alerts?type=tamper"))!["items"]!.AsArray();
-        alerts.Should().Contain(a => (long?)a!["detail"]!["eventSequence"] == 2);
+        var run = await (await http.PostAsync("/api/v1/audit/run", null)).ReadAsync<Traceability.Api.Features.Audit.AuditApi.AuditRunResponse>();
+        run.Status.Should().Be("failed");
+        run.Summary.Should().StartWith("AUDIT FAILED: anchor 1, event 2: event-hash:");
+        (await http.GetAnswerAsync<Traceability.Api.Features.Events.EventsApi.ProofBundle>("/api/v1/events/2/proof")).Audit.Status.Should().Be("failed");
+        var alerts = (await http.GetAnswerAsync<Traceability.Api.Features.Alerts.AlertsApi.AlertPage>("/api/v1/alerts?type=tamper")).Items;
+        // An alert's detail is free-form JSON, per alert type.
+        alerts.Should().Contain(a => a.Detail.GetProperty("eventSequence").GetInt64() == 2);
     }
 }
 

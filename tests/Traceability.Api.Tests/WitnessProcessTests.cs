@@ -43,10 +43,11 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
             await FundAsync(w);
             (await service.Http.PostAsJsonAsync("/api/v1/consortium/witnesses", new { address = w.GetPublicAddress() })).StatusCode.Should().Be(HttpStatusCode.OK);
         }
-        var consortium = JsonNode.Parse(await (await service.Http.PutAsJsonAsync("/api/v1/consortium/threshold", new { k = 2 })).Content.ReadAsStringAsync())!;
-        ((int)consortium["threshold"]!).Should().Be(2);
-        consortium["witnesses"]!.AsArray().Select(n => (string)n!).Should().BeEquivalentTo(witnesses.Select(w => EthAddress.Normalize(w.GetPublicAddress())));
-        ((string)consortium["owner"]!).Should().Be(EthAddress.Normalize(owner.GetPublicAddress()));
+        var consortium = await (await service.Http.PutAsJsonAsync("/api/v1/consortium/threshold", new { k = 2 }))
+            .ReadAsync<Traceability.Api.Features.Consortium.ConsortiumApi.ConsortiumResponse>();
+        consortium.Threshold.Should().Be(2);
+        consortium.Witnesses.Should().BeEquivalentTo(witnesses.Select(w => EthAddress.Normalize(w.GetPublicAddress())));
+        consortium.Owner.Should().Be(EthAddress.Normalize(owner.GetPublicAddress()));
 
         var (maker, serials) = await MakerWithEventsAsync(service, 3);
         using var makerClient = maker;
@@ -65,16 +66,15 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
             run.Out.Should().Contain("COSIGNED anchor 1 (root 0x").And.Contain("WITNESS OK: 1 anchors cosigned now, 0 cosigned before");
         }
 
-        var anchor = JsonNode.Parse(await service.Http.GetStringAsync("/api/v1/anchors/1"))!;
-        anchor["witnesses"]!["cosigners"]!.AsArray().Select(n => (string)n!).Should()
-            .BeEquivalentTo(witnesses[..2].Select(w => EthAddress.Normalize(w.GetPublicAddress())));
-        ((bool)anchor["witnesses"]!["final"]!).Should().BeTrue();
-        ((int)anchor["witnesses"]!["threshold"]!).Should().Be(2);
-        ((int)anchor["witnesses"]!["witnesses"]!).Should().Be(3);
+        var anchor = (await service.Http.GetAnswerAsync<Traceability.Api.Features.Anchoring.AnchorsApi.AnchorResponse>("/api/v1/anchors/1")).Witnesses!;
+        anchor.Cosigners.Should().BeEquivalentTo(witnesses[..2].Select(w => EthAddress.Normalize(w.GetPublicAddress())));
+        anchor.Final.Should().BeTrue();
+        anchor.Threshold.Should().Be(2);
+        anchor.Witnesses.Should().Be(3);
 
         var bundlePath = Path.Combine(_dir, "bundle.json");
         var bundle = await service.Http.GetStringAsync("/api/v1/events/2/proof");
-        JsonNode.Parse(bundle)!["witnesses"]!["cosigners"]!.AsArray().Should().HaveCount(2);
+        JsonSerializer.Deserialize<Traceability.Api.Features.Events.EventsApi.ProofBundle>(bundle, ApiAnswers.Json)!.Witnesses!.Cosigners.Should().HaveCount(2);
         await File.WriteAllTextAsync(bundlePath, bundle);
 
         var enough = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--min-witnesses", "2", "--receipt", receiptsPath);
@@ -119,9 +119,10 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         impersonation.Out.Should().Contain("FAILED: receipt: the receipt is signed by " + EthAddress.Normalize(impostor.GetPublicAddress()))
             .And.Contain("which is not an anchorer of " + contract);
 
-        var page = JsonNode.Parse(await ConsumerAsync(service, $"/01/{Gtin}/21/{serials[1]}?lang=en", "application/json"))!;
-        ((string)page["verification"]!).Should().Be("verified");
-        ((string)page["confirmationText"]!).Should().Be("Verified on chain, confirmed by 2 of 3 members");
+        var page = JsonSerializer.Deserialize<Traceability.Api.Features.Consumer.ConsumerApi.ConsumerJson>(
+            await ConsumerAsync(service, $"/01/{Gtin}/21/{serials[1]}?lang=en", "application/json"), ApiAnswers.Json)!;
+        page.Verification.Should().Be("verified");
+        page.ConfirmationText.Should().Be("Verified on chain, confirmed by 2 of 3 members");
         var html = await ConsumerAsync(service, $"/01/{Gtin}/21/{serials[1]}?lang=zh", "text/html");
         html.Should().Contain("已通过区块链验证，经 3 个联盟成员中的 2 个确认");
 
@@ -175,18 +176,19 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         var (maker, serials) = await MakerWithEventsAsync(service, 2);
         using var makerClient = maker;
         var captured = await TraceService.CaptureAsync(maker, EpcisDocs.Document(serials.Select(s => EpcisDocs.Commissioning(s)).ToArray()));
-        var receipts = JsonNode.Parse(await captured.Content.ReadAsStringAsync())!["receipts"]!.AsArray();
+        var receipts = await captured.ReceiptsAsync();
         foreach (var r in receipts)
         {
-            (DateTimeOffset.Parse((string)r!["anchorDeadline"]!) - DateTimeOffset.Parse((string)r["recordTime"]!)).Should().Be(TimeSpan.FromSeconds(1));
-            ((string)r["receiptSignature"]!).Should().MatchRegex("^0x[0-9a-f]{130}$");
-            ((string)r["receiptSignature"]!).Should().Be((string)receipts[0]!["receiptSignature"]!, "one signature covers the request's receipts");
-            ((string)r["receiptsRoot"]!).Should().MatchRegex("^0x[0-9a-f]{64}$");
-            ((int)r["receiptCount"]!).Should().Be(2);
-            r["receiptProof"]!.AsArray().Should().ContainSingle().Which!.GetValue<string>().Should().MatchRegex("^0x[0-9a-f]{64}$");
+            (r.AnchorDeadline - r.RecordTime).Should().Be(TimeSpan.FromSeconds(1));
+            r.ReceiptSignature.Should().MatchRegex("^0x[0-9a-f]{130}$");
+            r.ReceiptSignature.Should().Be(receipts[0].ReceiptSignature, "one signature covers the request's receipts");
+            r.ReceiptsRoot.Should().MatchRegex("^0x[0-9a-f]{64}$");
+            r.ReceiptCount.Should().Be(2);
+            r.ReceiptProof.Should().ContainSingle().Which.Should().MatchRegex("^0x[0-9a-f]{64}$");
         }
+        // The receipt as signed and sent, for the verifier.
         var receiptPath = Path.Combine(_dir, "receipt-1.json");
-        await File.WriteAllTextAsync(receiptPath, receipts[0]!.ToJsonString());
+        await File.WriteAllTextAsync(receiptPath, JsonNode.Parse(await captured.Content.ReadAsStringAsync())!["receipts"]![0]!.ToJsonString());
 
         await Task.Delay(TimeSpan.FromSeconds(2.5)); // anchoring is off: the one-second promise passes
         var bundlePath = Path.Combine(_dir, "bundle-1.json");
@@ -196,11 +198,12 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         unanchored.Out.Should().StartWith("FAILED: broken promise: event 1 was promised by 0x").And.Contain("and the bundle has no anchor");
 
         (await service.Http.PostAsync("/api/v1/audit/run", null)).StatusCode.Should().Be(HttpStatusCode.OK);
-        var alerts = JsonNode.Parse(await service.Http.GetStringAsync("/api/v1/alerts?type=late-anchor"))!["items"]!.AsArray();
-        alerts.Should().ContainSingle();
-        ((long)alerts[0]!["detail"]!["firstEvent"]!).Should().Be(1);
-        ((long)alerts[0]!["detail"]!["lastEvent"]!).Should().Be(2);
-        alerts[0]!["detail"]!["anchor"].Should().BeNull();
+        var alerts = (await service.Http.GetAnswerAsync<Traceability.Api.Features.Alerts.AlertsApi.AlertPage>("/api/v1/alerts?type=late-anchor")).Items;
+        // An alert's detail is free-form JSON, per alert type.
+        var detail = alerts.Should().ContainSingle().Subject.Detail;
+        detail.GetProperty("firstEvent").GetInt64().Should().Be(1);
+        detail.GetProperty("lastEvent").GetInt64().Should().Be(2);
+        (detail.TryGetProperty("anchor", out var anchorOf) ? anchorOf.ValueKind : JsonValueKind.Null).Should().Be(JsonValueKind.Null);
 
         // Anchored late: the verifier names the anchor's block time; the audit does not raise the same run again.
         (await service.Http.PostAsync("/api/v1/anchors/run", null)).StatusCode.Should().Be(HttpStatusCode.OK);
@@ -209,7 +212,7 @@ public sealed class WitnessProcessTests(ChainFixture chain) : IDisposable
         late.Exit.Should().Be(1);
         late.Out.Should().StartWith("VERIFIED event 1").And.Contain("FAILED: broken promise: event 1 was promised by 0x").And.Contain("but anchor 1's block is from");
         (await service.Http.PostAsync("/api/v1/audit/run", null)).StatusCode.Should().Be(HttpStatusCode.OK);
-        JsonNode.Parse(await service.Http.GetStringAsync("/api/v1/alerts?type=late-anchor"))!["items"]!.AsArray().Should().ContainSingle();
+        (await service.Http.GetAnswerAsync<Traceability.Api.Features.Alerts.AlertsApi.AlertPage>("/api/v1/alerts?type=late-anchor")).Items.Should().ContainSingle();
     }
 
     /// <summary>A fresh registry (its owner and a separate anchorer, as scripts/run has them) and the service running with both keys.</summary>

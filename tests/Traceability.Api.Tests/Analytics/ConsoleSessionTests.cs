@@ -28,7 +28,7 @@ public sealed class ConsoleSessionTests(ChainFixture chain)
         signIn.StatusCode.Should().Be(HttpStatusCode.OK);
         var setCookie = signIn.Headers.GetValues("Set-Cookie").Single();
         setCookie.Should().StartWith("trace_console=").And.Contain("httponly").And.Contain("samesite=strict").And.NotContain(key);
-        ((string)(await TraceService.JsonAsync(signIn))["role"]!).Should().Be("manufacturer");
+        (await signIn.ReadAsync<Traceability.Api.Features.Console.ConsoleApi.SessionInfo>()).Role.Should().Be("manufacturer");
 
         (await browser.GetAsync("/api/v1/analytics/overview")).StatusCode.Should().Be(HttpStatusCode.OK, "the session authenticates API calls");
         setup.Service.Execute("INSERT INTO alerts (type, gtin, at, detail) VALUES ('counterfeit', @g, '2026-11-01T00:00:00.000Z', '{}')", ("@g", setup.Gtin));

@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Traceability.Api.Features.Codes;
 using Traceability.Api.Tests.Consumer;
 using Traceability.Api.Tests.Support;
+using static Traceability.Api.Features.Inspection.CodeLookup;
 
 namespace Traceability.Api.Tests.Codes;
 
@@ -11,18 +13,6 @@ namespace Traceability.Api.Tests.Codes;
 [Collection(ChainCollection.Name)]
 public sealed class CodeLookupTests(ChainFixture chain)
 {
-    private sealed record Party(string Id, string Name);
-    private sealed record ProductInfo(string Gtin, string? Name);
-    private sealed record DealerInfo(string Id, string Name, string? Gln, IReadOnlyList<string> Territory);
-    private sealed record LookupRow(int Position, string Code, string? Epc, string? Error, string? Rule, ProductInfo? Product, string? Serial, string? Lot,
-        DateTimeOffset? ProductionDate, Party? Manufacturer, DealerInfo? Dealer, string? OrderNumber, DateTimeOffset? ShipDate, Party? Holder,
-        string? Status, string? RegionCode, IReadOnlyList<string> RegionsLastScanned, DateTimeOffset? LastScanAt, bool Diverted, string? Diversion,
-        int PreviousLookups);
-    private sealed record LookupResponse(long LookupId, DateTimeOffset At, string? Region, int Count, IReadOnlyList<LookupRow> Rows);
-    private sealed record LookupItem(int Position, string Code, string? Epc);
-    private sealed record LookupSummary(long Id, Party By, DateTimeOffset At, string? Region, int Codes, IReadOnlyList<LookupItem> Items);
-    private sealed record LookupPage(IReadOnlyList<LookupSummary> Items, int Offset, int Limit);
-
     [Fact]
     public async Task LooksUpCodesRowByRowWithTheDivertedOneAndKeepsEachLookup()
     {
@@ -44,14 +34,12 @@ public sealed class CodeLookupTests(ChainFixture chain)
         var (other, _) = await svc.MemberAsync("manufacturer", "Other Foods");
         var otherGtin = ConsumerSetup.NewGtin();
         (await other.PostAsJsonAsync("/api/v1/products", new { gtin = otherGtin, name = "Other juice" })).EnsureSuccessStatusCode();
-        var foreign = (await TraceService.JsonAsync(await other.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = otherGtin, lot = "X1", count = 1 })))["codes"]![0]!;
+        var foreign = (await (await other.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = otherGtin, lot = "X1", count = 1 })).ReadAsync<CodesApi.GenerateResponse>()).Codes[0];
 
         var text = string.Join(";", (string)c1["epc"]!, (string)c2["digitalLink"]!) + "\n" +
                    $"(01){setup.Gtin}(21){(string)c3["serial"]!}\r\n" +
-                   $"https://id.gs1.org/01/{setup.Gtin}/21/NEVERISSUED1;hello;{(string)foreign["epc"]!}\n";
-        var response = await setup.Maker.PostAsync("/api/v1/codes/lookup", new StringContent(text, Encoding.UTF8, "text/plain"));
-        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        var first = (await response.Content.ReadFromJsonAsync<LookupResponse>())!;
+                   $"https://id.gs1.org/01/{setup.Gtin}/21/NEVERISSUED1;hello;{foreign.Epc}\n";
+        var first = await (await setup.Maker.PostAsync("/api/v1/codes/lookup", new StringContent(text, Encoding.UTF8, "text/plain"))).ReadAsync<LookupResponse>();
         first.Count.Should().Be(6);
         var rows = first.Rows;
 
@@ -83,30 +71,31 @@ public sealed class CodeLookupTests(ChainFixture chain)
         rows[5].Should().BeEquivalentTo(new { Rule = "not-visible", Product = (ProductInfo?)null, Dealer = (DealerInfo?)null });
 
         // Found in Shenzhen by the inspector: diverted, a diversion alert raised, and the earlier lookup counted.
-        var second = (await (await setup.Maker.PostAsJsonAsync("/api/v1/codes/lookup?region=440304", new[] { (string)c1["epc"]!, (string)c3["epc"]! }))
-            .Content.ReadFromJsonAsync<LookupResponse>())!;
+        var second = await (await setup.Maker.PostAsJsonAsync("/api/v1/codes/lookup?region=440304", new[] { (string)c1["epc"]!, (string)c3["epc"]! }))
+            .ReadAsync<LookupResponse>();
         second.Rows[0].Should().BeEquivalentTo(new { Diverted = true, PreviousLookups = 1 });
         second.Rows[1].Should().BeEquivalentTo(new { Diverted = false, PreviousLookups = 1 }, "a unit shipped to no dealer has no territory to leave");
         (await setup.AlertsAsync("diversion")).Select(a => ((string)a!["epc"]!, (string)a["detail"]!["source"]!)).Should().Contain((Canonical(c1), "lookup"));
 
         var (regulator, _) = await svc.MemberAsync("regulator", "SAMR");
-        var asRegulator = (await regulator.PostAsJsonAsync("/api/v1/codes/lookup", new[] { (string)foreign["epc"]! }));
-        (await asRegulator.Content.ReadFromJsonAsync<LookupResponse>())!.Rows[0].Should().BeEquivalentTo(new { Error = (string?)null, Status = "issued", PreviousLookups = 1 });
+        var asRegulator = await regulator.PostAsJsonAsync("/api/v1/codes/lookup", new[] { foreign.Epc });
+        (await asRegulator.ReadAsync<LookupResponse>()).Rows[0].Should().BeEquivalentTo(new { Error = (string?)null, Status = "issued", PreviousLookups = 1 });
 
-        var makerList = (await setup.Maker.GetFromJsonAsync<LookupPage>("/api/v1/codes/lookups"))!;
+        var makerList = await setup.Maker.GetAnswerAsync<LookupPage>("/api/v1/codes/lookups");
         makerList.Items.Select(l => l.Id).Should().Equal(second.LookupId, first.LookupId);
         makerList.Items[1].Items.Select(i => i.Position).Should().Equal([1, 2, 3, 4], "a manufacturer sees its own products' codes of each lookup");
         makerList.Items[1].By.Id.Should().Be(setup.MakerId);
-        var otherList = (await other.GetFromJsonAsync<LookupPage>("/api/v1/codes/lookups"))!;
-        otherList.Items.Should().HaveCount(2).And.OnlyContain(l => l.Items.Count == 1 && l.Items[0].Epc == Canonical(foreign));
-        (await regulator.GetFromJsonAsync<LookupPage>("/api/v1/codes/lookups"))!.Items.Should().HaveCount(3);
+        var otherList = await other.GetAnswerAsync<LookupPage>("/api/v1/codes/lookups");
+        otherList.Items.Should().HaveCount(2).And.OnlyContain(l => l.Items.Count == 1 && l.Items[0].Epc == Canonical(foreign.Epc));
+        (await regulator.GetAnswerAsync<LookupPage>("/api/v1/codes/lookups")).Items.Should().HaveCount(3);
 
         var (dealerClient, _) = await svc.MemberAsync("dealer", "Some dealer");
         (await dealerClient.PostAsJsonAsync("/api/v1/codes/lookup", new[] { "x" })).StatusCode.Should().Be(HttpStatusCode.Forbidden);
         var tooMany = await setup.Maker.PostAsJsonAsync("/api/v1/codes/lookup", Enumerable.Range(0, 501).Select(i => $"code{i}").ToArray());
-        tooMany.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        (await TraceService.JsonAsync(tooMany))["errors"]![0]!["field"]!.GetValue<string>().Should().Be("codes");
+        (await tooMany.ReadProblemAsync(HttpStatusCode.BadRequest)).Errors[0].Field.Should().Be("codes");
     }
 
-    private static string Canonical(JsonNode code) => Traceability.Ledger.Epcis.Gs1Identifiers.ToCanonicalDigitalLink((string)code["epc"]!);
+    private static string Canonical(JsonNode code) => Canonical((string)code["epc"]!);
+
+    private static string Canonical(string epc) => Traceability.Ledger.Epcis.Gs1Identifiers.ToCanonicalDigitalLink(epc);
 }

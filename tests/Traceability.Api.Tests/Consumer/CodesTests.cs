@@ -16,18 +16,14 @@ public sealed class CodesTests(ChainFixture chain)
     {
         var setup = await ConsumerSetup.StartAsync(chain);
         await using var _ = setup.Service;
-        var r = await setup.Maker.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = setup.Gtin, lot = "L1", count = 1000 });
-        r.StatusCode.Should().Be(HttpStatusCode.OK);
-        var body = await TraceService.JsonAsync(r);
-        var codes = body["codes"]!.AsArray();
+        var codes = await setup.IssueCodesAsync(1000, "L1");
         codes.Should().HaveCount(1000);
-        var serials = codes.Select(c => (string)c!["serial"]!).ToList();
+        var serials = codes.Select(c => c.Serial).ToList();
         serials.Should().OnlyHaveUniqueItems().And.OnlyContain(s => Regex.IsMatch(s, "^[0-9A-HJKMNP-TV-Z]{13}$"), "13 Crockford base-32 symbols: 65 bits");
         foreach (var c in codes.Take(20))
         {
-            var serial = (string)c!["serial"]!;
-            ((string)c["digitalLink"]!).Should().Be($"https://trace.example.cn/01/{setup.Gtin}/10/L1/21/{serial}");
-            ((string)c["epc"]!).Should().Be(Gs1Identifiers.ToSgtinUrn(setup.Gtin, serial, 7));
+            c.DigitalLink.Should().Be($"https://trace.example.cn/01/{setup.Gtin}/10/L1/21/{c.Serial}");
+            c.Epc.Should().Be(Gs1Identifiers.ToSgtinUrn(setup.Gtin, c.Serial, 7));
         }
         // Every symbol is used about equally often (a crude check that the draw is not biased or constant).
         var counts = serials.SelectMany(s => s).GroupBy(ch => ch).ToDictionary(g => g.Key, g => g.Count());
@@ -41,9 +37,7 @@ public sealed class CodesTests(ChainFixture chain)
     {
         var setup = await ConsumerSetup.StartAsync(chain);
         await using var _ = setup.Service;
-        var r = await setup.Maker.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = setup.Gtin, lot = "BIG", count = 100_000 });
-        r.StatusCode.Should().Be(HttpStatusCode.OK);
-        (await TraceService.JsonAsync(r))["codes"]!.AsArray().Should().HaveCount(100_000);
+        (await setup.IssueCodesAsync(100_000, "BIG")).Should().HaveCount(100_000);
         setup.Service.Scalar("SELECT COUNT(DISTINCT serial) FROM codes WHERE lot = 'BIG'").Should().Be(100_000);
 
         var tooMany = await setup.Maker.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = setup.Gtin, lot = "BIG", count = 100_001 });
@@ -56,8 +50,7 @@ public sealed class CodesTests(ChainFixture chain)
         var setup = await ConsumerSetup.StartAsync(chain);
         await using var _ = setup.Service;
         var bad = await setup.Maker.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = "12345678901234", lot = "bad lot with spaces", count = 0 });
-        bad.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        var errors = (await TraceService.JsonAsync(bad))["errors"]!.AsArray().Select(e => (string)e!["field"]!);
+        var errors = (await bad.ReadProblemAsync(HttpStatusCode.BadRequest)).Errors.Select(e => e.Field);
         errors.Should().BeEquivalentTo(["gtin", "lot", "count"]);
 
         var unregistered = await setup.Maker.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = ConsumerSetup.NewGtin(), lot = "L", count = 1 });
@@ -76,7 +69,7 @@ public sealed class CodesTests(ChainFixture chain)
     {
         var setup = await ConsumerSetup.StartAsync(chain);
         await using var _ = setup.Service;
-        var codes = await setup.IssueAsync(12, "L7");
+        var codes = await setup.IssueCodesAsync(12, "L7");
 
         var svg = await setup.Maker.GetAsync($"/api/v1/codes/labels?gtin={setup.Gtin}&lot=L7&format=svg");
         svg.StatusCode.Should().Be(HttpStatusCode.OK);
@@ -85,8 +78,8 @@ public sealed class CodesTests(ChainFixture chain)
         text.Should().StartWith("<svg");
         foreach (var c in codes)
         {
-            text.Should().Contain($">{(string)c!["serial"]!}</text>", "the human-readable serial is printed under its QR code");
-            text.Should().Contain($"<title>{(string)c["digitalLink"]!}</title>");
+            text.Should().Contain($">{c.Serial}</text>", "the human-readable serial is printed under its QR code");
+            text.Should().Contain($"<title>{c.DigitalLink}</title>");
         }
         Regex.Matches(text, "<path ").Count.Should().Be(12);
 
@@ -101,7 +94,7 @@ public sealed class CodesTests(ChainFixture chain)
         height.Should().BeGreaterThan(300, "12 labels in rows of 5: three rows");
         pixels.Count(p => p == 0).Should().BeGreaterThan(pixels.Length / 20, "QR modules and serials are drawn in black");
 
-        var one = await setup.Maker.GetAsync($"/api/v1/codes/labels?gtin={setup.Gtin}&lot=L7&format=png&serial={(string)codes[0]!["serial"]!}");
+        var one = await setup.Maker.GetAsync($"/api/v1/codes/labels?gtin={setup.Gtin}&lot=L7&format=png&serial={codes[0].Serial}");
         one.StatusCode.Should().Be(HttpStatusCode.OK);
         DecodeGrayPng(await one.Content.ReadAsByteArrayAsync()).Width.Should().BeLessThan(width);
 
@@ -118,7 +111,7 @@ public sealed class CodesTests(ChainFixture chain)
     {
         var setup = await ConsumerSetup.StartAsync(chain);
         await using var _ = setup.Service;
-        var codes = await setup.IssueAsync(20, "LQR");
+        var codes = await setup.IssueCodesAsync(20, "LQR");
         // ZXing.Net's finder-pattern search misses many of these symbols upright (most of those with mask pattern 2 from
         // QRCoder 1.8.1; about one in forty from 1.7.0) and reads them turned by 90°, as a phone held sideways would.
         var reader = new ZXing.BarcodeReaderGeneric { AutoRotate = true, Options = { TryHarder = true, PossibleFormats = [ZXing.BarcodeFormat.QR_CODE] } };
@@ -126,14 +119,14 @@ public sealed class CodesTests(ChainFixture chain)
         var decoded = new List<string?>();
         foreach (var c in codes)
         {
-            var png = await setup.Maker.GetAsync($"/api/v1/codes/labels?gtin={setup.Gtin}&lot=LQR&format=png&serial={(string)c!["serial"]!}");
+            var png = await setup.Maker.GetAsync($"/api/v1/codes/labels?gtin={setup.Gtin}&lot=LQR&format=png&serial={c.Serial}");
             png.StatusCode.Should().Be(HttpStatusCode.OK);
             var (width, height, pixels) = DecodeGrayPng(await png.Content.ReadAsByteArrayAsync());
             var source = new ZXing.RGBLuminanceSource(pixels, width, height, ZXing.RGBLuminanceSource.BitmapFormat.Gray8);
             decoded.Add(reader.Decode(source)?.Text);
         }
-        decoded.Should().Equal(codes.Select(c => (string)c!["digitalLink"]!));
-        decoded[0].Should().Be($"https://trace.example.cn/01/{setup.Gtin}/10/LQR/21/{(string)codes[0]!["serial"]!}");
+        decoded.Should().Equal(codes.Select(c => c.DigitalLink));
+        decoded[0].Should().Be($"https://trace.example.cn/01/{setup.Gtin}/10/LQR/21/{codes[0].Serial}");
     }
 
     /// <summary>Reads an 8-bit grayscale PNG with filter type 0 rows (what the label sheet writes), checking chunk CRCs.</summary>

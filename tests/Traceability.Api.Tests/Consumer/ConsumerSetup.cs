@@ -1,5 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Traceability.Api.Features.Alerts;
+using Traceability.Api.Features.Codes;
+using Traceability.Api.Features.Consumer;
 using Traceability.Api.Tests.Support;
 using Traceability.Ledger.Epcis;
 
@@ -54,6 +57,10 @@ public sealed class ConsumerSetup
         r.EnsureSuccessStatusCode();
         return (await TraceService.JsonAsync(r))["codes"]!.AsArray();
     }
+
+    /// <summary>POST /api/v1/codes/generate for the setup's product: the codes issued.</summary>
+    public async Task<IReadOnlyList<CodesApi.IssuedCode>> IssueCodesAsync(int count, string lot = Lot) =>
+        (await (await Maker.PostAsJsonAsync("/api/v1/codes/generate", new { gtin = Gtin, lot, count })).ReadAsync<CodesApi.GenerateResponse>()).Codes;
 
     public static JsonObject Event(string epc, string bizStep, string place, DateTimeOffset at, string disposition = "active") => new()
     {
@@ -121,6 +128,19 @@ public sealed class ConsumerSetup
         var r = await (client ?? Anonymous).SendAsync(request);
         return ((int)r.StatusCode, await TraceService.JsonAsync(r));
     }
+
+    /// <summary>The consumer page as JSON (Accept: application/json): the status and the page.</summary>
+    public async Task<(int Status, ConsumerApi.ConsumerJson Body)> ScanAsync(string path, string? region = null, HttpClient? client = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, region is null ? path : $"{path}?region={region}");
+        request.Headers.Accept.ParseAdd("application/json");
+        var r = await (client ?? Anonymous).SendAsync(request);
+        return ((int)r.StatusCode, await r.Content.ReadFromJsonAsync<ConsumerApi.ConsumerJson>(ApiAnswers.Json) ?? throw new InvalidOperationException("no page"));
+    }
+
+    /// <summary>GET /api/v1/alerts?type= as the maker (or <paramref name="client"/>): the alerts, newest first.</summary>
+    public async Task<IReadOnlyList<AlertsApi.AlertResponse>> AlertListAsync(string type, HttpClient? client = null) =>
+        (await (client ?? Maker).GetAnswerAsync<AlertsApi.AlertPage>($"/api/v1/alerts?type={type}")).Items;
 
     public async Task<(int Status, string Html)> ScanHtmlAsync(string path, string acceptLanguage = "en-US,en;q=0.9")
     {

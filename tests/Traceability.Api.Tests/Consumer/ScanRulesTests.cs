@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
+using Traceability.Api.Features.Alerts;
+using Traceability.Api.Features.Consumer;
 using Traceability.Api.Tests.Support;
 
 namespace Traceability.Api.Tests.Consumer;
@@ -19,26 +22,27 @@ public sealed class ScanRulesTests(ChainFixture chain)
         DateTimeOffset? first = null;
         for (var i = 1; i <= 3; i++)
         {
-            var (_, body) = await setup.ScanJsonAsync(path, client: From(i));
-            ((long)body["scans"]!["count"]!).Should().Be(i);
-            first ??= (DateTimeOffset)body["scans"]!["first"]!;
-            ((DateTimeOffset)body["scans"]!["first"]!).Should().Be(first!.Value);
-            body["warnings"]!.AsArray().Should().BeEmpty();
+            var (_, body) = await setup.ScanAsync(path, client: From(i));
+            body.Scans.Count.Should().Be(i);
+            first ??= body.Scans.First;
+            body.Scans.First.Should().NotBeNull().And.Be(first!.Value);
+            body.Warnings.Should().BeEmpty();
         }
-        var (_, again) = await setup.ScanJsonAsync(path, client: From(1));
-        again["warnings"]!.AsArray().Should().BeEmpty("a client scanning again is not one more scanner");
-        var (_, fifth) = await setup.ScanJsonAsync(path, client: From(4));
-        fifth["warnings"]!.AsArray().Select(w => (string)w!["type"]!).Should().Equal("counterfeit");
+        var (_, again) = await setup.ScanAsync(path, client: From(1));
+        again.Warnings.Should().BeEmpty("a client scanning again is not one more scanner");
+        var (_, fifth) = await setup.ScanAsync(path, client: From(4));
+        fifth.Warnings.Select(w => w.Type).Should().Equal("counterfeit");
         var (_, html) = await setup.ScanHtmlAsync(path);
         html.Should().Contain("id=\"counterfeit-warning\"").And.Contain("scanned 6 times");
         html.Should().Contain("id=\"scan-count\">6<");
 
-        var alerts = await setup.AlertsAsync("counterfeit");
+        var alerts = await setup.AlertListAsync("counterfeit");
         alerts.Should().HaveCount(1, "one counterfeit alert per code, however often it is scanned");
-        ((string)alerts[0]!["detail"]!["reason"]!).Should().Be("scan-limit");
-        ((int)alerts[0]!["detail"]!["scanners"]!).Should().Be(4);
-        ((string)alerts[0]!["gtin"]!).Should().Be(setup.Gtin);
-        ((string)alerts[0]!["lot"]!).Should().Be(ConsumerSetup.Lot);
+        // An alert's detail is free-form JSON, per alert type.
+        alerts[0].Detail.GetProperty("reason").GetString().Should().Be("scan-limit");
+        alerts[0].Detail.GetProperty("scanners").GetInt32().Should().Be(4);
+        alerts[0].Gtin.Should().Be(setup.Gtin);
+        alerts[0].Lot.Should().Be(ConsumerSetup.Lot);
 
         var rows = setup.Service.Scalar("SELECT COUNT(*) FROM scans WHERE ua_family = 'Other' AND length(ip_hash) = 64");
         rows.Should().Be(6, "every scan is recorded with a hashed address and a browser family");
@@ -53,12 +57,12 @@ public sealed class ScanRulesTests(ChainFixture chain)
         using var phone = setup.Service.ClientFrom(IPAddress.Parse("203.0.113.7"));
         for (var i = 1; i <= 10; i++)
         {
-            var (status, body) = await setup.ScanJsonAsync(path, client: phone);
+            var (status, body) = await setup.ScanAsync(path, client: phone);
             status.Should().Be(200);
-            ((long)body["scans"]!["count"]!).Should().Be(i);
-            body["warnings"]!.AsArray().Should().BeEmpty($"reload {i} comes from the same client");
+            body.Scans.Count.Should().Be(i);
+            body.Warnings.Should().BeEmpty($"reload {i} comes from the same client");
         }
-        (await setup.AlertsAsync("counterfeit")).Should().BeEmpty();
+        (await setup.AlertListAsync("counterfeit")).Should().BeEmpty();
     }
 
     [Fact]
@@ -69,15 +73,15 @@ public sealed class ScanRulesTests(ChainFixture chain)
         var code = await setup.CommissionedAsync();
         var path = ConsumerSetup.ShortPath(setup.Gtin, code);
 
-        (await setup.ScanJsonAsync(path, "310115")).Body["warnings"]!.AsArray().Should().BeEmpty();
-        (await setup.ScanJsonAsync(path, "310104")).Body["warnings"]!.AsArray().Should().BeEmpty("two counties of one city are one city");
-        (await setup.ScanJsonAsync(path, "440000")).Body["warnings"]!.AsArray().Should().BeEmpty("a province alone names no city");
-        (await setup.ScanJsonAsync(path, "440305")).Body["warnings"]!.AsArray().Should().BeEmpty("two cities");
-        var (_, third) = await setup.ScanJsonAsync(path, "110101");
-        third["warnings"]!.AsArray().Select(w => (string)w!["message"]!).Should().ContainSingle().Which.Should().Contain("3");
-        var alert = (await setup.AlertsAsync("counterfeit")).Should().ContainSingle().Subject!;
-        ((string)alert["detail"]!["reason"]!).Should().Be("cities");
-        ((int)alert["detail"]!["citiesIn24Hours"]!).Should().Be(3);
+        (await setup.ScanAsync(path, "310115")).Body.Warnings.Should().BeEmpty();
+        (await setup.ScanAsync(path, "310104")).Body.Warnings.Should().BeEmpty("two counties of one city are one city");
+        (await setup.ScanAsync(path, "440000")).Body.Warnings.Should().BeEmpty("a province alone names no city");
+        (await setup.ScanAsync(path, "440305")).Body.Warnings.Should().BeEmpty("two cities");
+        var (_, third) = await setup.ScanAsync(path, "110101");
+        third.Warnings.Select(w => w.Message).Should().ContainSingle().Which.Should().Contain("3");
+        var alert = (await setup.AlertListAsync("counterfeit")).Should().ContainSingle().Subject;
+        alert.Detail.GetProperty("reason").GetString().Should().Be("cities");
+        alert.Detail.GetProperty("citiesIn24Hours").GetInt32().Should().Be(3);
     }
 
     [Fact]
@@ -88,26 +92,26 @@ public sealed class ScanRulesTests(ChainFixture chain)
         var code = await setup.CommissionedAsync();
         var serial = (string)code["serial"]!;
 
-        (await setup.ScanJsonAsync($"/01/{setup.Gtin}/10/{ConsumerSetup.Lot}/21/{serial}")).Body["warnings"]!.AsArray().Should().BeEmpty("the lot it was issued for");
-        (await setup.ScanJsonAsync(ConsumerSetup.ShortPath(setup.Gtin, code))).Body["warnings"]!.AsArray().Should().BeEmpty("a link without a lot names no other lot");
-        (await setup.AlertsAsync("counterfeit")).Should().BeEmpty();
+        (await setup.ScanAsync($"/01/{setup.Gtin}/10/{ConsumerSetup.Lot}/21/{serial}")).Body.Warnings.Should().BeEmpty("the lot it was issued for");
+        (await setup.ScanAsync(ConsumerSetup.ShortPath(setup.Gtin, code))).Body.Warnings.Should().BeEmpty("a link without a lot names no other lot");
+        (await setup.AlertListAsync("counterfeit")).Should().BeEmpty();
 
         var copied = $"/01/{setup.Gtin}/10/LOT-2025-01/21/{serial}";
-        var (status, body) = await setup.ScanJsonAsync(copied);
+        var (status, body) = await setup.ScanAsync(copied);
         status.Should().Be(200, "the code is known: the page still shows its journey");
-        ((string)body["lot"]!).Should().Be(ConsumerSetup.Lot, "the page shows the issued lot, not the label's");
-        var warning = body["warnings"]!.AsArray().Should().ContainSingle().Subject!;
-        ((string)warning["type"]!).Should().Be("counterfeit");
-        ((string)warning["message"]!).Should().Contain("标签上的批次与登记批次不符", "the JSON speaks Chinese unless asked otherwise");
+        body.Lot.Should().Be(ConsumerSetup.Lot, "the page shows the issued lot, not the label's");
+        var warning = body.Warnings.Should().ContainSingle().Subject;
+        warning.Type.Should().Be("counterfeit");
+        warning.Message.Should().Contain("标签上的批次与登记批次不符", "the JSON speaks Chinese unless asked otherwise");
         var (_, html) = await setup.ScanHtmlAsync(copied);
         html.Should().Contain("id=\"counterfeit-warning\"").And.Contain("not the lot this code was issued for");
 
-        var alert = (await setup.AlertsAsync("counterfeit")).Should().ContainSingle("one counterfeit alert per code").Subject!;
-        ((string)alert["detail"]!["reason"]!).Should().Be("lot-mismatch");
-        ((string)alert["detail"]!["labelLot"]!).Should().Be("LOT-2025-01");
-        ((string)alert["detail"]!["issuedLot"]!).Should().Be(ConsumerSetup.Lot);
-        ((string)alert["lot"]!).Should().Be(ConsumerSetup.Lot);
-        ((string)alert["epc"]!).Should().EndWith($"/21/{serial}");
+        var alert = (await setup.AlertListAsync("counterfeit")).Should().ContainSingle("one counterfeit alert per code").Subject;
+        alert.Detail.GetProperty("reason").GetString().Should().Be("lot-mismatch");
+        alert.Detail.GetProperty("labelLot").GetString().Should().Be("LOT-2025-01");
+        alert.Detail.GetProperty("issuedLot").GetString().Should().Be(ConsumerSetup.Lot);
+        alert.Lot.Should().Be(ConsumerSetup.Lot);
+        alert.Epc.Should().EndWith($"/21/{serial}");
     }
 
     [Fact]
@@ -117,12 +121,12 @@ public sealed class ScanRulesTests(ChainFixture chain)
         await using var _ = setup.Service;
         var code = await setup.CommissionedAsync();
         var path = ConsumerSetup.PathOf(code);
-        for (var i = 0; i < 4; i++) (await setup.ScanJsonAsync(path)).Status.Should().Be(200);
+        for (var i = 0; i < 4; i++) (await setup.ScanAsync(path)).Status.Should().Be(200);
 
         var refused = await setup.Anonymous.GetAsync(path);
         refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
         refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds.Should().BeInRange(1, 60);
-        (await TraceService.JsonAsync(refused))["type"]!.ToString().Should().EndWith("too-many-requests");
+        (await refused.ReadAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(HttpStatusCode.TooManyRequests)).Type.Should().EndWith("too-many-requests");
         (await setup.Anonymous.GetAsync($"{path}/proofs/1")).StatusCode.Should().Be(HttpStatusCode.TooManyRequests, "proof downloads are consumer endpoints too");
         setup.Service.Scalar("SELECT COUNT(*) FROM scans").Should().Be(4, "refused requests never reach the handler");
 
@@ -138,24 +142,25 @@ public sealed class ScanRulesTests(ChainFixture chain)
         var (_, dealerId) = await setup.ShipToDealerAsync("广州经销商 Guangzhou Dealer", ["440100", "440300"], "00970", "440104", code);
         var path = ConsumerSetup.PathOf(code);
 
-        (await setup.ScanJsonAsync(path, "440104")).Body["warnings"]!.AsArray().Should().BeEmpty();   // Guangzhou: inside
-        (await setup.ScanJsonAsync(path, "440000")).Body["warnings"]!.AsArray().Should().BeEmpty();   // province only: not definitely outside
-        (await setup.AlertsAsync("diversion")).Should().BeEmpty();
+        (await setup.ScanAsync(path, "440104")).Body.Warnings.Should().BeEmpty();   // Guangzhou: inside
+        (await setup.ScanAsync(path, "440000")).Body.Warnings.Should().BeEmpty();   // province only: not definitely outside
+        (await setup.AlertListAsync("diversion")).Should().BeEmpty();
 
         var (_, outside) = await setup.ScanJsonAsync(path, "330106");                                 // Hangzhou
-        outside["warnings"]!.AsArray().Should().BeEmpty("the consumer is not told about diversion");
+        outside.Deserialize<ConsumerApi.ConsumerJson>(ApiAnswers.Json)!.Warnings.Should().BeEmpty("the consumer is not told about diversion");
+        // The whole answer as sent: nothing in it tells of the diversion.
         outside.ToJsonString().Should().NotContain("diversion").And.NotContain(dealerId);
-        var alert = (await setup.AlertsAsync("diversion")).Should().ContainSingle().Subject!;
-        ((string)alert["epc"]!).Should().Contain($"/01/{setup.Gtin}/21/{(string)code["serial"]!}");
-        var detail = alert["detail"]!;
-        ((string)detail["source"]!).Should().Be("scan");
-        ((string)detail["dealer"]!["id"]!).Should().Be(dealerId);
-        ((string)detail["dealer"]!["name"]!).Should().Be("广州经销商 Guangzhou Dealer");
-        detail["expectedRegions"]!.AsArray().Select(r => (string)r!).Should().Equal("440100", "440300");
-        ((string)detail["actualRegion"]!).Should().Be("330106");
+        var alert = (await setup.AlertListAsync("diversion")).Should().ContainSingle().Subject;
+        alert.Epc.Should().Contain($"/01/{setup.Gtin}/21/{(string)code["serial"]!}");
+        var detail = alert.Detail;
+        detail.GetProperty("source").GetString().Should().Be("scan");
+        detail.GetProperty("dealer").GetProperty("id").GetString().Should().Be(dealerId);
+        detail.GetProperty("dealer").GetProperty("name").GetString().Should().Be("广州经销商 Guangzhou Dealer");
+        detail.GetProperty("expectedRegions").EnumerateArray().Select(r => r.GetString()).Should().Equal("440100", "440300");
+        detail.GetProperty("actualRegion").GetString().Should().Be("330106");
 
         await setup.ScanJsonAsync(path, "330106");
-        (await setup.AlertsAsync("diversion")).Should().HaveCount(1, "the same code, dealer and region alert once");
+        (await setup.AlertListAsync("diversion")).Should().HaveCount(1, "the same code, dealer and region alert once");
     }
 
     [Fact]
@@ -177,15 +182,15 @@ public sealed class ScanRulesTests(ChainFixture chain)
         var captured = await TraceService.CaptureAsync(dealer, sales);
         captured.StatusCode.Should().Be(HttpStatusCode.Created, "a diversion is reported, never refused: " + await captured.Content.ReadAsStringAsync());
 
-        var alert = (await setup.AlertsAsync("diversion")).Should().ContainSingle().Subject!;
-        ((string)alert["epc"]!).Should().EndWith((string)outside["serial"]!);
-        ((string)alert["detail"]!["source"]!).Should().Be("sale");
-        ((string)alert["detail"]!["dealer"]!["id"]!).Should().Be(dealerId);
-        alert["detail"]!["expectedRegions"]!.AsArray().Select(r => (string)r!).Should().Equal("330100");
-        ((string)alert["detail"]!["actualRegion"]!).Should().Be("440304");
-        ((long)alert["detail"]!["eventSequence"]!).Should().BePositive();
-        ((string)alert["gtin"]!).Should().Be(setup.Gtin);
-        ((string)alert["lot"]!).Should().Be(ConsumerSetup.Lot);
+        var alert = (await setup.AlertListAsync("diversion")).Should().ContainSingle().Subject;
+        alert.Epc.Should().EndWith((string)outside["serial"]!);
+        alert.Detail.GetProperty("source").GetString().Should().Be("sale");
+        alert.Detail.GetProperty("dealer").GetProperty("id").GetString().Should().Be(dealerId);
+        alert.Detail.GetProperty("expectedRegions").EnumerateArray().Select(r => r.GetString()).Should().Equal("330100");
+        alert.Detail.GetProperty("actualRegion").GetString().Should().Be("440304");
+        alert.Detail.GetProperty("eventSequence").GetInt64().Should().BePositive();
+        alert.Gtin.Should().Be(setup.Gtin);
+        alert.Lot.Should().Be(ConsumerSetup.Lot);
     }
 
     [Fact]
@@ -198,15 +203,14 @@ public sealed class ScanRulesTests(ChainFixture chain)
         var (otherMaker, _) = await setup.Service.MemberAsync("manufacturer", "Other");
         var (dealer, _) = await setup.Service.MemberAsync("dealer");
 
-        var page = await TraceService.JsonAsync(await setup.Maker.GetAsync("/api/v1/alerts?type=counterfeit&offset=0&limit=2"));
-        ((int)page["total"]!).Should().Be(3);
-        page["items"]!.AsArray().Select(a => (string)a!["epc"]!).Should().Equal(
+        var page = await setup.Maker.GetAnswerAsync<AlertsApi.AlertPage>("/api/v1/alerts?type=counterfeit&offset=0&limit=2");
+        page.Total.Should().Be(3);
+        page.Items.Select(a => a.Epc).Should().Equal(
             [$"https://id.gs1.org/01/{setup.Gtin}/21/FAKE2", $"https://id.gs1.org/01/{setup.Gtin}/21/FAKE1"]);
-        var next = await TraceService.JsonAsync(await setup.Maker.GetAsync("/api/v1/alerts?type=counterfeit&offset=2&limit=2"));
-        next["items"]!.AsArray().Should().ContainSingle();
+        (await setup.Maker.GetAnswerAsync<AlertsApi.AlertPage>("/api/v1/alerts?type=counterfeit&offset=2&limit=2")).Items.Should().ContainSingle();
 
-        ((int)(await TraceService.JsonAsync(await regulator.GetAsync("/api/v1/alerts")))["total"]!).Should().Be(3);
-        ((int)(await TraceService.JsonAsync(await otherMaker.GetAsync("/api/v1/alerts")))["total"]!).Should().Be(0);
+        (await regulator.GetAnswerAsync<AlertsApi.AlertPage>("/api/v1/alerts")).Total.Should().Be(3);
+        (await otherMaker.GetAnswerAsync<AlertsApi.AlertPage>("/api/v1/alerts")).Total.Should().Be(0);
         (await dealer.GetAsync("/api/v1/alerts")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
         (await setup.Anonymous.GetAsync("/api/v1/alerts")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
     }
@@ -223,21 +227,20 @@ public sealed class ScanRulesTests(ChainFixture chain)
         var path = ConsumerSetup.PathOf(code);
 
         var regions = new[] { "310115", "310101", "320500", "330100" };   // Shanghai ×2, Suzhou, Hangzhou
-        var responses = new List<System.Text.Json.Nodes.JsonNode>();
-        foreach (var region in regions) responses.Add((await setup.ScanJsonAsync(path, region)).Body);
+        var responses = new List<ConsumerApi.ConsumerJson>();
+        foreach (var region in regions) responses.Add((await setup.ScanAsync(path, region)).Body);
 
-        responses.Take(2).Should().OnlyContain(r => r["warnings"]!.AsArray().Count == 0);
-        responses[2]["warnings"]!.AsArray().Should().BeEmpty("two cities so far");
-        responses[3]["warnings"]!.AsArray().Select(w => (string)w!["type"]!).Should().Equal("counterfeit");
-        responses.Should().OnlyContain(r => (bool)r["verified"]!, "the badge stays: the events are genuine, the label may be copied");
-        ((long)responses[3]["scans"]!["count"]!).Should().Be(4);
+        responses.Take(2).Should().OnlyContain(r => r.Warnings.Count == 0);
+        responses[2].Warnings.Should().BeEmpty("two cities so far");
+        responses[3].Warnings.Select(w => w.Type).Should().Equal("counterfeit");
+        responses.Should().OnlyContain(r => r.Verified, "the badge stays: the events are genuine, the label may be copied");
+        responses[3].Scans.Count.Should().Be(4);
 
-        var counterfeit = (await setup.AlertsAsync("counterfeit")).Should().ContainSingle().Subject!;
-        ((string)counterfeit["detail"]!["reason"]!).Should().Be("cities");
-        var diversions = await setup.AlertsAsync("diversion");
-        diversions.Select(a => (string)a!["detail"]!["actualRegion"]!).Should().BeEquivalentTo(["320500", "330100"]);
-        diversions.Should().OnlyContain(a => (string)a!["detail"]!["dealer"]!["id"]! == dealerId);
-        var all = await TraceService.JsonAsync(await setup.Maker.GetAsync("/api/v1/alerts"));
-        ((int)all["total"]!).Should().Be(3);
+        var counterfeit = (await setup.AlertListAsync("counterfeit")).Should().ContainSingle().Subject;
+        counterfeit.Detail.GetProperty("reason").GetString().Should().Be("cities");
+        var diversions = await setup.AlertListAsync("diversion");
+        diversions.Select(a => a.Detail.GetProperty("actualRegion").GetString()).Should().BeEquivalentTo(["320500", "330100"]);
+        diversions.Should().OnlyContain(a => a.Detail.GetProperty("dealer").GetProperty("id").GetString() == dealerId);
+        (await setup.Maker.GetAnswerAsync<AlertsApi.AlertPage>("/api/v1/alerts")).Total.Should().Be(3);
     }
 }

@@ -47,10 +47,9 @@ public sealed class ForeignLocationTests(ChainFixture chain)
         // the rival "commissions" its own unit at the maker's plant: consumers would read "made at Pudong plant"
         var forged = HostileWorld.Event("urn:epc:id:sgtin:0614142.100001.F1");
         var refused = await TraceService.CaptureAsync(rival, HostileWorld.Document(forged).ToJsonString());
-        refused.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
-        var problem = await TraceService.JsonAsync(refused);
-        ((string)problem["errors"]![0]!["rule"]!).Should().Be(ForeignLocations.Rule);
-        ((string)problem["errors"]![0]!["field"]!).Should().Be("bizLocation.id");
+        var (_, errors) = await refused.ReadProblemAsync(HttpStatusCode.UnprocessableEntity);
+        errors[0].Rule.Should().Be(ForeignLocations.Rule);
+        errors[0].Field.Should().Be("bizLocation.id");
 
         var loading = HostileWorld.Event(epc);
         loading["action"] = "OBSERVE";

@@ -23,8 +23,7 @@ public sealed class HostileFindingsTests(ChainFixture chain)
         foreach (var attacker in new[] { rival, dealer })
         {
             var takeover = await attacker.PostAsJsonAsync("/api/v1/locations", new { id = Plant, name = "mine now", regionCode = "440300" });
-            takeover.StatusCode.Should().Be(HttpStatusCode.Conflict);
-            (await TraceService.JsonAsync(takeover))["detail"]!.ToString().Should().Contain("another member");
+            (await takeover.ReadProblemAsync(HttpStatusCode.Conflict)).Problem.Detail.Should().Contain("another member");
         }
         svc.Text("SELECT member_id || '|' || name || '|' || region_code FROM locations").Should().Be($"{makerId}|Pudong plant|310115");
         (await maker.PostAsJsonAsync("/api/v1/locations", new { id = Plant, name = "Pudong plant 2", regionCode = "310115" })).StatusCode.Should().Be(HttpStatusCode.OK, "the owner updates its own");
@@ -44,10 +43,9 @@ public sealed class HostileFindingsTests(ChainFixture chain)
 
         (await maker.PostAsJsonAsync("/api/v1/products", new { gtin = "10614141073464", name = "UHT milk" })).StatusCode.Should().Be(HttpStatusCode.Created);
         var outside = await maker.PostAsJsonAsync("/api/v1/products", new { gtin = "10614143000000", name = "not ours" });
-        outside.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
-        var problem = await TraceService.JsonAsync(outside);
-        ((string)problem["errors"]![0]!["field"]!).Should().Be("gtin");
-        ((string)problem["errors"]![0]!["rule"]!).Should().Be("company-prefix");
+        var (_, errors) = await outside.ReadProblemAsync(HttpStatusCode.UnprocessableEntity);
+        errors[0].Field.Should().Be("gtin");
+        errors[0].Rule.Should().Be("company-prefix");
         (await maker.PostAsJsonAsync("/api/v1/locations", new { id = "urn:epc:id:sgln:0614143.00001.0", name = "x", regionCode = "310115" }))
             .StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
         (await maker.PostAsJsonAsync("/api/v1/locations", new { id = Plant, name = "plant", regionCode = "310115" })).StatusCode.Should().Be(HttpStatusCode.Created);
@@ -68,9 +66,10 @@ public sealed class HostileFindingsTests(ChainFixture chain)
         var e = HostileWorld.Event("urn:epc:id:sgtin:0614141.107346.CSV1");
         e["bizTransactionList"] = new JsonArray(new JsonObject { ["type"] = "po", ["bizTransaction"] = "urn:epcglobal:cbv:bt:0614141000005:-1+1" });
         (await TraceService.CaptureAsync(maker, HostileWorld.Document(e).ToJsonString())).StatusCode.Should().Be(HttpStatusCode.Created);
-        var recall = await TraceService.JsonAsync(await maker.PostAsJsonAsync("/api/v1/recalls", new { gtin = "10614141073464", lot = "L1", reason = "+cmd" }));
+        var recall = await (await maker.PostAsJsonAsync("/api/v1/recalls", new { gtin = "10614141073464", lot = "L1", reason = "+cmd" }))
+            .ReadAsync<Traceability.Api.Features.Recall.RecallLot.RecallResponse>(HttpStatusCode.Created);
 
-        var csv = await maker.GetStringAsync($"/api/v1/recalls/{(string)recall["id"]!}/export.csv");
+        var csv = await maker.GetStringAsync($"/api/v1/recalls/{recall.Id}/export.csv");
         var row = csv.Split('\n')[1];
         row.Should().Contain("'=HYPERLINK").And.Contain("'@SUM(A1:A9)");
         foreach (var cell in row.Split(',')) cell.TrimStart('"').Should().NotMatchRegex("^[=+@\t\r]", row);
@@ -86,13 +85,13 @@ public sealed class HostileFindingsTests(ChainFixture chain)
 
         foreach (var client in new[] { svc.Client(), maker })
         {
-            var health = await TraceService.JsonAsync(await client.GetAsync("/health"));
-            ((string)health["database"]!["status"]!).Should().Be("ok");
-            health["database"]!["detail"].Should().BeNull();
-            health.ToJsonString().Should().NotContain("events");
+            var health = await client.GetAnswerAsync<Traceability.Api.Features.Platform.PlatformApi.HealthResponse>("/health");
+            health.Database.Status.Should().Be("ok");
+            health.Database.Detail.Should().BeNull();
+            (await client.GetStringAsync("/health")).Should().NotContain("events", "the whole answer as sent");
         }
         foreach (var client in new[] { svc.Admin, regulator })
-            ((string)(await TraceService.JsonAsync(await client.GetAsync("/health")))["database"]!["detail"]!).Should().Be("2 events");
+            (await client.GetAnswerAsync<Traceability.Api.Features.Platform.PlatformApi.HealthResponse>("/health")).Database.Detail.Should().Be("2 events");
     }
 
     [Fact]

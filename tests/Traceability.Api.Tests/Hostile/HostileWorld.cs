@@ -62,12 +62,11 @@ public sealed class HostileWorld : IAsyncDisposable
             (await Clients["manufacturer2"].PostAsJsonAsync("/api/v1/products", new { gtin = Gtin2, name = "Rice 5 kg" })).EnsureSuccessStatusCode();
             (await Clients["manufacturer"].PostAsJsonAsync("/api/v1/locations", new { id = Loc, name = "Pudong plant", regionCode = "310115" })).EnsureSuccessStatusCode();
             (await Clients["manufacturer2"].PostAsJsonAsync("/api/v1/locations", new { id = Loc2, name = "Other plant", regionCode = "440300" })).EnsureSuccessStatusCode();
-            var code = await Clients["manufacturer"].PostAsJsonAsync("/api/v1/codes/generate", new { gtin = Gtin, lot = Lot, count = 1 });
-            code.EnsureSuccessStatusCode();
-            var issued = (await TraceService.JsonAsync(code))["codes"]![0]!;
-            Values["EPC"] = (string)issued["epc"]!;
-            Values["SERIAL"] = (string)issued["serial"]!;
-            var first = Commissioning((string)issued["epc"]!);
+            var issued = (await (await Clients["manufacturer"].PostAsJsonAsync("/api/v1/codes/generate", new { gtin = Gtin, lot = Lot, count = 1 }))
+                .ReadAsync<Traceability.Api.Features.Codes.CodesApi.GenerateResponse>()).Codes[0];
+            Values["EPC"] = issued.Epc;
+            Values["SERIAL"] = issued.Serial;
+            var first = Commissioning(issued.Epc);
             var captured = await TraceService.CaptureAsync(Clients["manufacturer"], first.ToJsonString());
             captured.EnsureSuccessStatusCode();
             Values["SEQ"] = "1";
@@ -85,11 +84,10 @@ public sealed class HostileWorld : IAsyncDisposable
 
     private async Task<string> MemberAsync(string as_, object body)
     {
-        var r = await Service.Admin.PostAsJsonAsync("/api/v1/members", body);
-        r.EnsureSuccessStatusCode();
-        var json = await TraceService.JsonAsync(r);
-        Clients[as_] = Service.Client((string)json["apiKey"]!);
-        return (string)json["id"]!;
+        var member = await (await Service.Admin.PostAsJsonAsync("/api/v1/members", body))
+            .ReadAsync<Traceability.Api.Features.Members.MembersApi.CreateMemberResponse>(System.Net.HttpStatusCode.Created);
+        Clients[as_] = Service.Client(member.ApiKey);
+        return member.Id;
     }
 
     /// <summary>A valid capture document: <see cref="Gtin"/>'s unit <paramref name="epc"/> commissioned at the plant.</summary>

@@ -29,8 +29,7 @@ public sealed class ScheduledAnchoringTests(ChainFixture chain)
         var second = await WaitForAnchorAsync(svc, a => a.Status == "confirmed" && a.LastEventSequence == 5);
         (second.Sequence, second.FirstEventSequence).Should().Be((2, 4), "a later run anchors what was captured since");
 
-        var bundle = await TraceService.JsonAsync(await svc.Admin.GetAsync("/api/v1/events/5/proof"));
-        ((string)bundle["root"]!).Should().Be(second.Root);
+        (await svc.Admin.GetAnswerAsync<Traceability.Api.Features.Events.EventsApi.ProofBundle>("/api/v1/events/5/proof")).Root.Should().Be(second.Root);
         svc.Scalar("SELECT COUNT(*) FROM anchors").Should().Be(2);
         var runs = svc.Services.GetRequiredService<JobStorage>().GetMonitoringApi().SucceededListCount();
         runs.Should().BeGreaterThanOrEqualTo(2, "the anchors were made by Hangfire runs of the recurring job");

@@ -55,8 +55,7 @@ public sealed class MemberKeysTests(ChainFixture chain)
         (await maker.GetFromJsonAsync<KeyList>($"/api/v1/members/{makerId}/keys"))!.Keys.Single(k => k.Id == second.Id).RevokedAt.Should().NotBeNull();
 
         var longLabel = await maker.PostAsJsonAsync($"/api/v1/members/{makerId}/keys", new { label = new string('x', 101) });
-        longLabel.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        (await TraceService.JsonAsync(longLabel))["errors"]![0]!["field"]!.GetValue<string>().Should().Be("label");
+        (await longLabel.ReadProblemAsync(HttpStatusCode.BadRequest)).Errors[0].Field.Should().Be("label");
     }
 
     [Fact]

@@ -27,9 +27,8 @@ public sealed class MetricsTests(ChainFixture chain)
         Value(before, "trace_anchor_oldest_pending_age_seconds").Should().BeGreaterThanOrEqualTo(0);
         Value(before, "trace_anchors", "status=\"confirmed\"").Should().Be(0);
 
-        var (status, anchor) = await svc.AnchorAsync();
-        status.Should().Be(200);
-        var receipt = await RawRpc.ReceiptAsync(chain.Node.RpcUrl, (string)anchor!["txHash"]!);
+        var anchor = await svc.AnchoredAsync();
+        var receipt = await RawRpc.ReceiptAsync(chain.Node.RpcUrl, anchor.TxHash!);
         var after = await ScrapeAsync(anonymous);
         Value(after, "trace_anchors", "status=\"confirmed\"").Should().Be(1);
         Value(after, "trace_anchors", "status=\"pending\"").Should().Be(0);
@@ -54,10 +53,9 @@ public sealed class MetricsTests(ChainFixture chain)
         Value(outage, "trace_anchor_pending_events").Should().Be(1);
 
         svc.Execute("UPDATE events SET json = json_set(json, '$.disposition', 'stolen') WHERE sequence = 2").Should().Be(1);
-        var audit = await svc.Admin.PostAsync("/api/v1/audit/run", null);
-        var run = await TraceService.JsonAsync(audit);
-        ((string)run["status"]!).Should().Be("failed");
-        ((long)run["mismatches"]!).Should().Be(2, "the event's hash, and the root of its anchor rebuilt from the recomputed hashes");
+        var run = await (await svc.Admin.PostAsync("/api/v1/audit/run", null)).ReadAsync<Traceability.Api.Features.Audit.AuditApi.AuditRunResponse>();
+        run.Status.Should().Be("failed");
+        run.Mismatches.Should().Be(2, "the event's hash, and the root of its anchor rebuilt from the recomputed hashes");
         Value(await ScrapeAsync(anonymous), "trace_audit_findings_total").Should().Be(2);
     }
 

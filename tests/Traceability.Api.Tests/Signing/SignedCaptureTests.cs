@@ -5,6 +5,10 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Nethereum.Signer;
+using Traceability.Api.Features.Audit;
+using Traceability.Api.Features.Events;
+using Traceability.Api.Features.Platform;
+using Traceability.Api.Features.Signing;
 using Traceability.Api.Tests.Support;
 using Traceability.Chain;
 
@@ -47,14 +51,13 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
             claim["address"]!.GetValue<string>().Should().Be(address);
             signature = claim["signature"]!.GetValue<string>();
         }
-        var response = await member.PostAsJsonAsync($"/api/v1/members/{memberId}/addresses", new { address, signature });
-        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        var body = await TraceService.JsonAsync(response);
-        body["active"]!.GetValue<bool>().Should().BeTrue();
+        var body = await (await member.PostAsJsonAsync($"/api/v1/members/{memberId}/addresses", new { address, signature }))
+            .ReadAsync<MemberAddressesApi.MemberAddressResponse>(HttpStatusCode.Created);
+        body.Active.Should().BeTrue();
         using var http = new HttpClient();
         var onChain = await new AnchorRegistryClient(new HttpRpcClient(http, chain.Node.RpcUrl), service.Registry.Contract).MemberOfAsync(address, default);
         onChain.MemberId.Should().Equal(MemberSignatures.MemberIdBytes32(memberId));
-        onChain.ValidFromBlock.Should().Be(body["registeredBlock"]!.GetValue<long>());
+        onChain.ValidFromBlock.Should().Be(body.RegisteredBlock);
         return address;
     }
 
@@ -70,7 +73,7 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
     {
         var path = Path.Combine(_dir, $"doc-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(path, document);
-        var chainId = (await TraceService.JsonAsync(await service.Admin.GetAsync("/api/v1/chain")))["chainId"]!.GetValue<long>();
+        var chainId = (await service.Admin.GetAnswerAsync<PlatformApi.ChainResponse>("/api/v1/chain")).ChainId!.Value;
         var (exit, output, error) = await VerifierProcess.RunAsync("sign", path, "--key", key.GetPrivateKey(), "--chain-id", chainId.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--contract", service.Registry.Contract);
         exit.Should().Be(0, error);
@@ -111,8 +114,8 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
             .StatusCode.Should().Be(HttpStatusCode.Forbidden);
         (await maker.PostAsJsonAsync($"/api/v1/members/{makerId}/addresses", new { address = otherAddress, signature = MemberSignatures.SignPersonal(MemberSignatures.AddressClaim(makerId, otherAddress), otherKey) }))
             .StatusCode.Should().Be(HttpStatusCode.Conflict);
-        var listed = await TraceService.JsonAsync(await maker.GetAsync($"/api/v1/members/{makerId}/addresses"));
-        listed["items"]!.AsArray().Select(i => i!["address"]!.GetValue<string>()).Should().Equal(makerAddress);
+        var listed = await maker.GetAnswerAsync<MemberAddressesApi.MemberAddressList>($"/api/v1/members/{makerId}/addresses");
+        listed.Items.Select(i => i.Address).Should().Equal(makerAddress);
 
         // A signed document is captured and its signature stored per event.
         var document = EpcisDocs.Commissioning(3);
@@ -123,10 +126,9 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         // The same kind of document signed with the other member's (registered) key: refused, nothing stored.
         var second = EpcisDocs.Commissioning(2);
         var refused = await CaptureSignedAsync(maker, second, await SignAsync(service, second, otherKey));
-        refused.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
-        var problem = await TraceService.JsonAsync(refused);
-        problem["errors"]![0]!["rule"]!.GetValue<string>().Should().Be("signature-not-member");
-        problem["errors"]![0]!["message"]!.GetValue<string>().Should().Contain(otherAddress);
+        var (_, errors) = await refused.ReadProblemAsync(HttpStatusCode.UnprocessableEntity);
+        errors[0].Rule.Should().Be("signature-not-member");
+        errors[0].Message.Should().Contain(otherAddress);
         service.Scalar("SELECT COUNT(*) FROM events").Should().Be(3);
         service.Scalar("SELECT COUNT(*) FROM signed_documents").Should().Be(1);
 
@@ -139,10 +141,12 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         (await service.AnchorAsync()).Status.Should().Be(200);
         var rpc = chain.Node.RpcUrl.ToString();
         var bundlePath = await BundleFileAsync(service, 2);
+        var signed = System.Text.Json.JsonSerializer.Deserialize<EventsApi.ProofBundle>(await File.ReadAllTextAsync(bundlePath), ApiAnswers.Json)!.Signature!;
+        signed.Signer.Should().Be(makerAddress);
+        signed.MemberId.Should().Be(makerId);
+        signed.EventCount.Should().Be(3);
+        // The bundle file as the verifier reads it, edited below as someone tampering with it would.
         var bundle = JsonNode.Parse(await File.ReadAllTextAsync(bundlePath))!;
-        bundle["signature"]!["signer"]!.GetValue<string>().Should().Be(makerAddress);
-        bundle["signature"]!["memberId"]!.GetValue<string>().Should().Be(makerId);
-        bundle["signature"]!["eventCount"]!.GetValue<long>().Should().Be(3);
 
         var verified = await VerifierProcess.RunAsync(bundlePath, "--rpc", rpc, "--require-signature");
         verified.Exit.Should().Be(0, verified.Out + verified.Err);
@@ -164,8 +168,8 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         moved.Exit.Should().Be(1);
         moved.Out.Should().StartWith("FAILED: signature: the event's digest is not in the signed eventsRoot");
 
-        var audit = await TraceService.JsonAsync(await service.Admin.PostAsync("/api/v1/audit/run", null));
-        audit["status"]!.GetValue<string>().Should().Be("ok", audit.ToJsonString());
+        var audit = await (await service.Admin.PostAsync("/api/v1/audit/run", null)).ReadAsync<AuditApi.AuditRunResponse>();
+        audit.Status.Should().Be("ok", audit.Summary);
     }
 
     [Fact]
@@ -177,27 +181,25 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         await AddAddressAsync(service, maker, makerId, key);
 
         var unsigned = await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(1));
-        unsigned.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
-        (await TraceService.JsonAsync(unsigned))["errors"]![0]!["rule"]!.GetValue<string>().Should().Be("signature-required");
+        (await unsigned.ReadProblemAsync(HttpStatusCode.UnprocessableEntity)).Errors[0].Rule.Should().Be("signature-required");
 
         var document = EpcisDocs.Commissioning(2);
         (await CaptureSignedAsync(maker, document, await SignAsync(service, document, key))).StatusCode.Should().Be(HttpStatusCode.Created);
         (await service.AnchorAsync()).Status.Should().Be(200);
-        var clean = await TraceService.JsonAsync(await service.Admin.PostAsync("/api/v1/audit/run", null));
-        clean["status"]!.GetValue<string>().Should().Be("ok", clean.ToJsonString());
+        var clean = await (await service.Admin.PostAsync("/api/v1/audit/run", null)).ReadAsync<AuditApi.AuditRunResponse>();
+        clean.Status.Should().Be("ok", clean.Summary);
 
         // Behind the service's back: event 2 left in the member's name, its signature gone.
         service.Execute("DELETE FROM event_signatures WHERE sequence = 2").Should().Be(1);
         var rpc = chain.Node.RpcUrl.ToString();
         var bundle = await BundleFileAsync(service, 2);
-        JsonNode.Parse(await File.ReadAllTextAsync(bundle))!["signature"].Should().BeNull();
+        System.Text.Json.JsonSerializer.Deserialize<EventsApi.ProofBundle>(await File.ReadAllTextAsync(bundle), ApiAnswers.Json)!.Signature.Should().BeNull();
         (await VerifierProcess.RunAsync(bundle, "--rpc", rpc)).Out.Should().StartWith("VERIFIED event 2").And.Contain("unsigned");
         var required = await VerifierProcess.RunAsync(bundle, "--rpc", rpc, "--require-signature");
         required.Exit.Should().Be(1);
         required.Out.Should().StartWith("FAILED: unsigned: event 2 carries no member signature");
 
-        var audit = await TraceService.JsonAsync(await service.Admin.PostAsync("/api/v1/audit/run", null));
-        audit["status"]!.GetValue<string>().Should().Be("failed");
+        (await (await service.Admin.PostAsync("/api/v1/audit/run", null)).ReadAsync<AuditApi.AuditRunResponse>()).Status.Should().Be("failed");
         service.Scalar("SELECT COUNT(*) FROM audit_findings WHERE kind = 'signature-missing' AND event_sequence = 2").Should().Be(1);
         service.Scalar("SELECT COUNT(*) FROM audit_findings WHERE event_sequence = 1").Should().Be(0);
 
@@ -221,8 +223,7 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         var bundle = await BundleFileAsync(service, 1);
 
         var revoked = await maker.DeleteAsync($"/api/v1/members/{makerId}/addresses/{address}");
-        revoked.StatusCode.Should().Be(HttpStatusCode.OK, await revoked.Content.ReadAsStringAsync());
-        (await TraceService.JsonAsync(revoked))["active"]!.GetValue<bool>().Should().BeFalse();
+        (await revoked.ReadAsync<MemberAddressesApi.MemberAddressResponse>()).Active.Should().BeFalse();
         using (var http = new HttpClient())
             (await new AnchorRegistryClient(new HttpRpcClient(http, chain.Node.RpcUrl), service.Registry.Contract).MemberOfAsync(address, default))
                 .ValidUntilBlock.Should().BeGreaterThan(0);
@@ -233,8 +234,7 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
 
         var after = EpcisDocs.Commissioning(1);
         var refused = await CaptureSignedAsync(maker, after, await SignAsync(service, after, key));
-        refused.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
-        (await TraceService.JsonAsync(refused))["errors"]![0]!["rule"]!.GetValue<string>().Should().Be("signature-not-member");
+        (await refused.ReadProblemAsync(HttpStatusCode.UnprocessableEntity)).Errors[0].Rule.Should().Be("signature-not-member");
 
         // A revoked address is never registered again, and revoking twice is a conflict.
         (await maker.PostAsJsonAsync($"/api/v1/members/{makerId}/addresses", new { address, signature = MemberSignatures.SignPersonal(MemberSignatures.AddressClaim(makerId, address), key) }))

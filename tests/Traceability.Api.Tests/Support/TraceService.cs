@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -65,10 +64,9 @@ public sealed class TraceService : IAsyncDisposable
     /// <summary>Creates a member with the role and returns a client carrying its key, and its id.</summary>
     public async Task<(HttpClient Client, string Id)> MemberAsync(string role, string? name = null, string? gln = null, string[]? regions = null)
     {
-        var response = await Admin.PostAsJsonAsync("/api/v1/members", new { name = name ?? role + " Co.", role, gln, regionCodes = regions });
-        response.EnsureSuccessStatusCode();
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return (Client(body.GetProperty("apiKey").GetString()), body.GetProperty("id").GetString()!);
+        var body = await (await Admin.PostAsJsonAsync("/api/v1/members", new { name = name ?? role + " Co.", role, gln, regionCodes = regions }))
+            .ReadAsync<Traceability.Api.Features.Members.MembersApi.CreateMemberResponse>(System.Net.HttpStatusCode.Created);
+        return (Client(body.ApiKey), body.Id);
     }
 
     public static async Task<HttpResponseMessage> CaptureAsync(HttpClient client, string document, string contentType = "application/ld+json") =>
@@ -87,6 +85,10 @@ public sealed class TraceService : IAsyncDisposable
         var text = await response.Content.ReadAsStringAsync();
         return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
     }
+
+    /// <summary>POST /api/v1/anchors/run as admin, expecting an anchor (200): the anchor.</summary>
+    public async Task<Traceability.Api.Features.Anchoring.AnchorsApi.AnchorResponse> AnchoredAsync() =>
+        await (await Admin.PostAsync("/api/v1/anchors/run", null)).ReadAsync<Traceability.Api.Features.Anchoring.AnchorsApi.AnchorResponse>();
 
     public long Scalar(string sql)
     {

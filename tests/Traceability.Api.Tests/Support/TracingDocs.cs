@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Traceability.Api.Features.Tracing;
+using Traceability.Api.Infrastructure.Errors;
 using Traceability.Ledger.Epcis;
 
 namespace Traceability.Api.Tests.Support;
@@ -144,14 +146,13 @@ public sealed class TracingDocs
         return ((int)response.StatusCode, await TraceService.JsonAsync(response));
     }
 
-    /// <summary>Asserts a capture was refused with 422 naming the rule and the EPC, and returns the problem.</summary>
-    public static async Task<JsonNode> RefusedAsync(HttpClient client, string rule, string epc, params JsonObject[] events)
+    /// <summary>Asserts a capture was refused with 422 naming the rule and the EPC, and returns the problem's errors.</summary>
+    public static async Task<IReadOnlyList<FieldError>> RefusedAsync(HttpClient client, string rule, string epc, params JsonObject[] events)
     {
-        var (status, body) = await CaptureAsync(client, events);
-        status.Should().Be(422, body.ToJsonString());
-        ((string)body["type"]!).Should().EndWith("/rule-violation");
-        body["errors"]!.AsArray().Should().Contain(e => (string?)e!["rule"] == rule && (string?)e["epc"] == epc, body.ToJsonString());
-        return body;
+        var (problem, errors) = await (await TraceService.CaptureAsync(client, Document(events))).ReadProblemAsync(System.Net.HttpStatusCode.UnprocessableEntity);
+        problem.Type.Should().EndWith("/rule-violation");
+        errors.Should().Contain(e => e.Rule == rule && e.Epc == epc, string.Join("; ", errors));
+        return errors;
     }
 
     public static async Task AcceptedAsync(HttpClient client, params JsonObject[] events)
@@ -166,6 +167,14 @@ public sealed class TracingDocs
         var text = await response.Content.ReadAsStringAsync();
         return ((int)response.StatusCode, text.Length == 0 || !(response.Content.Headers.ContentType?.MediaType?.Contains("json") ?? false) ? null : JsonNode.Parse(text));
     }
+
+    /// <summary>GET /api/v1/batches/trace: 200 and the trace.</summary>
+    public static Task<BatchTrace.TraceResponse> TraceAsync(HttpClient client, string gtin, string lot) =>
+        client.GetAnswerAsync<BatchTrace.TraceResponse>($"/api/v1/batches/trace?gtin={gtin}&lot={Uri.EscapeDataString(lot)}");
+
+    /// <summary>GET /api/v1/codes/history: 200 and the item's history.</summary>
+    public static Task<ItemHistory.HistoryResponse> HistoryAsync(HttpClient client, string epc) =>
+        client.GetAnswerAsync<ItemHistory.HistoryResponse>($"/api/v1/codes/history?epc={Uri.EscapeDataString(epc)}");
 
     public static async Task LocationAsync(HttpClient client, string sgln, string name, string region)
     {

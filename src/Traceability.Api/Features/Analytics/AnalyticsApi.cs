@@ -12,13 +12,15 @@ namespace Traceability.Api.Features.Analytics;
 /// </summary>
 public static class AnalyticsApi
 {
-    /// <summary>The region table and the handlers (the roll-up capture step is registered with the other steps, in Program.cs).</summary>
+    /// <summary>The region table, the handlers and the backfill of the roll-ups (the roll-up capture step is registered with the other steps, in Program.cs).</summary>
     public static IServiceCollection AddAnalytics(this IServiceCollection services)
     {
         services.AddSingleton(_ => RegionTable.LoadEmbedded());
         services.AddScoped<RegionCounts>();
         services.AddScoped<Overview>();
         services.AddScoped<AlertInbox>();
+        services.AddSingleton<AnalyticsBackfill>();
+        services.AddHostedService(sp => sp.GetRequiredService<AnalyticsBackfill>());
         return services;
     }
 
