@@ -115,6 +115,9 @@ builder.Services.ConfigureHttpJsonOptions(j =>
     j.SerializerOptions.AllowDuplicateProperties = false; // a request naming a field twice is refused (400), not read by its last value
     j.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
 });
+// A body or parameter the framework cannot bind is a 400 ProblemDetails naming the field (through the exception
+// handler), in every environment, rather than an empty 400 outside Development.
+builder.Services.Configure<RouteHandlerOptions>(r => r.ThrowOnBadRequest = true);
 builder.Services.AddEndpointsApiExplorer();
 builder.Services.AddSwaggerGen(s =>
 {
