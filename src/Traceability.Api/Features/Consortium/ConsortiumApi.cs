@@ -111,8 +111,11 @@ public static class ConsortiumApi
         Func<AnchorRegistryClient, Task<string>> send, CancellationToken ct) =>
         await OnChainAsync(chain, async registry =>
         {
-            var tx = await send(registry);
-            var receipt = await registry.WaitForReceiptAsync(tx, ReceiptTimeout, ct);
+            // sent with the owner's key (TRACE_CHAIN_OWNER_KEY, else the anchoring key), as member addresses are: on the
+            // devnet scripts/run starts, the deployer owns the registry and the anchoring key is only authorised to anchor
+            var owner = chain.OwnerRegistry ?? registry;
+            var tx = await send(owner);
+            var receipt = await owner.WaitForReceiptAsync(tx, ReceiptTimeout, ct);
             if (!receipt.Succeeded) throw new ConflictException($"The transaction {tx} reverted in block {receipt.BlockNumber}.");
             witnesses.Forget();
             return await ReadAsync(registry, ct);
@@ -140,7 +143,8 @@ public static class ConsortiumApi
         }
         catch (ContractRevertedException e)
         {
-            var why = e.ErrorName == "NotOwner" ? $"the service's key {chain.SignerAddress} is not the contract's owner, who alone sets witnesses" : e.Message;
+            var why = e.ErrorName == "NotOwner" ? "the service's owner key (TRACE_CHAIN_OWNER_KEY, else its anchoring key " + chain.SignerAddress +
+                ") is not the contract's owner, who alone sets witnesses" : e.Message;
             throw new RequestValidationException("The contract refused the change", [new FieldError("contract", why, Rule: e.ErrorName)], unprocessable: true) { Type = "rule-violation" };
         }
         catch (Exception e) when (e is ChainUnavailableException or Nethereum.JsonRpc.Client.RpcResponseException or TimeoutException)
