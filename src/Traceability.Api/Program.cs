@@ -110,6 +110,9 @@ builder.Services.AddObservability(options, builder.Configuration);
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
 builder.Services.ConfigureHttpJsonOptions(j => ApiJson.Configure(j.SerializerOptions));
+// A body or parameter the framework cannot bind is a 400 ProblemDetails naming the field (through the exception
+// handler), in every environment, rather than an empty 400 outside Development.
+builder.Services.Configure<RouteHandlerOptions>(r => r.ThrowOnBadRequest = true);
 builder.Services.AddEndpointsApiExplorer();
 builder.Services.AddSwaggerGen(s =>
 {

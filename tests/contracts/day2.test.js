@@ -10,31 +10,14 @@
 const { expect } = require("chai");
 const { spawn, execFile } = require("child_process");
 const fs = require("fs");
-const net = require("net");
 const os = require("os");
 const path = require("path");
 const { ethers } = require("ethers");
-const { freePort, waitUntil } = require("./support/processes");
+const { freePort, waitUntil, portOpen, isAlive } = require("./support/processes");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const GTIN = "10614141073464";
 const SGLN = "urn:epc:id:sgln:0614141.00777.0";
-
-function portOpen(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => { socket.destroy(); resolve(true); });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-function isAlive(pid) {
-  try { process.kill(pid, 0); } catch { return false; }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch { return true; }
-}
 
 describe("day 2: scripts/run keeps the chain across restarts, and recovers a lost chain", function () {
   this.timeout(900_000);

@@ -128,7 +128,9 @@ public sealed class HostileCorpusTests(ChainFixture chain, HostileWorld world, I
         else if (c["generate"] is { } generator)
         {
             var (bytes, type) = Generators.Make((string)generator!, world);
-            content = Bytes(bytes, contentType ?? type);
+            content = ((string)generator!).Contains("-chunked", StringComparison.Ordinal)
+                ? Chunked(bytes, contentType ?? type) // no Content-Length: the service counts the bytes as they come
+                : Bytes(bytes, contentType ?? type);
         }
         if (content is not null && contentType == "") content.Headers.ContentType = null;
         request.Content = content;
@@ -156,6 +158,28 @@ public sealed class HostileCorpusTests(ChainFixture chain, HostileWorld world, I
         var content = new StringContent(text, new UTF8Encoding(false));
         content.Headers.ContentType = type.Length == 0 ? null : MediaTypeHeaderValue.Parse(type);
         return content;
+    }
+
+    private static StreamContent Chunked(byte[] bytes, string type)
+    {
+        var content = new StreamContent(new UnseekableStream(new MemoryStream(bytes)));
+        if (type.Length > 0) content.Headers.ContentType = MediaTypeHeaderValue.Parse(type);
+        return content;
+    }
+
+    /// <summary>A stream whose length cannot be known in advance, so HttpClient sends it chunked.</summary>
+    private sealed class UnseekableStream(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static ByteArrayContent Bytes(byte[] bytes, string type)
@@ -190,6 +214,16 @@ public static class Generators
             "many-events" => (Utf8(HostileWorld.Document(Enumerable.Range(0, n).Select(_ => HostileWorld.Event(HostileWorld.NewEpc())).ToArray()).ToJsonString()), json),
             "padded" => (Utf8(Doc(world, _ => { }) + new string(' ', n)), json),
             "long-string-json" => (Utf8("{\"name\":\"" + new string('n', n) + "\",\"role\":\"dealer\"}"), "application/json"),
+            "big-json-import" => (Utf8("[{\"gtin\":\"" + HostileWorld.Gtin + "\",\"name\":\"" + new string('n', n) + "\"}]"), "application/json"),
+            "big-csv-import" or "big-csv-import-chunked" => (CsvOfSize(n), "text/csv"),
+            "csv-columns" => (Utf8(string.Join(",", Enumerable.Range(0, n).Select(i => "x" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "\n"), "text/csv"),
+            "csv-cells" => (Utf8("gtin,name\n" + HostileWorld.Gtin + ",milk" + Repeat(",x", n - 2) + "\n"), "text/csv"),
+            "csv-long-field" => (Utf8("gtin,name\n" + HostileWorld.Gtin + "," + new string('n', n) + "\n"), "text/csv"),
+            "scan-codes" => (Utf8("{\"codes\":[" + string.Join(",", Enumerable.Range(0, n).Select(i => $"\"C{i}\"")) + "]}"), "application/json"),
+            "lookup-codes" => (Utf8("[" + string.Join(",", Enumerable.Range(0, n).Select(i => $"\"C{i}\"")) + "]"), "application/json"),
+            "lookup-text" => (Utf8(string.Join("\n", Enumerable.Range(0, n).Select(i => $"C{i}"))), "text/plain"),
+            "many-rules" => (Utf8("{\"rules\":[" + string.Join(",", Enumerable.Range(0, n).Select(i =>
+                $"{{\"name\":\"r{i}\",\"kind\":\"requires\",\"step\":\"shipping\",\"after\":\"inspecting\"}}")) + "]}"), "application/json"),
             "many-keys" => (Utf8("{" + string.Join(",", Enumerable.Range(0, n).Select(i => $"\"k{i}\":{i}")) + ",\"name\":\"x\",\"role\":\"dealer\"}"), "application/json"),
             _ => throw new ArgumentException($"no generator '{parts[0]}'"),
         };
@@ -207,6 +241,17 @@ public static class Generators
     }
 
     public static string Nest(int depth) => new StringBuilder(2 * depth + 1).Append('[', depth).Append('1').Append(']', depth).ToString();
+
+    /// <summary>A products CSV of at least <paramref name="size"/> bytes: the header, then rows of one product.</summary>
+    private static byte[] CsvOfSize(int size)
+    {
+        var row = Utf8(HostileWorld.Gtin + "," + new string('n', 1000) + "\n");
+        var header = Utf8("gtin,name\n");
+        var bytes = new byte[header.Length + ((size - header.Length) / row.Length + 1) * row.Length];
+        header.CopyTo(bytes, 0);
+        for (var at = header.Length; at < bytes.Length; at += row.Length) row.CopyTo(bytes, at);
+        return bytes;
+    }
 
     private static string Repeat(string s, int n) => new StringBuilder(s.Length * n).Insert(0, s, n).ToString();
 

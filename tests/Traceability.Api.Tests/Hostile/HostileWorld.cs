@@ -9,8 +9,9 @@ namespace Traceability.Api.Tests.Hostile;
 
 /// <summary>
 /// One service (real SQLite file, real Hardhat node) with a cast the hostile inputs are sent as: two manufacturers of
-/// distinct company prefixes, each with a product and a plant; a dealer, a carrier, a regulator; one unit commissioned
-/// (event 1). Shared by the corpus theory and the generated documents: started once for the class.
+/// distinct company prefixes, each with a product and a plant; two dealers, a carrier, a regulator; one unit commissioned
+/// (event 1); the first manufacturer's order to the first dealer, its named query, and a failed EPCIS capture job. Shared
+/// by the corpus theory and the generated documents: started once for the class.
 /// </summary>
 public sealed class HostileWorld : IAsyncDisposable
 {
@@ -45,6 +46,7 @@ public sealed class HostileWorld : IAsyncDisposable
             var m1 = await MemberAsync("manufacturer", new { name = "Acme Dairy", role = "manufacturer", gln = "0614141000005", companyPrefixes = new[] { "0614141" } });
             var m2 = await MemberAsync("manufacturer2", new { name = "Other Foods", role = "manufacturer", companyPrefixes = new[] { "0614142" } });
             var dealer = await MemberAsync("dealer", new { name = "Shop", role = "dealer", regionCodes = new[] { "310000" } });
+            await MemberAsync("dealer2", new { name = "Other shop", role = "dealer", regionCodes = new[] { "440000" } });
             var carrier = await MemberAsync("logistics", new { name = "Carrier", role = "logistics" });
             var regulator = await MemberAsync("regulator", new { name = "Authority", role = "regulator" });
             Values["M1"] = m1;
@@ -70,6 +72,20 @@ public sealed class HostileWorld : IAsyncDisposable
             var captured = await TraceService.CaptureAsync(Clients["manufacturer"], first.ToJsonString());
             captured.EnsureSuccessStatusCode();
             Values["SEQ"] = "1";
+
+            var order = await Clients["manufacturer"].PostAsJsonAsync("/api/v1/orders",
+                new { number = "PO-1", type = "outbound", shipTo = dealer, lines = new[] { new { gtin = Gtin, lot = Lot, quantity = 5 } } });
+            order.EnsureSuccessStatusCode();
+            Values["ORDER"] = (string)(await TraceService.JsonAsync(order))["id"]!.ToString();
+            using var query = new StringContent("{\"name\":\"shipped\",\"query\":{\"EQ_bizStep\":\"shipping\"}}", Encoding.UTF8, "application/json");
+            (await Clients["manufacturer"].PostAsync("/epcis/queries", query)).EnsureSuccessStatusCode();
+            Values["QUERY"] = "shipped";
+            var withoutTime = Event(NewEpc());
+            withoutTime.Remove("eventTime");
+            using var job = new StringContent(Document(withoutTime).ToJsonString(), Encoding.UTF8, "application/ld+json");
+            var submitted = await Clients["manufacturer"].PostAsync("/epcis/capture", job); // read, but refused: a failed job, nothing captured
+            submitted.StatusCode.Should().Be(System.Net.HttpStatusCode.Accepted);
+            Values["JOB"] = submitted.Headers.Location!.ToString().Split('/')[^1];
 
             _db = new SqliteConnection($"Data Source={Service.DatabasePath};Pooling=False;Mode=ReadOnly");
             _db.Open();
@@ -129,7 +145,10 @@ public sealed class HostileWorld : IAsyncDisposable
         cmd.CommandText = "SELECT (SELECT COUNT(*) FROM events) || '/' || (SELECT COALESCE(MAX(sequence), 0) FROM events) || ' events, ' || " +
             "(SELECT COUNT(*) FROM event_epcs) || ' epcs, ' || (SELECT COUNT(*) FROM units) || ' units, ' || (SELECT COUNT(*) FROM members) || ' members, ' || " +
             "(SELECT COUNT(*) FROM products) || ' products, ' || (SELECT COUNT(*) FROM locations) || ' locations, ' || (SELECT COUNT(*) FROM codes) || ' codes, ' || " +
-            "(SELECT COUNT(*) FROM recalls) || ' recalls'";
+            "(SELECT COUNT(*) FROM recalls) || ' recalls, ' || (SELECT COUNT(*) FROM orders) || ' orders, ' || (SELECT COUNT(*) FROM order_lines) || ' order lines, ' || " +
+            "(SELECT COUNT(*) FROM order_units) || ' order units, ' || (SELECT COUNT(*) FROM code_lookups) || ' lookups, ' || (SELECT COUNT(*) FROM control_rule_sets) || ' rule sets, ' || " +
+            "(SELECT COUNT(*) FROM epcis_queries) || ' queries, ' || (SELECT COUNT(*) FROM subscriptions) || ' subscriptions, ' || (SELECT COUNT(*) FROM capture_jobs) || ' jobs, ' || " +
+            "(SELECT COUNT(*) FROM member_keys) || ' keys, ' || (SELECT COUNT(*) FROM member_addresses) || ' addresses'";
         return (string)cmd.ExecuteScalar()!;
     }
 

@@ -54,4 +54,22 @@ async function waitUntil(condition, timeoutMs, what) {
   }
 }
 
-module.exports = { freePort, waitUntil };
+/** Does anything accept connections on 127.0.0.1:port? */
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => { socket.destroy(); resolve(true); });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** A process is alive when it exists and is not a zombie (nothing may reap it in a container). */
+function isAlive(pid) {
+  try { process.kill(pid, 0); } catch { return false; }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch { return true; }
+}
+
+module.exports = { freePort, waitUntil, portOpen, isAlive };

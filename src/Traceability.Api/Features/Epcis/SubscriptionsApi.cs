@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
+using Traceability.Api.Infrastructure.Validation;
 
 namespace Traceability.Api.Features.Epcis;
 
@@ -96,6 +97,9 @@ public static class SubscriptionsApi
         }
         try
         {
+            // before parsing: the parser's duplicate-key check reads every key, and a lone surrogate in one throws there
+            if (JsonStrings.FirstInvalid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), 16) is { } where)
+                throw new EpcisException(400, "ValidationException", "Invalid request", JsonStrings.Message(where));
             return JsonNode.Parse(buffer.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false }) as JsonObject
                 ?? throw new EpcisException(400, "ValidationException", "Invalid request", "The body is not a JSON object.");
         }

@@ -35,6 +35,25 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
 {
     public const string TypeBase = "https://traceability.example/problems/";
 
+    /// <summary>
+    /// The field a request that could not be bound gets wrong: the JSON path of a body System.Text.Json refused (a value
+    /// of the wrong type, a duplicate key, a lone surrogate, too deep), else the parameter the framework names.
+    /// </summary>
+    public static (string Name, string Message)? BadRequestField(BadHttpRequestException bad)
+    {
+        if (bad.InnerException is System.Text.Json.JsonException json)
+        {
+            var path = json.Path is null or "$" ? "body" : json.Path.StartsWith("$.", StringComparison.Ordinal) ? json.Path[2..] : json.Path;
+            return (path, $"{path}: the body is not JSON this request can read: {json.Message}");
+        }
+        var named = System.Text.RegularExpressions.Regex.Match(bad.Message, "parameter \"(?:[^\"]* )?([A-Za-z_][A-Za-z0-9_]*)\"");
+        if (!named.Success) return null;
+        var name = named.Groups[1].Value;
+        return bad.Message.Contains(" body", StringComparison.Ordinal)
+            ? ("body", $"body: {bad.Message}")
+            : (name, $"{name}: {bad.Message}");
+    }
+
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
         var (status, type, title) = exception switch
@@ -62,6 +81,11 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
         };
         if (exception is RequestValidationException rv)
             details.Extensions["errors"] = rv.Errors.Select(e => new { index = e.Index, field = e.Field, message = e.Message, rule = e.Rule, epc = e.Epc }).ToArray();
+        else if (exception is BadHttpRequestException bad && BadRequestField(bad) is { } field)
+        {
+            details.Detail = field.Message;
+            details.Extensions["errors"] = new[] { new { index = (int?)null, field = field.Name, message = field.Message, rule = (string?)null, epc = (string?)null } };
+        }
 
         http.Response.StatusCode = status;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = details, Exception = exception });

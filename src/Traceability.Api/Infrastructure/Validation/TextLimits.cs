@@ -14,11 +14,13 @@ public static class TextLimits
     public const int Reason = 1_000;
     public const int ExtensionValue = 4_096;
 
-    /// <summary>Adds an error naming the field when <paramref name="value"/> is longer than <paramref name="max"/> characters.</summary>
+    /// <summary>Adds an error naming the field when <paramref name="value"/> is longer than <paramref name="max"/> characters, or holds a NUL (PostgreSQL cannot store one).</summary>
     public static void Check(List<FieldError> errors, string field, string? value, int max)
     {
         if (value is not null && value.Length > max)
             errors.Add(new FieldError(field, $"{field} is {value.Length} characters long; at most {max} are accepted."));
+        else if (value is not null && value.Contains('\0', StringComparison.Ordinal))
+            errors.Add(new FieldError(field, $"{field} holds a NUL character (U+0000), which no text field stores."));
     }
 }
 
