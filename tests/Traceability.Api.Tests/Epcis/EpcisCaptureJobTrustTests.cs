@@ -91,7 +91,10 @@ public sealed class EpcisCaptureJobTrustTests(ChainFixture chain) : IDisposable
             var deadline = DateTimeOffset.Parse((string)r["anchorDeadline"]!, System.Globalization.CultureInfo.InvariantCulture);
             (deadline - recorded).Should().Be(TimeSpan.FromSeconds(600));
             var message = ServiceReceipts.Message(EventHash.Digest((string)r["eventHash"]!), (long)r["sequence"]!, recorded, deadline);
-            receipts.Recover(message, (string)r["receiptSignature"]!).Should().Be(anchorer);
+            var root = Hex.Decode((string)r["receiptsRoot"]!);
+            var count = (long)r["receiptCount"]!;
+            ServiceReceipts.VerifyInRoot(message, root, r["receiptProof"]!.AsArray().Select(p => Hex.Decode((string)p!)).ToList(), count).IsValid.Should().BeTrue();
+            receipts.RecoverBatch(root, count, (string)r["receiptSignature"]!).Should().Be(anchorer);
         }
 
         // /api/v1/capture answers the same document with the same receipts, byte for byte (its first receipts, signed again).

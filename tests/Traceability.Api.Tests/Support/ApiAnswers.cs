@@ -48,6 +48,13 @@ public static class ApiAnswers
     public static async Task<IReadOnlyList<Traceability.Api.Features.Capture.CaptureReceipt>> ReceiptsAsync(this HttpResponseMessage response) =>
         (await response.ReadAsync<Traceability.Api.Features.Capture.CaptureApi.CaptureResponse>(HttpStatusCode.Created)).Receipts;
 
+    /// <summary>
+    /// What a receipt promises about its event (id, hash, sequence, record time, deadline), without the request's signed
+    /// tree (root, count, proof, signature), which belongs to each answer: an event sent again gets its first promise in a new tree.
+    /// </summary>
+    public static (string EventId, string EventHash, long Sequence, DateTimeOffset RecordTime, DateTimeOffset? AnchorDeadline) Promise(
+        this Traceability.Api.Features.Capture.CaptureReceipt r) => (r.EventId, r.EventHash, r.Sequence, r.RecordTime, r.AnchorDeadline);
+
     /// <summary>The API key a client sends (to make a client for the same member after a restart).</summary>
     public static string ApiKeyOf(HttpClient client) => client.DefaultRequestHeaders.GetValues("X-Api-Key").Single();
 }
