@@ -64,8 +64,7 @@ public sealed class ConsoleInBrowserTests(BrowserFixture fixture) : IAsyncLifeti
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    private static async Task Place(HttpClient member, string id, string region) =>
-        (await member.PostAsJsonAsync("/api/v1/locations", new { id, name = "店 " + region, regionCode = region })).EnsureSuccessStatusCode();
+    private static Task Place(HttpClient member, string id, string region) => ConsoleSeeding.PlaceAsync(member, id, "店 " + region, region);
 
     private async Task ShipAsync(HttpClient dealer, string warehouse, params string[] epcs)
     {
@@ -76,36 +75,13 @@ public sealed class ConsoleInBrowserTests(BrowserFixture fixture) : IAsyncLifeti
         await CaptureAsync(dealer, Event("receiving", "OBSERVE", warehouse, "in_progress", epcs));
     }
 
-    private static JsonObject Event(string bizStep, string action, string place, string disposition, params string[] epcs) => new()
-    {
-        ["type"] = "ObjectEvent",
-        ["eventTime"] = DateTimeOffset.UtcNow.AddMinutes(-5).ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture),
-        ["eventTimeZoneOffset"] = "+08:00", ["epcList"] = new JsonArray(epcs.Select(e => (JsonNode)e).ToArray()), ["action"] = action,
-        ["bizStep"] = bizStep, ["disposition"] = disposition,
-        ["readPoint"] = new JsonObject { ["id"] = place }, ["bizLocation"] = new JsonObject { ["id"] = place },
-    };
+    // this test's events happened five minutes ago
+    private static JsonObject Event(string bizStep, string action, string place, string disposition, params string[] epcs) =>
+        ConsoleSeeding.Event(bizStep, action, place, disposition, DateTimeOffset.UtcNow.AddMinutes(-5), epcs);
 
-    private static async Task CaptureAsync(HttpClient client, params JsonObject[] events)
-    {
-        var doc = new JsonObject
-        {
-            ["@context"] = new JsonArray("https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"),
-            ["type"] = "EPCISDocument", ["schemaVersion"] = "2.0", ["creationDate"] = "2026-11-01T08:00:00.000Z",
-            ["epcisBody"] = new JsonObject { ["eventList"] = new JsonArray(events.Select(e => (JsonNode)e).ToArray()) },
-        };
-        var r = await client.PostAsync("/api/v1/capture", new StringContent(doc.ToJsonString(), Encoding.UTF8, "application/ld+json"));
-        r.StatusCode.Should().Be(HttpStatusCode.Created, await r.Content.ReadAsStringAsync());
-    }
+    private static Task CaptureAsync(HttpClient client, params JsonObject[] events) => ConsoleSeeding.CaptureAsync(client, events);
 
-    /// <summary>A phone-sized page that records every JavaScript error and console error (CSP violations included).</summary>
-    private async Task<(IPage Page, List<string> Errors)> PageAsync(string locale = "en-US")
-    {
-        var page = await fixture.PhoneAsync(locale);
-        var errors = new List<string>();
-        page.Console += (_, m) => { if (m.Type == "error") lock (errors) errors.Add(m.Text); };
-        page.PageError += (_, e) => { lock (errors) errors.Add(e); };
-        return (page, errors);
-    }
+    private Task<(IPage Page, List<string> Errors)> PageAsync(string locale = "en-US") => ConsoleSeeding.PageAsync(fixture, locale);
 
     private async Task<IResponse> SignInAsync(IPage page, string key, string hash = "")
     {

@@ -76,38 +76,14 @@ public sealed class ServiceMapInBrowserTests(BrowserFixture fixture)
         return new Seed(Key(maker), Key(regulator), Key(dealer), Key(otherMaker), maker, regulator);
     }
 
-    private static async Task Place(HttpClient member, string id, string name, string region) =>
-        (await member.PostAsJsonAsync("/api/v1/locations", new { id, name, regionCode = region })).EnsureSuccessStatusCode();
+    private static Task Place(HttpClient member, string id, string name, string region) => ConsoleSeeding.PlaceAsync(member, id, name, region);
 
-    private static JsonObject Event(string bizStep, string action, string place, string disposition, DateTimeOffset at, params string[] epcs) => new()
-    {
-        ["type"] = "ObjectEvent",
-        ["eventTime"] = at.ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture),
-        ["eventTimeZoneOffset"] = "+08:00", ["epcList"] = new JsonArray(epcs.Select(e => (JsonNode)e).ToArray()), ["action"] = action,
-        ["bizStep"] = bizStep, ["disposition"] = disposition,
-        ["readPoint"] = new JsonObject { ["id"] = place }, ["bizLocation"] = new JsonObject { ["id"] = place },
-    };
+    private static JsonObject Event(string bizStep, string action, string place, string disposition, DateTimeOffset at, params string[] epcs) =>
+        ConsoleSeeding.Event(bizStep, action, place, disposition, at, epcs);
 
-    private static async Task CaptureAsync(HttpClient client, params JsonObject[] events)
-    {
-        var doc = new JsonObject
-        {
-            ["@context"] = new JsonArray("https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"),
-            ["type"] = "EPCISDocument", ["schemaVersion"] = "2.0", ["creationDate"] = "2026-11-01T08:00:00.000Z",
-            ["epcisBody"] = new JsonObject { ["eventList"] = new JsonArray(events.Select(e => (JsonNode)e).ToArray()) },
-        };
-        var r = await client.PostAsync("/api/v1/capture", new StringContent(doc.ToJsonString(), Encoding.UTF8, "application/ld+json"));
-        r.StatusCode.Should().Be(HttpStatusCode.Created, await r.Content.ReadAsStringAsync());
-    }
+    private static Task CaptureAsync(HttpClient client, params JsonObject[] events) => ConsoleSeeding.CaptureAsync(client, events);
 
-    private async Task<(IPage Page, List<string> Errors)> PageAsync(string locale = "en-US")
-    {
-        var page = await fixture.PhoneAsync(locale);
-        var errors = new List<string>();
-        page.Console += (_, m) => { if (m.Type == "error") lock (errors) errors.Add(m.Text); };
-        page.PageError += (_, e) => { lock (errors) errors.Add(e); };
-        return (page, errors);
-    }
+    private Task<(IPage Page, List<string> Errors)> PageAsync(string locale = "en-US") => ConsoleSeeding.PageAsync(fixture, locale);
 
     private async Task SignInAsync(IPage page, string key)
     {
