@@ -8,12 +8,12 @@
 //          the day-1 bundle verifies with --require-signature --min-witnesses 2, the day-1 receipt is kept (--receipt),
 //          a new anchor is cosigned by the witnesses again, /health answers 200 and the self-audit is clean.
 const { expect } = require("chai");
-const { spawn, execFile } = require("child_process");
+const { execFile } = require("child_process");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const { ethers } = require("ethers");
-const { freePort, waitUntil, portOpen, isAlive } = require("./support/processes");
+const { freePort, waitUntil, portOpen, isAlive, scriptsEnv, startScriptsRun, ctrlC: stopScriptsRun, tearDownScriptsRun, callApi } = require("./support/processes");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const GTIN = "10614141073464";
@@ -31,33 +31,20 @@ describe("day 2 with the consortium: signing addresses, signed receipts and witn
   const witnesses = [account(3), account(4)];
   let serial = 2000;
   let firstBundle, firstReceipt;
-  const env = () => ({
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TRACE_"))),
+  const env = () => scriptsEnv({
     TRACE_PORT: String(apiPort), TRACE_CHAIN_PORT: String(chainPort), TRACE_DATA_DIR: dataDir,
     TRACE_AUDIT_SCHEDULE: "false", TRACE_ANCHOR_INTERVAL: "3600",
   });
 
   async function start() {
-    const child = spawn(path.join(ROOT, "scripts", "run"), [], { cwd: ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
-    run = { child, output: "" };
-    child.stdout.on("data", (d) => (run.output += d));
-    child.stderr.on("data", (d) => (run.output += d));
-    try {
-      await waitUntil(async () => run.output.includes("Ctrl-C stops") || child.exitCode !== null, 420_000, "scripts/run to be ready");
-    } catch (e) {
-      child.kill("SIGINT");
-      throw new Error(`${e.message}:\n${run.output}`);
-    }
-    if (child.exitCode !== null) throw new Error(`scripts/run exited ${child.exitCode}:\n${run.output}`);
+    run = await startScriptsRun(ROOT, env());
     adminKey = fs.readFileSync(path.join(dataDir, "admin-key"), "utf8").trim();
     chain = (await call("GET", "/api/v1/chain")).json;
     return run.output;
   }
 
   async function ctrlC() {
-    run.child.kill("SIGINT");
-    await waitUntil(async () => run.child.exitCode !== null || run.child.signalCode !== null, 60_000, "scripts/run to exit");
-    await waitUntil(async () => !(await portOpen(apiPort)) && !(await portOpen(chainPort)), 30_000, "both ports to close");
+    await stopScriptsRun(run, [apiPort, chainPort]);
     run = null;
   }
 
@@ -71,17 +58,7 @@ describe("day 2 with the consortium: signing addresses, signed receipts and witn
     return null;
   }
 
-  async function call(method, url, key, body, headers = {}) {
-    const response = await fetch(`${api}${url}`, {
-      method,
-      headers: { ...(key ? { "X-Api-Key": key } : {}), ...(body ? { "Content-Type": "application/json" } : {}), ...headers },
-      body: body ? (typeof body === "string" ? body : JSON.stringify(body)) : undefined,
-    });
-    const text = await response.text();
-    let json = null;
-    try { json = JSON.parse(text); } catch { /* not JSON */ }
-    return { status: response.status, json, text };
-  }
+  const call = (method, url, key, body, headers) => callApi(api, method, url, key, body, headers);
 
   function script(name, args) {
     return new Promise((resolve) => {
@@ -215,13 +192,9 @@ describe("day 2 with the consortium: signing addresses, signed receipts and witn
   });
 
   after(async () => {
-    if (run && run.child.exitCode === null) {
-      run.child.kill("SIGINT");
-      await waitUntil(async () => run.child.exitCode !== null || run.child.signalCode !== null, 30_000, "scripts/run to exit").catch(() => run.child.kill("SIGKILL"));
-    }
-    const pid = apiPid();
+    const pid = apiPid(); // an API left by the kill -9 test
     if (pid) process.kill(pid, "SIGKILL");
-    await new Promise((resolve) => execFile(path.join(ROOT, "chain-devnet", "down"), [], { env: env() }, () => resolve()));
+    await tearDownScriptsRun(ROOT, run, env());
     fs.rmSync(dataDir, { recursive: true, force: true });
     fs.rmSync(fileDir, { recursive: true, force: true });
   });

@@ -8,12 +8,12 @@
 //          the admin's POST /api/v1/anchors/reanchor writes them again, and the audit is clean, the bundles verify.
 // Also: the data folder stays private (0700/0600) and api.log is appended to across the runs.
 const { expect } = require("chai");
-const { spawn, execFile } = require("child_process");
+const { execFile } = require("child_process");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const { ethers } = require("ethers");
-const { freePort, waitUntil, portOpen, isAlive } = require("./support/processes");
+const { freePort, waitUntil, isAlive, scriptsEnv, startScriptsRun, ctrlC: stopScriptsRun, tearDownScriptsRun, callApi } = require("./support/processes");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const GTIN = "10614141073464";
@@ -23,47 +23,23 @@ describe("day 2: scripts/run keeps the chain across restarts, and recovers a los
   this.timeout(900_000);
   let dataDir, bundleDir, apiPort, chainPort, api, rpc, adminKey, makerKey;
   let run = null; // the running scripts/run: {child, output}
-  const env = () => ({
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TRACE_"))),
+  const env = () => scriptsEnv({
     TRACE_PORT: String(apiPort), TRACE_CHAIN_PORT: String(chainPort), TRACE_DATA_DIR: dataDir,
     TRACE_AUDIT_SCHEDULE: "false", TRACE_ANCHOR_INTERVAL: "3600",
   });
 
   async function start() {
-    const child = spawn(path.join(ROOT, "scripts", "run"), [], { cwd: ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
-    run = { child, output: "" };
-    child.stdout.on("data", (d) => (run.output += d));
-    child.stderr.on("data", (d) => (run.output += d));
-    try {
-      // the first start may run npm ci and build the service on a busy machine
-      await waitUntil(async () => run.output.includes("Ctrl-C stops") || child.exitCode !== null, 420_000, "scripts/run to be ready");
-    } catch (e) {
-      child.kill("SIGINT");
-      throw new Error(`${e.message}:\n${run.output}`);
-    }
-    if (child.exitCode !== null) throw new Error(`scripts/run exited ${child.exitCode}:\n${run.output}`);
+    run = await startScriptsRun(ROOT, env());
     adminKey = fs.readFileSync(path.join(dataDir, "admin-key"), "utf8").trim();
     return run.output;
   }
 
   async function ctrlC() {
-    run.child.kill("SIGINT");
-    await waitUntil(async () => run.child.exitCode !== null || run.child.signalCode !== null, 60_000, "scripts/run to exit");
-    await waitUntil(async () => !(await portOpen(apiPort)) && !(await portOpen(chainPort)), 30_000, "both ports to close");
+    await stopScriptsRun(run, [apiPort, chainPort]);
     run = null;
   }
 
-  async function call(method, url, key, body, contentType = "application/json") {
-    const response = await fetch(`${api}${url}`, {
-      method,
-      headers: { ...(key ? { "X-Api-Key": key } : {}), ...(body ? { "Content-Type": contentType } : {}) },
-      body: body ? (typeof body === "string" ? body : JSON.stringify(body)) : undefined,
-    });
-    const text = await response.text();
-    let json = null;
-    try { json = JSON.parse(text); } catch { /* not JSON */ }
-    return { status: response.status, json, text };
-  }
+  const call = (method, url, key, body, headers) => callApi(api, method, url, key, body, headers);
 
   async function capture(serial) {
     const epc = `urn:epc:id:sgtin:0614141.107346.${serial}`;
@@ -76,7 +52,7 @@ describe("day 2: scripts/run keeps the chain across restarts, and recovers a los
         readPoint: { id: SGLN }, bizLocation: { id: SGLN }, ilmd: { "cbvmda:lotNumber": "L1" },
       }] },
     };
-    const r = await call("POST", "/api/v1/capture", makerKey, doc, "application/ld+json");
+    const r = await call("POST", "/api/v1/capture", makerKey, doc, { "Content-Type": "application/ld+json" });
     expect(r.status, r.text).to.be.oneOf([200, 201]);
     return r.json.receipts[0].sequence;
   }
@@ -129,11 +105,7 @@ describe("day 2: scripts/run keeps the chain across restarts, and recovers a los
   });
 
   after(async () => {
-    if (run && run.child.exitCode === null) {
-      run.child.kill("SIGINT");
-      await waitUntil(async () => run.child.exitCode !== null || run.child.signalCode !== null, 30_000, "scripts/run to exit").catch(() => run.child.kill("SIGKILL"));
-    }
-    await new Promise((resolve) => execFile(path.join(ROOT, "chain-devnet", "down"), [], { env: env() }, () => resolve()));
+    await tearDownScriptsRun(ROOT, run, env());
     fs.rmSync(dataDir, { recursive: true, force: true });
     fs.rmSync(bundleDir, { recursive: true, force: true });
   });

@@ -1,6 +1,8 @@
 // Helpers shared by the mocha tests that start processes (devnet, scripts/run).
+const { spawn, execFile } = require("child_process");
 const fs = require("fs");
 const net = require("net");
+const path = require("path");
 
 /**
  * The ports the kernel hands out for port 0 and for every outgoing connection (Linux: ip_local_port_range). A port taken
@@ -72,4 +74,58 @@ function isAlive(pid) {
   } catch { return true; }
 }
 
-module.exports = { freePort, waitUntil, portOpen, isAlive };
+/** The environment for scripts/run and the other scripts in a test: this process's without its TRACE_ settings, and these. */
+function scriptsEnv(settings) {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TRACE_"))), ...settings };
+}
+
+/**
+ * Starts scripts/run in root with env; resolves {child, output} (output grows with what it prints) once it prints its
+ * banner, and rejects with what it printed if it exits or is not ready in time (the first start may run npm ci and
+ * build the service on a busy machine).
+ */
+async function startScriptsRun(root, env, timeoutMs = 420_000) {
+  const child = spawn(path.join(root, "scripts", "run"), [], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const run = { child, output: "" };
+  child.stdout.on("data", (d) => (run.output += d));
+  child.stderr.on("data", (d) => (run.output += d));
+  try {
+    await waitUntil(async () => run.output.includes("Ctrl-C stops") || child.exitCode !== null, timeoutMs, "scripts/run to be ready");
+  } catch (e) {
+    child.kill("SIGINT");
+    throw new Error(`${e.message}:\n${run.output}`);
+  }
+  if (child.exitCode !== null) throw new Error(`scripts/run exited ${child.exitCode}:\n${run.output}`);
+  return run;
+}
+
+/** Ctrl-C to a scripts/run: SIGINT, then until it has exited and nothing listens on its ports any more. */
+async function ctrlC(run, ports) {
+  run.child.kill("SIGINT");
+  await waitUntil(async () => run.child.exitCode !== null || run.child.signalCode !== null, 60_000, "scripts/run to exit");
+  await waitUntil(async () => !(await Promise.all(ports.map(portOpen))).some(Boolean), 30_000, "its ports to close");
+}
+
+/** After the tests: a scripts/run still running is stopped (SIGINT, SIGKILL after 30 s) and its devnet brought down. */
+async function tearDownScriptsRun(root, run, env) {
+  if (run && run.child.exitCode === null) {
+    run.child.kill("SIGINT");
+    await waitUntil(async () => run.child.exitCode !== null || run.child.signalCode !== null, 30_000, "scripts/run to exit").catch(() => run.child.kill("SIGKILL"));
+  }
+  await new Promise((resolve) => execFile(path.join(root, "chain-devnet", "down"), [], { env }, () => resolve()));
+}
+
+/** An API call: {status, json (null when the answer is not JSON), text}; a body is sent as JSON unless headers say otherwise. */
+async function callApi(base, method, url, key, body, headers = {}) {
+  const response = await fetch(`${base}${url}`, {
+    method,
+    headers: { ...(key ? { "X-Api-Key": key } : {}), ...(body ? { "Content-Type": "application/json" } : {}), ...headers },
+    body: body ? (typeof body === "string" ? body : JSON.stringify(body)) : undefined,
+  });
+  const text = await response.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: response.status, json, text };
+}
+
+module.exports = { freePort, waitUntil, portOpen, isAlive, scriptsEnv, startScriptsRun, ctrlC, tearDownScriptsRun, callApi };
