@@ -28,11 +28,7 @@ public sealed class EpcisCaptureJobTrustTests(ChainFixture chain) : IDisposable
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { /* still held: harmless */ }
     }
 
-    private Task<TraceService> StartAsync(bool requireSignatures = false) => chain.StartServiceAsync(new Dictionary<string, string>
-    {
-        ["TRACE_CHAIN_OWNER_KEY"] = HardhatNode.DefaultAccountKey,
-        ["TRACE_REQUIRE_SIGNATURES"] = requireSignatures ? "true" : "false",
-    });
+    private Task<TraceService> StartAsync(bool requireSignatures = false) => chain.StartSigningServiceAsync(requireSignatures);
 
     /// <summary>A manufacturer with its product and a key whose address the service registered for it on chain.</summary>
     private static async Task<(HttpClient Client, string Id, EthECKey Key)> SigningMakerAsync(TraceService service, string name = "Acme")

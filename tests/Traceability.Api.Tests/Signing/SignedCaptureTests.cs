@@ -31,11 +31,7 @@ public sealed class SignedCaptureTests(ChainFixture chain) : IDisposable
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { /* still held: harmless */ }
     }
 
-    private Task<TraceService> StartAsync(bool requireSignatures = false) => chain.StartServiceAsync(new Dictionary<string, string>
-    {
-        ["TRACE_CHAIN_OWNER_KEY"] = HardhatNode.DefaultAccountKey,
-        ["TRACE_REQUIRE_SIGNATURES"] = requireSignatures ? "true" : "false",
-    });
+    private Task<TraceService> StartAsync(bool requireSignatures = false) => chain.StartSigningServiceAsync(requireSignatures);
 
     /// <summary>Proves <paramref name="key"/>'s address for the member and checks the service registered it on chain.</summary>
     /// <param name="viaScript">Take the body from scripts/sign --claim (the verifier's sign command as a process).</param>

@@ -16,6 +16,16 @@ public sealed class ChainFixture : IAsyncLifetime
         Proxy.Start();
     }
 
+    /// <summary>
+    /// A service that checks member signatures: the owner's key registers signing addresses on chain, and
+    /// <paramref name="requireSignatures"/> sets TRACE_REQUIRE_SIGNATURES.
+    /// </summary>
+    public Task<TraceService> StartSigningServiceAsync(bool requireSignatures = false) => StartServiceAsync(new Dictionary<string, string>
+    {
+        ["TRACE_CHAIN_OWNER_KEY"] = HardhatNode.DefaultAccountKey,
+        ["TRACE_REQUIRE_SIGNATURES"] = requireSignatures ? "true" : "false",
+    });
+
     /// <summary>A fresh registry and a data folder; the service's RPC goes through the proxy. <paramref name="configure"/> adds to the host (e.g. a log sink).</summary>
     public async Task<TraceService> StartServiceAsync(IDictionary<string, string>? settings = null, Action<Microsoft.AspNetCore.Hosting.IWebHostBuilder>? configure = null)
     {
