@@ -71,7 +71,11 @@ builder.Services.AddSingleton<CaptureWriteLock>();
 builder.Services.AddSingleton<LedgerAppends>();
 builder.Services.AddScoped<CaptureSignature>();
 builder.Services.AddSingleton<EventHashIndex>();
-if (!options.UsesPostgres) builder.Services.AddSingleton(_ => SqliteOwnership.Acquire(options.DatabasePathOrConnection));
+if (!options.UsesPostgres)
+{
+    SqliteConnectionSettings.LimitMemory(options.SqliteMemoryMiB * 1024L * 1024);
+    builder.Services.AddSingleton(_ => SqliteOwnership.Acquire(options.DatabasePathOrConnection));
+}
 builder.Services.AddSingleton<SqliteCheckpointer>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<SqliteCheckpointer>());
 builder.Services.AddSingleton<AuditLedger>();

@@ -190,6 +190,7 @@ public static class Soak
                 ["managedHeapMiB"] = runtime.Heap,
                 ["gcCommittedMiB"] = runtime.Committed,
                 ["gen2Collections"] = runtime.Gen2,
+                ["sqliteMiB"] = runtime.Sqlite,
                 ["apiCpuSeconds"] = CpuSeconds(api.Id),
                 ["loadAverage"] = Machine.LoadAverage(),
                 ["captured"] = Interlocked.Read(ref captured),
@@ -293,17 +294,18 @@ public static class Soak
         return Math.Round((long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0, 1);
     }
 
-    private sealed record Runtime(double? Heap, double? Committed, long? Gen2);
+    private sealed record Runtime(double? Heap, double? Committed, long? Gen2, double? Sqlite);
 
     /// <summary>
-    /// The managed heap after the last GC (all generations, LOH and POH), the memory the GC has committed, and the gen2
-    /// collections so far, from the runtime's meter on /metrics; nulls when the API does not export them.
+    /// The managed heap after the last GC (all generations, LOH and POH), the memory the GC has committed, the gen2
+    /// collections so far (the runtime's meter) and SQLite's own memory (the service's), from /metrics; nulls when the
+    /// API does not export them.
     /// </summary>
     private static async Task<Runtime> RuntimeMemoryAsync(HttpClient http)
     {
         string text;
         try { text = await http.GetStringAsync("metrics"); }
-        catch (HttpRequestException) { return new Runtime(null, null, null); }
+        catch (HttpRequestException) { return new Runtime(null, null, null, null); }
         var lines = text.Split('\n').Where(l => !l.StartsWith('#')).ToArray();
         double? Sum(string name, string? label = null)
         {
@@ -314,7 +316,7 @@ public static class Soak
         }
         double? MiB(double? bytes) => bytes is { } b ? Math.Round(b / 1024 / 1024, 1) : null;
         return new Runtime(MiB(Sum("dotnet_gc_last_collection_heap_size_bytes")), MiB(Sum("dotnet_gc_last_collection_memory_committed_size_bytes")),
-            Sum("dotnet_gc_collections_total", "gen2") is { } g ? (long)g : null);
+            Sum("dotnet_gc_collections_total", "gen2") is { } g ? (long)g : null, MiB(Sum("trace_sqlite_memory_bytes")));
     }
 
     /// <summary>The GC settings the API ran with: its runtimeconfig's, and any DOTNET_ variables given to this run.</summary>

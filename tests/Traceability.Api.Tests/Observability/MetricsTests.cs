@@ -26,6 +26,7 @@ public sealed class MetricsTests(ChainFixture chain)
         Value(before, "trace_anchor_pending_events").Should().Be(3);
         Value(before, "trace_anchor_oldest_pending_age_seconds").Should().BeGreaterThanOrEqualTo(0);
         Value(before, "trace_anchors", "status=\"confirmed\"").Should().Be(0);
+        Value(before, "trace_sqlite_memory_bytes").Should().BeGreaterThan(0, "SQLite's caches and statements of the captures");
 
         var anchor = await svc.AnchoredAsync();
         var receipt = await RawRpc.ReceiptAsync(chain.Node.RpcUrl, anchor.TxHash!);

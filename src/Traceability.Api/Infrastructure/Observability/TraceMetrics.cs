@@ -45,6 +45,8 @@ public sealed class TraceMetrics
         meter.CreateObservableGauge("trace.anchor.oldest_pending_age", () =>
             Read() is { OldestRecordTime: { } oldest } ? Math.Max(0, (_time.GetUtcNow() - oldest).TotalSeconds) : 0, "s",
             "Age of the oldest event not yet in a confirmed anchor (0 when none waits)");
+        meter.CreateObservableGauge("trace.sqlite.memory", SqliteConnectionSettings.MemoryUsed, "By",
+            "Memory SQLite holds in this process (page caches, schemas, statements); bounded by TRACE_SQLITE_MEMORY_MIB (0 on PostgreSQL)");
         meter.CreateObservableGauge("trace.anchors", () => Read().Anchors.Select(a =>
             new Measurement<long>(a.Value, new KeyValuePair<string, object?>("status", a.Key.ToString().ToLowerInvariant()))), "{anchor}", "Anchors by status");
     }
