@@ -6,6 +6,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+# Two glibc malloc arenas for the service (and everything else started from here) instead of up to eight per core:
+# the native part of the API's memory otherwise keeps growing under load (docs/adr/0030-memory-bounds.md). It must be
+# in the environment when the process starts; a value already set wins.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 
 say() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

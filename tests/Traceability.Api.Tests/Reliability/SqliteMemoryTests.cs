@@ -41,7 +41,7 @@ public sealed class SqliteMemoryTests : IDisposable
         }
         finally
         {
-            SqliteConnectionSettings.LimitMemory(128 * MiB); // the service's default, for the tests that run after
+            SqliteConnectionSettings.LimitMemory(64 * MiB); // the service's default, for the tests that run after
         }
     }
 

@@ -126,10 +126,10 @@ public sealed class TraceOptions
 
     /// <summary>
     /// TRACE_SQLITE_MEMORY_MIB: the memory SQLite's page caches may hold across all pooled connections together (default
-    /// 128). Each connection may cache up to 32 MiB; past this bound a connection reuses its own least recently used
+    /// 64). Each connection may cache up to 32 MiB; past this bound a connection reuses its own least recently used
     /// pages instead of allocating more, so the process does not grow with the number of connections times 32 MiB.
     /// </summary>
-    [ConfigurationKeyName("TRACE_SQLITE_MEMORY_MIB")] [Range(8, 1_048_576)] public int SqliteMemoryMiB { get; set; } = 128;
+    [ConfigurationKeyName("TRACE_SQLITE_MEMORY_MIB")] [Range(8, 1_048_576)] public int SqliteMemoryMiB { get; set; } = 64;
 
     public string DatabasePathOrConnection => string.IsNullOrWhiteSpace(Database) ? Path.Combine(DataDir, "traceability.db") : Database!;
 
