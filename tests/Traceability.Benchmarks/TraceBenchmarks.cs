@@ -128,7 +128,7 @@ public static class TraceBenchmarks
         // Every unit, page after page of the largest page the API allows.
         if (parts.Contains("trace"))
         {
-            var trace = new BatchTrace(db);
+            var trace = new BatchTrace(db, new LotCounts());
             var traceRuns = new List<double>();
             BatchTrace.TraceResponse? traced = null;
             for (var i = 0; i < 1 + 3 * loops; i++)
