@@ -71,6 +71,7 @@ builder.Services.AddSingleton<CaptureWriteLock>();
 builder.Services.AddSingleton<LedgerAppends>();
 builder.Services.AddScoped<CaptureSignature>();
 builder.Services.AddSingleton<EventHashIndex>();
+builder.Services.AddSingleton<LotCounts>(); // a lot's counts for the batch trace, kept while the ledger does not move
 if (!options.UsesPostgres)
 {
     SqliteConnectionSettings.LimitMemory(options.SqliteMemoryMiB * 1024L * 1024);

@@ -62,86 +62,113 @@ public static class TraceBenchmarks
         var eventCount = Convert.ToInt64(await Sql.Command(conn, null, "SELECT COUNT(*) FROM events").ExecuteScalarAsync(), CultureInfo.InvariantCulture);
         log($"  database: {eventCount:N0} events, {new FileInfo(workPath).Length / (1024 * 1024):N0} MiB");
         var maker = await CallerAsync(db, "m_bench_maker");
+        // BENCH_TRACE_PARTS runs only some parts (history, lot-history, trace, recall), BENCH_TRACE_LOOPS repeats the
+        // history and trace parts that many times over: to profile one part, or compare two builds part by part.
+        var parts = (Environment.GetEnvironmentVariable("BENCH_TRACE_PARTS") ?? "history,lot-history,trace,recall").Split(',', StringSplitOptions.TrimEntries);
+        var loops = int.TryParse(Environment.GetEnvironmentVariable("BENCH_TRACE_LOOPS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 1000 ? n : 1;
+        static TimeSpan Cpu() => Process.GetCurrentProcess().TotalProcessorTime;
 
         // 1. Item history, 50 events each, as the product's manufacturer (visibility lookups included), serialised to JSON.
-        var items = await Sql.ListAsync(conn, null, "SELECT epc FROM units WHERE gtin = @g ORDER BY epc", r => r.GetString(0), default, ("@g", FillerGtin));
         var history = new ItemHistory(db);
-        var random = new Random(42);
-        var timings = new List<double>();
-        var eventsSeen = 0;
-        for (var i = 0; i < 1200; i++)
+        if (parts.Contains("history"))
         {
-            var epc = items[random.Next(items.Count)];
-            var clock = Stopwatch.StartNew();
-            var h = await history.Handle(new ItemHistory.Query(epc, maker), default);
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(h, JsonSerializerOptions.Web);
-            clock.Stop();
-            if (i < 200) continue; // warm-up
-            timings.Add(clock.Elapsed.TotalMilliseconds);
-            eventsSeen = h.Events.Count;
-            GC.KeepAlive(bytes);
+            var items = await Sql.ListAsync(conn, null, "SELECT epc FROM units WHERE gtin = @g ORDER BY epc", r => r.GetString(0), default, ("@g", FillerGtin));
+            var random = new Random(42);
+            var timings = new List<double>();
+            var eventsSeen = 0;
+            var cpu = Cpu();
+            for (var i = 0; i < 200 + 1000 * loops; i++)
+            {
+                var epc = items[random.Next(items.Count)];
+                var clock = Stopwatch.StartNew();
+                var h = await history.Handle(new ItemHistory.Query(epc, maker), default);
+                var bytes = JsonSerializer.SerializeToUtf8Bytes(h, JsonSerializerOptions.Web);
+                clock.Stop();
+                if (i < 200) continue; // warm-up
+                timings.Add(clock.Elapsed.TotalMilliseconds);
+                eventsSeen = h.Events.Count;
+                GC.KeepAlive(bytes);
+            }
+            cpu = Cpu() - cpu;
+            timings.Sort();
+            var p99 = timings[(int)Math.Ceiling(timings.Count * 0.99) - 1];
+            var p50 = timings[timings.Count / 2];
+            figures.Add(new Figure("item history p99 (item with 50 events, 1,000,000-event database)", Math.Round(p99, 2), "ms",
+                $"{timings.Count:N0} requests over random items ({eventsSeen} events each) after 200 warm-up; p50 {p50:F2} ms, max {timings[^1]:F2} ms; " +
+                $"ItemHistory handler as the owning manufacturer + JSON serialisation, one thread; process CPU {cpu.TotalMilliseconds / (200 + 1000 * loops):F2} ms per request",
+                "< 10 ms", p99 < 10));
         }
-        timings.Sort();
-        var p99 = timings[(int)Math.Ceiling(timings.Count * 0.99) - 1];
-        var p50 = timings[timings.Count / 2];
-        figures.Add(new Figure("item history p99 (item with 50 events, 1,000,000-event database)", Math.Round(p99, 2), "ms",
-            $"1,000 requests over random items ({eventsSeen} events each) after 200 warm-up; p50 {p50:F2} ms, max {timings[^1]:F2} ms; " +
-            "ItemHistory handler as the owning manufacturer + JSON serialisation, one thread", "< 10 ms", p99 < 10));
 
-        var lotItem = (await Sql.ListAsync(conn, null, "SELECT epc FROM units WHERE gtin = @g AND lot = @l AND status = 'sold' LIMIT 1", r => r.GetString(0), default,
-            ("@g", LotGtin), ("@l", LotCode)))[0];
-        var lotTimings = new List<double>();
-        var lotEvents = 0;
-        for (var i = 0; i < 120; i++)
+        if (parts.Contains("lot-history"))
         {
-            var clock = Stopwatch.StartNew();
-            var h = await history.Handle(new ItemHistory.Query(lotItem, maker), default);
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(h, JsonSerializerOptions.Web);
-            clock.Stop();
-            if (i >= 20) lotTimings.Add(clock.Elapsed.TotalMilliseconds);
-            lotEvents = h.Events.Count;
-            GC.KeepAlive(bytes);
+            var lotItem = (await Sql.ListAsync(conn, null, "SELECT epc FROM units WHERE gtin = @g AND lot = @l AND status = 'sold' LIMIT 1", r => r.GetString(0), default,
+                ("@g", LotGtin), ("@l", LotCode)))[0];
+            var lotTimings = new List<double>();
+            var lotEvents = 0;
+            var lotCpu = Cpu();
+            for (var i = 0; i < 20 + 100 * loops; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                var h = await history.Handle(new ItemHistory.Query(lotItem, maker), default);
+                var bytes = JsonSerializer.SerializeToUtf8Bytes(h, JsonSerializerOptions.Web);
+                clock.Stop();
+                if (i >= 20) lotTimings.Add(clock.Elapsed.TotalMilliseconds);
+                lotEvents = h.Events.Count;
+                GC.KeepAlive(bytes);
+            }
+            lotCpu = Cpu() - lotCpu;
+            lotTimings.Sort();
+            figures.Add(new Figure("item history p99, unit of the 100,000-unit lot (through a case and a pallet)",
+                Math.Round(lotTimings[(int)Math.Ceiling(lotTimings.Count * 0.99) - 1], 2), "ms",
+                $"{lotTimings.Count:N0} requests after 20 warm-up, {lotEvents} events (its own and its case's and pallet's while inside; the commissioning event names 1,000 EPCs); " +
+                $"p50 {lotTimings[lotTimings.Count / 2]:F2} ms; process CPU {lotCpu.TotalMilliseconds / (20 + 100 * loops):F2} ms per request"));
         }
-        lotTimings.Sort();
-        figures.Add(new Figure("item history p99, unit of the 100,000-unit lot (through a case and a pallet)", Math.Round(lotTimings[98], 2), "ms",
-            $"100 requests after 20 warm-up, {lotEvents} events (its own and its case's and pallet's while inside; the commissioning event names 1,000 EPCs); p50 {lotTimings[50]:F2} ms"));
 
         // 2. Batch trace of the lot.
         // Every unit, page after page of the largest page the API allows.
-        var trace = new BatchTrace(db);
-        var traceRuns = new List<double>();
-        BatchTrace.TraceResponse? traced = null;
-        for (var i = 0; i < 4; i++)
+        if (parts.Contains("trace"))
         {
-            var clock = Stopwatch.StartNew();
-            var (bytes, pages, listed) = (0L, 0, 0);
-            string? after = null;
-            do
+            var trace = new BatchTrace(db, new LotCounts());
+            var traceRuns = new List<double>();
+            BatchTrace.TraceResponse? traced = null;
+            for (var i = 0; i < 1 + 3 * loops; i++)
             {
-                traced = await trace.Handle(new BatchTrace.Query(LotGtin, LotCode, maker, BatchTrace.MaxLimit.ToString(CultureInfo.InvariantCulture), after), default);
-                bytes += JsonSerializer.SerializeToUtf8Bytes(traced, JsonSerializerOptions.Web).Length;
-                (pages, listed, after) = (pages + 1, listed + traced.Units.Count, traced.NextAfter);
+                var cpu = Cpu();
+                var clock = Stopwatch.StartNew();
+                var (bytes, pages, listed) = (0L, 0, 0);
+                string? after = null;
+                do
+                {
+                    traced = await trace.Handle(new BatchTrace.Query(LotGtin, LotCode, maker, BatchTrace.MaxLimit.ToString(CultureInfo.InvariantCulture), after), default);
+                    bytes += JsonSerializer.SerializeToUtf8Bytes(traced, JsonSerializerOptions.Web).Length;
+                    (pages, listed, after) = (pages + 1, listed + traced.Units.Count, traced.NextAfter);
+                }
+                while (after is not null);
+                clock.Stop();
+                traceRuns.Add(clock.Elapsed.TotalSeconds);
+                log($"  trace run {i + 1}: {clock.Elapsed.TotalSeconds:F3} s (process CPU {(Cpu() - cpu).TotalSeconds:F3} s), {listed:N0} of {traced.Count:N0} units in {pages} pages, {traced.ByHolder.Count} holder groups, {bytes / 1024:N0} KiB of JSON");
             }
-            while (after is not null);
-            clock.Stop();
-            traceRuns.Add(clock.Elapsed.TotalSeconds);
-            log($"  trace run {i + 1}: {clock.Elapsed.TotalSeconds:F3} s, {listed:N0} of {traced.Count:N0} units in {pages} pages, {traced.ByHolder.Count} holder groups, {bytes / 1024:N0} KiB of JSON");
+            var traceMedian = traceRuns.Skip(1).Order().ElementAt((traceRuns.Count - 1) / 2);
+            figures.Add(new Figure("batch trace of a 100,000-unit lot (cases, pallets, 20 dealers)", Math.Round(traceMedian, 3), "s",
+                $"median of {traceRuns.Count - 1} after a first run ({string.Join(", ", traceRuns.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s); every unit with its state in pages of {BatchTrace.MaxLimit:N0}, " +
+                $"byHolder ({traced!.ByHolder.Count} groups), byStatus ({string.Join(", ", traced.ByStatus.Select(kv => $"{kv.Key} {kv.Value:N0}"))}), serialised to JSON",
+                "< 2 s", traceMedian < 2));
         }
-        var traceMedian = traceRuns.Skip(1).Order().ElementAt(1);
-        figures.Add(new Figure("batch trace of a 100,000-unit lot (cases, pallets, 20 dealers)", Math.Round(traceMedian, 3), "s",
-            $"median of 3 after a first run ({string.Join(", ", traceRuns.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s); every unit with its state in pages of {BatchTrace.MaxLimit:N0}, " +
-            $"byHolder ({traced!.ByHolder.Count} groups), byStatus ({string.Join(", ", traced.ByStatus.Select(kv => $"{kv.Key} {kv.Value:N0}"))}), serialised to JSON",
-            "< 2 s", traceMedian < 2));
 
         // 3. Recall of the lot: 10 ObjectEvents of 10,000 EPCs through the capture handler and the custody step.
-        var recall = new RecallLot(db, Capture(db), TimeProvider.System);
-        var recallClock = Stopwatch.StartNew();
-        var recalled = await recall.Handle(new RecallLot.Command(new RecallLot.RecallRequest(LotGtin, LotCode, "benchmark"), maker), default);
-        recallClock.Stop();
-        figures.Add(new Figure("recall of the 100,000-unit lot", Math.Round(recallClock.Elapsed.TotalSeconds, 3), "s",
-            $"one run; {recalled.Units:N0} units in {recalled.LastEventSequence - recalled.FirstEventSequence + 1} events (validated, hashed, appended, " +
-            $"units marked recalled, {recalled.ByHolder.Count} recall alerts by holder and region) in one capture transaction", "< 10 s",
-            recallClock.Elapsed.TotalSeconds < 10));
+        if (parts.Contains("recall"))
+        {
+            var recall = new RecallLot(db, Capture(db), TimeProvider.System);
+            var recallCpu = Cpu();
+            var recallClock = Stopwatch.StartNew();
+            var recalled = await recall.Handle(new RecallLot.Command(new RecallLot.RecallRequest(LotGtin, LotCode, "benchmark"), maker), default);
+            recallClock.Stop();
+            recallCpu = Cpu() - recallCpu;
+            figures.Add(new Figure("recall of the 100,000-unit lot", Math.Round(recallClock.Elapsed.TotalSeconds, 3), "s",
+                $"one run, process CPU {recallCpu.TotalSeconds:F3} s; {recalled.Units:N0} units in {recalled.LastEventSequence - recalled.FirstEventSequence + 1} events (validated, hashed, appended, " +
+                $"units marked recalled, {recalled.ByHolder.Count} recall alerts by holder and region) in one capture transaction", "< 10 s",
+                recallClock.Elapsed.TotalSeconds < 10));
+        }
 
         await db.DisposeAsync();
         SqliteConnection.ClearAllPools();

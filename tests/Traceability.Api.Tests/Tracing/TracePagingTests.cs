@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Traceability.Api.Features.Tracing;
 using Traceability.Api.Tests.Support;
@@ -82,6 +83,65 @@ public sealed class TracePagingTests(ChainFixture chain)
             problem["errors"]!.AsArray().Select(e => (string)e!["field"]!).Should().Equal([field], query);
         }
         (await TracingDocs.GetAsync(maker, $"/api/v1/batches/trace?gtin={gtin}&lot=NOPE&limit=10")).Status.Should().Be(404);
+    }
+
+    /// <summary>
+    /// The counts are kept between pages while the ledger does not move: each capture that changes the lot (a sale, a
+    /// shipment, a quality hold, a recall) shows in the next page's counts, and a refused capture changes nothing.
+    /// </summary>
+    [Fact]
+    public async Task TheCountsFollowEachCaptureBetweenPages()
+    {
+        await using var svc = await chain.StartServiceAsync();
+        var docs = new TracingDocs();
+        var (maker, makerId) = await svc.MemberAsync("manufacturer", "Maker", TracingDocs.Gln("00901"));
+        var (dealer, dealerId) = await svc.MemberAsync("dealer", "Dealer", TracingDocs.Gln("00902"), regions: ["310115"]);
+        var plant = TracingDocs.Sgln("00001");
+        var store = TracingDocs.Sgln("00010");
+        await TracingDocs.LocationAsync(maker, plant, "Plant", "320506");
+        await TracingDocs.LocationAsync(dealer, store, "Store", "310115");
+        var gtin = TracingDocs.Gtin("00002");
+        await TracingDocs.ProductAsync(maker, gtin, "Vinegar 500 ml");
+        var lot = Enumerable.Range(1, 12).Select(i => TracingDocs.Unit(gtin, "C" + i.ToString("D3"))).ToArray();
+        await TracingDocs.AcceptedAsync(maker, docs.Commission("C1", plant, lot));
+
+        async Task<(Dictionary<string, int> ByStatus, List<(string? Member, int Count, int? Sold)> ByHolder)> CountsAsync()
+        {
+            // the second page's counts, after the first page's: both are the whole lot's, and the same
+            var first = await TracingDocs.TraceAsync(maker, gtin, "C1");
+            var page = await TraceAsync(maker, $"gtin={gtin}&lot=C1&limit=5&after={Uri.EscapeDataString(lot[4])}");
+            var byStatus = page["byStatus"]!.AsObject().ToDictionary(kv => kv.Key, kv => (int)kv.Value!);
+            var byHolder = page["byHolder"]!.AsArray().Select(h => ((string?)h!["memberId"], (int)h["count"]!, (int?)h["sold"])).ToList();
+            first.ByStatus.Should().Equal(byStatus);
+            first.ByHolder.Select(h => (h.MemberId, h.Count, h.Sold)).Should().Equal(byHolder);
+            ((int)page["count"]!).Should().Be(lot.Length);
+            return (byStatus, byHolder);
+        }
+
+        var counts = await CountsAsync();
+        counts.ByStatus.Should().Equal(new Dictionary<string, int> { ["commissioned"] = 12 });
+        counts.ByHolder.Should().Equal((makerId, 12, 0));
+
+        await TracingDocs.AcceptedAsync(maker, docs.Sell(plant, lot[..2]));
+        counts = await CountsAsync();
+        counts.ByStatus.Should().Equal(new Dictionary<string, int> { ["commissioned"] = 10, ["sold"] = 2 });
+        counts.ByHolder.Should().Equal((makerId, 10, 2));
+
+        await TracingDocs.AcceptedAsync(maker, docs.Ship(plant, TracingDocs.Pgln("00902"), "PO-1", lot[2..6]));
+        await TracingDocs.AcceptedAsync(dealer, docs.Receive(store, lot[2..6]));
+        counts = await CountsAsync();
+        counts.ByStatus.Should().Equal(new Dictionary<string, int> { ["at_holder"] = 4, ["commissioned"] = 6, ["sold"] = 2 });
+        counts.ByHolder.Should().Equal((makerId, 6, 2), (dealerId, 4, 0));
+
+        // refused (the dealer sells units it does not hold): nothing is stored, the counts stay
+        (await TracingDocs.CaptureAsync(dealer, docs.Sell(store, lot[7]))).Status.Should().Be(422);
+        (await CountsAsync()).ByStatus.Should().Equal(counts.ByStatus);
+
+        (await maker.PostAsJsonAsync("/api/v1/recalls", new { gtin, lot = "C1", reason = "label" })).StatusCode.Should().Be(System.Net.HttpStatusCode.Created);
+        counts = await CountsAsync();
+        counts.ByStatus.Should().Equal(new Dictionary<string, int> { ["recalled"] = 12 });
+        counts.ByHolder.Should().Equal(new (string?, int, int?)[] { (dealerId, 4, 0) },
+            "recalled units out at the dealer are held, those with the maker are not, and sold ones are recalled too");
     }
 
     [Theory]

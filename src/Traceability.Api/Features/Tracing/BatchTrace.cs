@@ -17,10 +17,11 @@ namespace Traceability.Api.Features.Tracing;
 /// <para>
 /// The page is what bounds the answer: a lot has no size limit, and an answer listing every unit grew with it (a
 /// 90,000-unit lot took 1.3 s and tens of MiB of memory per request). The counts are aggregated by SQLite, not from the
-/// listed units, so they cover the whole lot whatever the page.
+/// listed units, so they cover the whole lot whatever the page, and kept between pages while the ledger does not move
+/// (<see cref="LotCounts"/>).
 /// </para>
 /// </summary>
-public sealed class BatchTrace(TraceDbContext db) : IQueryHandler<BatchTrace.Query, BatchTrace.TraceResponse>
+public sealed class BatchTrace(TraceDbContext db, LotCounts lotCounts) : IQueryHandler<BatchTrace.Query, BatchTrace.TraceResponse>
 {
     private const int MaxDepth = 8;
 
@@ -115,10 +116,9 @@ public sealed class BatchTrace(TraceDbContext db) : IQueryHandler<BatchTrace.Que
         var conn = await Sql.OpenAsync(db, ct);
         await RequireOwnerAsync(conn, caller, gtin, ct);
 
-        var byStatus = (await Sql.ListAsync(conn, null,
-                "SELECT status, COUNT(*) FROM units WHERE gtin = @g AND lot = @l AND commissioned_sequence IS NOT NULL GROUP BY status",
-                r => (Status: r.GetString(0), Count: (int)r.GetInt64(1)), ct, ("@g", gtin), ("@l", lot)))
-            .OrderBy(s => s.Status, StringComparer.Ordinal).ToDictionary(s => s.Status, s => s.Count);
+        var product = (await Sql.ListAsync(conn, null, "SELECT name, owner_member_id FROM products WHERE gtin = @g", r => (Name: r.GetString(0), Owner: r.Str(1)), ct,
+            ("@g", gtin))).FirstOrDefault();
+        var (byStatus, byHolder) = await lotCounts.GetAsync(conn, gtin, lot, product.Owner, ct);
         if (byStatus.Count == 0) throw new NotFoundException($"Lot {lot} of GTIN {gtin}");
 
         // One more than the page, to know whether another follows; ix_units_lot_epc (gtin, lot, epc) serves the range.
@@ -151,23 +151,8 @@ public sealed class BatchTrace(TraceDbContext db) : IQueryHandler<BatchTrace.Que
             var holders = await ByHolderAsync(conn, o.Gtin, o.Lot, ct);
             outputs.Add(new OutputLot(o.Gtin, o.Lot, o.Sequence, o.Depth, holders.Sum(h => h.Count), holders));
         }
-        var product = (await Sql.ListAsync(conn, null, "SELECT name FROM products WHERE gtin = @g", r => r.GetString(0), ct, ("@g", gtin))).FirstOrDefault();
-        return new TraceResponse(gtin, lot, new ItemHistory.ProductRef(gtin, product), byStatus.Values.Sum(), byStatus, await HeldByHolderAsync(conn, gtin, lot, ct), hold, recalls,
+        return new TraceResponse(gtin, lot, new ItemHistory.ProductRef(gtin, product.Name), byStatus.Values.Sum(), byStatus, byHolder, hold, recalls,
             inputs, outputs, units, limit, nextAfter);
-    }
-
-    /// <summary>
-    /// The lot's units in each holder's possession, counted as stock is (<see cref="HeldPredicate"/>, which GET /api/v1/stock counts by too: not
-    /// sold, destroyed, in transit, nor recalled and back with the product's owner), with the units each holder sold apart.
-    /// </summary>
-    private static async Task<List<HolderCount>> HeldByHolderAsync(DbConnection conn, string gtin, string lot, CancellationToken ct)
-    {
-        var rows = await Sql.ListAsync(conn, null,
-            $"SELECT u.holder_member_id, u.region_code, SUM(CASE WHEN {HeldPredicate} THEN 1 ELSE 0 END), SUM(CASE WHEN u.status = 'sold' THEN 1 ELSE 0 END) " +
-            "FROM units u WHERE u.gtin = @g AND u.lot = @l AND u.commissioned_sequence IS NOT NULL GROUP BY u.holder_member_id, u.region_code",
-            r => new HolderCount(r.Str(0), r.Str(1), (int)r.GetInt64(2), (int)r.GetInt64(3)), ct, ("@g", gtin), ("@l", lot));
-        return rows.Where(h => h.Count > 0 || h.Sold > 0)
-            .OrderByDescending(h => h.Count).ThenBy(h => h.MemberId, StringComparer.Ordinal).ThenBy(h => h.RegionCode, StringComparer.Ordinal).ToList();
     }
 
     public static async Task<List<HolderCount>> ByHolderAsync(DbConnection conn, string gtin, string lot, CancellationToken ct, string? status = null)

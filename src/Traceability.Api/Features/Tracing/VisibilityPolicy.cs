@@ -69,8 +69,12 @@ public static class VisibilityPolicy
         if (caller.SeesEverything) return true;
         if (gtin is null || caller.Role != MemberRole.Manufacturer) return false;
         var owner = (await Sql.ListAsync(conn, null, "SELECT owner_member_id FROM products WHERE gtin = @g", r => r.Str(0), ct, ("@g", gtin))).FirstOrDefault();
-        return owner == caller.MemberId;
+        return OwnsProduct(caller, owner);
     }
+
+    /// <summary><see cref="OwnsProductAsync"/> given the product's owner as read (null for no owner or no such product).</summary>
+    public static bool OwnsProduct(Caller caller, string? owner) =>
+        caller.SeesEverything || (caller.Role == MemberRole.Manufacturer && owner is not null && owner == caller.MemberId);
 
     /// <summary>
     /// The event as the view allows; null for <see cref="EventView.None"/>. Given the GTINs the caller owns, a redacted
