@@ -33,6 +33,8 @@ public static class OrdersApi
         services.AddScoped<OrderCapture>();
         services.AddScoped<OrderScanning>();
         services.AddSingleton<OrderLocks>();
+        services.AddSingleton<OrderScanQueue>();
+        services.AddHostedService(sp => sp.GetRequiredService<OrderScanQueue>());
         return services;
     }
 
