@@ -109,7 +109,6 @@ public sealed class OrderStep(OrderCapture capture) : ICaptureStep
     {
         var pending = capture.Pending;
         if (pending is null || context.Violations.Count > 0) return;
-        var written = capture.Written ??= new Order?[pending.Count];
         for (var i = 0; i < pending.Count; i++)
         {
             if (!_sequences.TryGetValue(i, out var sequence))
@@ -118,8 +117,12 @@ public sealed class OrderStep(OrderCapture capture) : ICaptureStep
                 continue;
             }
             await WriteAsync(context, pending[i], i, sequence, ct);
-            if (context.Violations.Count == 0) written[i] = await OrderStore.GetAsync(context.Connection, context.Transaction, pending[i].OrderId, ct);
         }
+        if (context.Violations.Count > 0) return;
+        // read back once for the capture (an order named by two of its events is read after both; a group of scans names each once)
+        var written = capture.Written ??= new Order?[pending.Count];
+        var orders = await OrderStore.GetManyAsync(context.Connection, context.Transaction, pending.Select(p => p.OrderId), ct);
+        for (var i = 0; i < pending.Count; i++) written[i] = orders.GetValueOrDefault(pending[i].OrderId);
     }
 
     private static async Task WriteAsync(CaptureContext context, PendingOrderWrite pending, int index, long sequence, CancellationToken ct)

@@ -23,11 +23,10 @@ namespace Traceability.Api.Features.Orders;
 /// <para>
 /// Scans of a few codes wait in <see cref="OrderScanQueue"/>, whose writer decides the scans waiting together and
 /// captures their events (still one per scan) in one capture (docs/adr/0027-grouped-single-scans.md); a larger scan is
-/// decided and captured on its own. Both go through <see cref="ScanGroupAsync"/>.
+/// decided and captured on its own (<see cref="ScanAloneAsync"/>). Both go through <see cref="ScanGroupAsync"/>.
 /// </para>
 /// </summary>
-public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCapture capture, OrderLocks locks, OrderScanQueue queue, IServiceScopeFactory scopes,
-    TimeProvider time)
+public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCapture capture, OrderLocks locks, IServiceScopeFactory scopes, TimeProvider time)
 {
     public const int MaxCodes = 10_000;
 
@@ -40,13 +39,18 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
     public sealed record ReceiveResponse(long OrderId, string Status, int UnitsReceived, long EventSequence, string EventHash, string BizTransaction,
         IReadOnlyList<OrdersApi.LineResponse> Lines);
 
-    public async Task<ScanResponse> ScanAsync(long orderId, IReadOnlyList<string> codes, Caller caller, CancellationToken ct)
+    /// <summary>The request's own limits: at least one code, at most <see cref="MaxCodes"/>.</summary>
+    public static void Check(IReadOnlyList<string> codes)
     {
         if (codes.Count == 0) throw RequestValidationException.ForField("codes", "send at least one code.");
         if (codes.Count > MaxCodes) throw new PayloadTooLargeException($"{codes.Count} codes; at most {MaxCodes} are accepted in one scan request.");
-        var scan = new PendingScan(orderId, codes, caller);
-        if (codes.Count <= OrderScanQueue.MaxCodesGrouped) return await queue.ScanAsync(scan, ct);
-        using (await locks.AcquireAsync(orderId, ct)) await ScanGroupAsync([scan], ct);
+    }
+
+    /// <summary>A scan decided and captured on its own, on the request (a larger scan: see <see cref="OrderScanQueue"/> for the small ones).</summary>
+    public async Task<ScanResponse> ScanAloneAsync(PendingScan scan, CancellationToken ct)
+    {
+        Check(scan.Codes);
+        using (await locks.AcquireAsync(scan.OrderId, ct)) await ScanGroupAsync([scan], ct);
         return await scan.Answer;
     }
 
