@@ -14,7 +14,8 @@ namespace Traceability.Benchmarks;
 /// codes/s); (b) one code per request, 16 in flight, each scanner on its own order: p50/p99 (target p99 &lt; 20 ms).
 /// Every code is a fresh commissioned unit, so every verdict is "accepted" (checked).
 /// </summary>
-/// <remarks>BENCH_SCAN_BATCHES (batches of (a), default 8), BENCH_SINGLE_SECONDS (seconds of (b), default 10).</remarks>
+/// <remarks>BENCH_SCAN_BATCHES (batches of (a), default 8), BENCH_SINGLE_SECONDS (seconds of (b), default 10), BENCH_KEEP_DATA=1 (keep the
+/// service's data folder and log).</remarks>
 public static class ScanBenchmarks
 {
     public const double TargetCodesPerSecond = 5_000;
@@ -121,7 +122,8 @@ public static class ScanBenchmarks
         finally
         {
             api.Stop();
-            try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            if (Environment.GetEnvironmentVariable("BENCH_KEEP_DATA") is "1") log($"  data kept in {dataDir} (BENCH_KEEP_DATA=1)");
+            else try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 

@@ -20,8 +20,13 @@ namespace Traceability.Api.Features.Orders;
 /// in_transit) naming the order in its bizTransactionList, through the capture request itself: the event is validated,
 /// hashed, sequenced and later anchored like any other, and the order's counts are written in its transaction
 /// (<see cref="OrderStep"/>).
+/// <para>
+/// Scans of a few codes wait in <see cref="OrderScanQueue"/>, whose writer decides the scans waiting together and
+/// captures their events (still one per scan) in one capture (docs/adr/0027-grouped-single-scans.md); a larger scan is
+/// decided and captured on its own (<see cref="ScanAloneAsync"/>). Both go through <see cref="ScanGroupAsync"/>.
+/// </para>
 /// </summary>
-public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCapture capture, OrderLocks locks, TimeProvider time)
+public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCapture capture, OrderLocks locks, IServiceScopeFactory scopes, TimeProvider time)
 {
     public const int MaxCodes = 10_000;
 
@@ -34,66 +39,143 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
     public sealed record ReceiveResponse(long OrderId, string Status, int UnitsReceived, long EventSequence, string EventHash, string BizTransaction,
         IReadOnlyList<OrdersApi.LineResponse> Lines);
 
-    public async Task<ScanResponse> ScanAsync(long orderId, IReadOnlyList<string> codes, Caller caller, CancellationToken ct)
+    /// <summary>The request's own limits: at least one code, at most <see cref="MaxCodes"/>.</summary>
+    public static void Check(IReadOnlyList<string> codes)
     {
         if (codes.Count == 0) throw RequestValidationException.ForField("codes", "send at least one code.");
         if (codes.Count > MaxCodes) throw new PayloadTooLargeException($"{codes.Count} codes; at most {MaxCodes} are accepted in one scan request.");
-        using var held = await locks.AcquireAsync(orderId, ct);
+    }
+
+    /// <summary>A scan decided and captured on its own, on the request (a larger scan: see <see cref="OrderScanQueue"/> for the small ones).</summary>
+    public async Task<ScanResponse> ScanAloneAsync(PendingScan scan, CancellationToken ct)
+    {
+        Check(scan.Codes);
+        using (await locks.AcquireAsync(scan.OrderId, ct)) await ScanGroupAsync([scan], ct);
+        return await scan.Answer;
+    }
+
+    /// <summary>What the decision of one scan found: the order as read, a verdict per code, and the event to capture (none when nothing was accepted).</summary>
+    private sealed record ScanPlan(Order Order, List<ScanDecision.Verdict> Verdicts, string? Transaction, PendingOrderWrite? Write, EventSpec? Event);
+
+    /// <summary>
+    /// Decides and captures a group of scans, answering each (<see cref="PendingScan.Answer"/>); the caller holds the gates
+    /// of their orders. What the scans need is read once for the group, in one read transaction, and each is decided as
+    /// if alone: a scan of an order already in the group, or naming a unit another scan of the group reads, waits for the
+    /// group's commit and is decided after it, so no decision depends on another not yet written. The accepted ones are
+    /// captured as one document per caller, an event per scan, in one transaction; if that capture is refused (a rule the
+    /// capture checks again, broken since the decision) each scan of it is decided and captured again alone, and answered
+    /// by that. Nothing is answered before the commit that wrote it.
+    /// </summary>
+    public async Task ScanGroupAsync(IReadOnlyList<PendingScan> scans, CancellationToken ct)
+    {
+        var planned = new List<(PendingScan Scan, ScanPlan Plan)>(scans.Count);
+        var later = new List<PendingScan>();
+        var orders = new HashSet<long>();
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        var codes = scans.Select(s => Parse(s.Codes)).ToList();
         var conn = await Sql.OpenAsync(db, ct);
-        Order order;
-        List<ScanDecision.Verdict> verdicts;
-        Dictionary<string, string?> glns;
-        // Everything the decision reads, in one read transaction: one snapshot, and on SQLite one refresh of the
-        // connection's page cache and memory map rather than one per statement (SQLite drops both when a read begins after
-        // another connection committed, which with scanners in flight is before almost every statement).
+        GroupReads reads;
+        // Everything the decisions read, in one read transaction and a few statements for the whole group: one snapshot,
+        // and on SQLite one refresh of the connection's page cache rather than one per statement (SQLite drops it when a
+        // read begins after another connection committed, which with scanners in flight is before almost every statement).
         await using (var read = await BeginReadAsync(conn, ct))
         {
-            order = await OrderStore.GetAsync(conn, read, orderId, ct) ?? throw new NotFoundException($"Order {orderId}");
-            if (order.MemberId != caller.MemberId && caller.Role != MemberRole.Admin)
-            {
-                if (order.ShipTo == caller.MemberId || caller.SeesEverything) throw new ForbiddenException("Only the member that issued the order scans against it.");
-                throw new NotFoundException($"Order {orderId}");
-            }
-            if (order.Status is OrderStatus.Completed or OrderStatus.Cancelled)
-                throw new ConflictException($"Order {order.Number} is {order.Status}; nothing more is scanned against it.");
-            verdicts = ScanDecision.Decide(order.Lines, await FactsAsync(conn, read, order, codes, caller, ct));
-            glns = verdicts.Any(v => v.IsAccepted)
-                ? (await Sql.ListInAsync(conn, read, "SELECT id, gln FROM members WHERE id IN ({in})", [order.MemberId, order.ShipTo], r => (Id: r.GetString(0), Gln: r.Str(1)), ct))
-                    .ToDictionary(m => m.Id, m => m.Gln, StringComparer.Ordinal)
-                : [];
+            reads = await ReadAsync(conn, read, scans, codes, ct);
             await read.CommitAsync(ct);
         }
-
-        var accepted = verdicts.Where(v => v.IsAccepted).ToList();
-        CaptureReceipt? receipt = null;
-        string? transaction = null;
-        var after = order;
-        if (accepted.Count > 0)
+        for (var i = 0; i < scans.Count; i++)
         {
-            transaction = TransactionId(order, glns.GetValueOrDefault(order.MemberId));
-            var rows = accepted.SelectMany(v => v.Lines.Select(l => new OrderUnitRow(l.Epc, l.Line, v.Code, l.Epc == v.Epc ? null : v.Epc))).ToList();
-            var destinations = new List<(string Type, string Value)>();
-            if (order.ShipToLocation is { } location) destinations.Add(("location", location));
-            if (glns.GetValueOrDefault(order.ShipTo) is { Length: 13 } consigneeGln) destinations.Add(("owning_party", $"https://id.gs1.org/417/{consigneeGln}"));
-            (receipt, after) = await CaptureAsync(new PendingOrderWrite(orderId, false, rows),
-                Document("shipping", "in_transit", accepted.Select(v => v.Epc!).ToList(), transaction, destinations, null), caller, ct);
+            var scan = scans[i];
+            // what a scan that waits reads is kept too, so that a later scan sharing it waits behind it
+            var units = reads.UnitsOf(codes[i]);
+            var waits = units.Overlaps(touched);
+            waits |= !orders.Add(scan.OrderId);
+            touched.UnionWith(units);
+            if (waits) { later.Add(scan); continue; }
+            try
+            {
+                var plan = Plan(scan, codes[i], reads);
+                if (plan.Event is null) scan.Succeed(Response(scan.OrderId, plan, null, plan.Order));
+                else planned.Add((scan, plan));
+            }
+            catch (Exception e)
+            {
+                scan.Fail(e);
+            }
         }
 
-        return new ScanResponse(orderId, after.Status, accepted.Count, verdicts.Count - accepted.Count, accepted.Sum(v => v.Lines.Count), receipt?.Sequence, receipt?.EventHash,
-            transaction, verdicts.Select(v => new ScanVerdict(v.Index, v.Code, v.Epc, v.Result, v.Message, v.Lines.Count)).ToList(),
+        foreach (var part in planned.GroupBy(p => (p.Scan.Caller.MemberId, p.Scan.Caller.Role, p.Scan.Caller.KeyId)))
+        {
+            var members = part.ToList();
+            try
+            {
+                var (receipts, written) = await CaptureAsync(members.Select(m => m.Plan.Write!).ToList(),
+                    Document(members.Select(m => m.Plan.Event!).ToList()), members[0].Scan.Caller, ct);
+                for (var i = 0; i < members.Count; i++)
+                    members[i].Scan.Succeed(Response(members[i].Scan.OrderId, members[i].Plan, receipts[i], written[i]));
+            }
+            catch (Exception) when (members.Count > 1)
+            {
+                foreach (var (scan, _) in members) await AgainAsync([scan], ct);
+            }
+            catch (Exception e)
+            {
+                members[0].Scan.Fail(e);
+            }
+        }
+        if (later.Count > 0) await AgainAsync(later, ct);
+    }
+
+    /// <summary>Scans decided again after the group's capture, in a scope of their own (the capture steps keep state per capture).</summary>
+    private async Task AgainAsync(IReadOnlyList<PendingScan> scans, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<OrderScanning>().ScanGroupAsync(scans, ct);
+    }
+
+    private static ScanResponse Response(long orderId, ScanPlan plan, CaptureReceipt? receipt, Order after)
+    {
+        var accepted = plan.Verdicts.Where(v => v.IsAccepted).ToList();
+        return new ScanResponse(orderId, after.Status, accepted.Count, plan.Verdicts.Count - accepted.Count, accepted.Sum(v => v.Lines.Count), receipt?.Sequence,
+            receipt?.EventHash, plan.Transaction, plan.Verdicts.Select(v => new ScanVerdict(v.Index, v.Code, v.Epc, v.Result, v.Message, v.Lines.Count)).ToList(),
             after.Lines.Select(OrdersApi.LineResponse.Of).ToList());
     }
 
-    /// <summary>
-    /// What is known about each code (<see cref="ScanDecision.ScanFacts"/>): read, the units it names (a case: everything
-    /// inside, at any depth), whether each is on this order already, and the custody rule shipping it would break.
-    /// </summary>
-    private static async Task<List<ScanDecision.ScanFacts>> FactsAsync(DbConnection conn, DbTransaction tx, Order order, IReadOnlyList<string> codes, Caller caller,
-        CancellationToken ct)
+    /// <summary>Each code as read (<see cref="Gs1ScannedCode"/>), or why it does not read.</summary>
+    private static List<(Gs1ScannedCode? Code, string? Problem)> Parse(IReadOnlyList<string> codes)
     {
         var parsed = new List<(Gs1ScannedCode? Code, string? Problem)>(codes.Count);
         foreach (var c in codes) parsed.Add(Gs1ScannedCode.TryParse(c, out var code, out var problem) ? (code, null) : (null, problem));
-        var epcs = parsed.Select(p => p.Code?.Epc).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        return parsed;
+    }
+
+    /// <summary>
+    /// What a group's decisions read, once for all its scans: the orders with their lines, the units the codes name and
+    /// everything inside the cases among them (at any depth), which of those items are on which order already, the
+    /// products' owners and the orders' members' GLNs.
+    /// </summary>
+    private sealed record GroupReads(Dictionary<long, Order> Orders, Dictionary<string, Unit> Units, Dictionary<string, List<string>> Contents,
+        HashSet<(long Order, string Epc)> OnOrders, Dictionary<string, string> Owners, Dictionary<string, string?> Glns)
+    {
+        /// <summary>The codes and units a scan reads: each code, the unit it names, what is inside a case.</summary>
+        public HashSet<string> UnitsOf(List<(Gs1ScannedCode? Code, string? Problem)> codes)
+        {
+            var read = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (code, _) in codes)
+            {
+                if (code is null) continue;
+                read.Add(code.Epc);
+                if (Contents.TryGetValue(code.Epc, out var inside)) read.UnionWith(inside);
+            }
+            return read;
+        }
+    }
+
+    private static async Task<GroupReads> ReadAsync(DbConnection conn, DbTransaction tx, IReadOnlyList<PendingScan> scans,
+        List<List<(Gs1ScannedCode? Code, string? Problem)>> codes, CancellationToken ct)
+    {
+        var orders = await OrderStore.GetManyAsync(conn, tx, scans.Select(s => s.OrderId), ct);
+        var epcs = codes.SelectMany(c => c).Select(p => p.Code?.Epc).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         var units = (await ReadUnitsAsync(conn, tx, "epc IN ({in})", epcs, ct)).ToDictionary(u => u.Epc, StringComparer.Ordinal);
 
         // what is inside the cases, at any depth
@@ -112,24 +194,62 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
         }
 
         var itemEpcs = units.Values.Where(u => u.IsItem).Select(u => u.Epc).ToList();
-        var onOrder = (await Sql.ListInAsync(conn, tx, "SELECT epc FROM order_units WHERE order_id = @o AND epc IN ({in})", itemEpcs, r => r.GetString(0), ct, ("@o", order.Id)))
-            .ToHashSet(StringComparer.Ordinal);
+        var onOrders = (await Sql.ListInAsync(conn, tx, "SELECT order_id, epc FROM order_units WHERE epc IN ({in})", itemEpcs, r => (r.GetInt64(0), r.GetString(1)), ct))
+            .ToHashSet();
         var owners = (await Sql.ListInAsync(conn, tx, "SELECT gtin, owner_member_id FROM products WHERE gtin IN ({in})",
                 units.Values.Select(u => u.Gtin).OfType<string>(), r => (r.GetString(0), r.Str(1) ?? ""), ct))
             .ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+        var glns = (await Sql.ListInAsync(conn, tx, "SELECT id, gln FROM members WHERE id IN ({in})", orders.Values.SelectMany(o => new[] { o.MemberId, o.ShipTo }),
+                r => (Id: r.GetString(0), Gln: r.Str(1)), ct))
+            .ToDictionary(m => m.Id, m => m.Gln, StringComparer.Ordinal);
+        return new GroupReads(orders, units, contents, onOrders, owners, glns);
+    }
 
+    /// <summary>The decision on one scan from what its group read; throws the scan's refusal (404, 403, 409).</summary>
+    private static ScanPlan Plan(PendingScan scan, List<(Gs1ScannedCode? Code, string? Problem)> parsed, GroupReads reads)
+    {
+        var (orderId, codes, caller) = (scan.OrderId, scan.Codes, scan.Caller);
+        var order = reads.Orders.GetValueOrDefault(orderId) ?? throw new NotFoundException($"Order {orderId}");
+        if (order.MemberId != caller.MemberId && caller.Role != MemberRole.Admin)
+        {
+            if (order.ShipTo == caller.MemberId || caller.SeesEverything) throw new ForbiddenException("Only the member that issued the order scans against it.");
+            throw new NotFoundException($"Order {orderId}");
+        }
+        if (order.Status is OrderStatus.Completed or OrderStatus.Cancelled)
+            throw new ConflictException($"Order {order.Number} is {order.Status}; nothing more is scanned against it.");
+        var verdicts = ScanDecision.Decide(order.Lines, Facts(order, codes, parsed, caller, reads));
+        var accepted = verdicts.Where(v => v.IsAccepted).ToList();
+        if (accepted.Count == 0) return new ScanPlan(order, verdicts, null, null, null);
+
+        var transaction = TransactionId(order, reads.Glns.GetValueOrDefault(order.MemberId));
+        var rows = accepted.SelectMany(v => v.Lines.Select(l => new OrderUnitRow(l.Epc, l.Line, v.Code, l.Epc == v.Epc ? null : v.Epc))).ToList();
+        var destinations = new List<(string Type, string Value)>();
+        if (order.ShipToLocation is { } location) destinations.Add(("location", location));
+        if (reads.Glns.GetValueOrDefault(order.ShipTo) is { Length: 13 } consigneeGln) destinations.Add(("owning_party", $"https://id.gs1.org/417/{consigneeGln}"));
+        return new ScanPlan(order, verdicts, transaction, new PendingOrderWrite(orderId, false, rows),
+            new EventSpec("shipping", "in_transit", accepted.Select(v => v.Epc!).ToList(), transaction, destinations, null));
+    }
+
+    /// <summary>
+    /// What is known about each code (<see cref="ScanDecision.ScanFacts"/>): read, the units it names (a case: everything
+    /// inside, at any depth), whether each is on this order already, and the custody rule shipping it would break.
+    /// </summary>
+    private static List<ScanDecision.ScanFacts> Facts(Order order, IReadOnlyList<string> codes, List<(Gs1ScannedCode? Code, string? Problem)> parsed, Caller caller,
+        GroupReads reads)
+    {
+        var units = reads.Units;
         var facts = new List<ScanDecision.ScanFacts>(codes.Count);
         for (var i = 0; i < codes.Count; i++)
         {
             var (code, problem) = parsed[i];
             if (code is null) { facts.Add(new(codes[i], null, problem, false, false, [])); continue; }
             if (!units.TryGetValue(code.Epc, out var unit)) { facts.Add(new(codes[i], code.Epc, null, false, code.IsSscc, [])); continue; }
-            var inside = contents.GetValueOrDefault(code.Epc) ?? [];
+            var inside = reads.Contents.GetValueOrDefault(code.Epc) ?? [];
             var items = (code.IsSscc ? inside.Select(e => units[e]) : [unit]).Where(u => u.IsItem)
-                .Select(u => new ScanDecision.ItemFact(u.Epc, u.Gtin!, u.Lot, u.EffectiveStatus == UnitStatus.InTransit, onOrder.Contains(u.Epc))).ToList();
+                .Select(u => new ScanDecision.ItemFact(u.Epc, u.Gtin!, u.Lot, u.EffectiveStatus == UnitStatus.InTransit, reads.OnOrders.Contains((order.Id, u.Epc)))).ToList();
             var custody = CustodyRules.Decide(
                 new CustodyEvent(EventKind.Ship, 0, null, [code.Epc], null, [], [], [], [], [], [], null, "bizLocation.id", "in_transit"),
-                new CustodyFacts { Caller = caller, Units = units, Contents = inside, ProductOwners = owners });
+                new CustodyFacts { Caller = caller, Units = units, Contents = inside, ProductOwners = reads.Owners });
             var broken = custody.Violations.FirstOrDefault();
             facts.Add(new(codes[i], code.Epc, null, true, code.IsSscc, items, broken?.Rule, broken?.Epc, broken?.Message));
         }
@@ -198,19 +318,27 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
 
         var issuerGln = (await Sql.ListAsync(conn, null, "SELECT gln FROM members WHERE id = @m", r => r.Str(0), ct, ("@m", order.MemberId))).FirstOrDefault();
         var transaction = TransactionId(order, issuerGln);
-        var (receipt, after) = await CaptureAsync(new PendingOrderWrite(orderId, true, receiving), Document("receiving", "in_progress", targets, transaction, [], where), caller, ct);
+        var (receipts, written) = await CaptureAsync([new PendingOrderWrite(orderId, true, receiving)],
+            Document([new EventSpec("receiving", "in_progress", targets, transaction, [], where)]), caller, ct);
+        var (receipt, after) = (receipts[0], written[0]);
         return new ReceiveResponse(orderId, after.Status, receiving.Count, receipt.Sequence, receipt.EventHash, transaction, after.Lines.Select(OrdersApi.LineResponse.Of).ToList());
     }
 
-    /// <summary>Captures the order's event with its order write (<see cref="OrderStep"/>); its receipt and the order as that capture left it.</summary>
-    private async Task<(CaptureReceipt Receipt, Order Order)> CaptureAsync(PendingOrderWrite write, EpcisDocument document, Caller caller, CancellationToken ct)
+    /// <summary>
+    /// Captures the orders' events (event i with write i, <see cref="OrderStep"/>) in one capture; the receipts and each
+    /// order as its event's writes left it.
+    /// </summary>
+    private async Task<(IReadOnlyList<CaptureReceipt> Receipts, Order[] Orders)> CaptureAsync(IReadOnlyList<PendingOrderWrite> writes, EpcisDocument document, Caller caller,
+        CancellationToken ct)
     {
-        capture.Pending = write;
-        capture.Written = null;
+        var written = new Order?[writes.Count];
+        capture.Pending = writes;
+        capture.Written = written;
         try
         {
-            var receipt = (await mediator.Send(new CaptureEpcisDocument.Command(document, caller), ct))[0];
-            return (receipt, capture.Written ?? throw new InvalidOperationException($"the capture of sequence {receipt.Sequence} did not write order {write.OrderId}"));
+            var receipts = await mediator.Send(new CaptureEpcisDocument.Command(document, caller), ct);
+            return (receipts, writes.Select((w, i) => written[i]
+                ?? throw new InvalidOperationException($"the capture of sequence {receipts[i].Sequence} did not write order {w.OrderId}")).ToArray());
         }
         finally
         {
@@ -227,9 +355,12 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
     private static string TransactionId(Order order, string? issuerGln) =>
         issuerGln is { Length: 13 } ? $"urn:epcglobal:cbv:bt:{issuerGln}:{Uri.EscapeDataString(order.Number)}" : $"https://traceability.example/orders/{order.Id}";
 
-    /// <summary>The EPCIS 2.0 document of one ObjectEvent OBSERVE, written as a client would send it and parsed by the capture's own parser.</summary>
-    private EpcisDocument Document(string bizStep, string disposition, IReadOnlyList<string> epcs, string transaction, IReadOnlyList<(string Type, string Value)> destinations,
-        string? bizLocation)
+    /// <summary>One ObjectEvent OBSERVE of an order: its step, disposition, EPCs, the order as business transaction, destinations, location.</summary>
+    private sealed record EventSpec(string BizStep, string Disposition, IReadOnlyList<string> Epcs, string Transaction,
+        IReadOnlyList<(string Type, string Value)> Destinations, string? BizLocation);
+
+    /// <summary>The EPCIS 2.0 document of these ObjectEvents, written as a client would send it and parsed by the capture's own parser.</summary>
+    private EpcisDocument Document(IReadOnlyList<EventSpec> events)
     {
         var now = time.GetUtcNow();
         var stamp = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
@@ -243,31 +374,34 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
             w.WriteString("creationDate", stamp);
             w.WriteStartObject("epcisBody");
             w.WriteStartArray("eventList");
-            w.WriteStartObject();
-            w.WriteString("type", "ObjectEvent");
-            w.WriteString("eventTime", stamp);
-            w.WriteString("eventTimeZoneOffset", "+00:00");
-            w.WriteStartArray("epcList");
-            foreach (var e in epcs) w.WriteStringValue(e);
-            w.WriteEndArray();
-            w.WriteString("action", "OBSERVE");
-            w.WriteString("bizStep", bizStep);
-            w.WriteString("disposition", disposition);
-            if (bizLocation is not null)
+            foreach (var e in events)
             {
-                w.WriteStartObject("readPoint"); w.WriteString("id", bizLocation); w.WriteEndObject();
-                w.WriteStartObject("bizLocation"); w.WriteString("id", bizLocation); w.WriteEndObject();
-            }
-            w.WriteStartArray("bizTransactionList");
-            w.WriteStartObject(); w.WriteString("type", TransactionType); w.WriteString("bizTransaction", transaction); w.WriteEndObject();
-            w.WriteEndArray();
-            if (destinations.Count > 0)
-            {
-                w.WriteStartArray("destinationList");
-                foreach (var (type, value) in destinations) { w.WriteStartObject(); w.WriteString("type", type); w.WriteString("destination", value); w.WriteEndObject(); }
+                w.WriteStartObject();
+                w.WriteString("type", "ObjectEvent");
+                w.WriteString("eventTime", stamp);
+                w.WriteString("eventTimeZoneOffset", "+00:00");
+                w.WriteStartArray("epcList");
+                foreach (var epc in e.Epcs) w.WriteStringValue(epc);
                 w.WriteEndArray();
+                w.WriteString("action", "OBSERVE");
+                w.WriteString("bizStep", e.BizStep);
+                w.WriteString("disposition", e.Disposition);
+                if (e.BizLocation is not null)
+                {
+                    w.WriteStartObject("readPoint"); w.WriteString("id", e.BizLocation); w.WriteEndObject();
+                    w.WriteStartObject("bizLocation"); w.WriteString("id", e.BizLocation); w.WriteEndObject();
+                }
+                w.WriteStartArray("bizTransactionList");
+                w.WriteStartObject(); w.WriteString("type", TransactionType); w.WriteString("bizTransaction", e.Transaction); w.WriteEndObject();
+                w.WriteEndArray();
+                if (e.Destinations.Count > 0)
+                {
+                    w.WriteStartArray("destinationList");
+                    foreach (var (type, value) in e.Destinations) { w.WriteStartObject(); w.WriteString("type", type); w.WriteString("destination", value); w.WriteEndObject(); }
+                    w.WriteEndArray();
+                }
+                w.WriteEndObject();
             }
-            w.WriteEndObject();
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();

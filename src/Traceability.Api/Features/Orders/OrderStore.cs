@@ -101,6 +101,14 @@ public static class OrderStore
         return orders[0] with { Lines = await LinesAsync(conn, tx, [id], ct) is var l && l.TryGetValue(id, out var lines) ? lines : [] };
     }
 
+    /// <summary>The orders with these ids that exist, with their lines, by id.</summary>
+    public static async Task<Dictionary<long, Order>> GetManyAsync(DbConnection conn, DbTransaction? tx, IEnumerable<long> ids, CancellationToken ct)
+    {
+        var orders = await Sql.ListInAsync(conn, tx, $"SELECT {OrderColumns} FROM orders WHERE id IN ({{in}})", ids, ReadHeader, ct);
+        var lines = await LinesAsync(conn, tx, orders.Select(o => o.Id), ct);
+        return orders.ToDictionary(o => o.Id, o => o with { Lines = lines.TryGetValue(o.Id, out var l) ? l : [] });
+    }
+
     /// <summary>Orders newest first, filtered; <paramref name="visibleTo"/> null: every order, else those it issued or is the consignee of.</summary>
     public static async Task<List<Order>> ListAsync(DbConnection conn, string? visibleTo, string? status, string? shipTo, long? before, int limit, CancellationToken ct)
     {

@@ -33,6 +33,8 @@ public static class OrdersApi
         services.AddScoped<OrderCapture>();
         services.AddScoped<OrderScanning>();
         services.AddSingleton<OrderLocks>();
+        services.AddSingleton<OrderScanQueue>();
+        services.AddHostedService(sp => sp.GetRequiredService<OrderScanQueue>());
         return services;
     }
 
@@ -110,14 +112,22 @@ public static class OrdersApi
         return TypedResults.Ok(OrderResponse.Of((await OrderStore.GetAsync(conn, null, id, ct))!));
     }
 
-    private static async Task<Ok<OrderScanning.ScanResponse>> ScanAsync(long id, ScanRequest? request, HttpContext http, OrderScanning scanning, CancellationToken ct)
+    /// <remarks>
+    /// A small scan goes to the queue of grouped scans without resolving the scanning handler and its database context:
+    /// under load most requests are single codes, and those are written by the queue's writer.
+    /// </remarks>
+    private static async Task<Ok<OrderScanning.ScanResponse>> ScanAsync(long id, ScanRequest? request, HttpContext http, OrderScanQueue queue, CancellationToken ct)
     {
         if (request is null || (request.Code is null && request.Codes is null))
             throw RequestValidationException.ForField("codes", "send {\"code\": \"...\"} or {\"codes\": [\"...\", ...]}.");
         if (request.Code is not null && request.Codes is not null) throw RequestValidationException.ForField("code", "send code or codes, not both.");
         var codes = request.Codes ?? [request.Code!];
         if (codes.Any(c => c is null)) throw RequestValidationException.ForField("codes", "a code is a string.");
-        return TypedResults.Ok(await scanning.ScanAsync(id, codes, http.Caller(), ct));
+        OrderScanning.Check(codes);
+        var scan = new PendingScan(id, codes, http.Caller());
+        return TypedResults.Ok(codes.Count <= OrderScanQueue.MaxCodesGrouped
+            ? await queue.ScanAsync(scan, ct)
+            : await http.RequestServices.GetRequiredService<OrderScanning>().ScanAloneAsync(scan, ct));
     }
 
     private static async Task<Ok<OrderScanning.ReceiveResponse>> ReceiveAsync(long id, ReceiveRequest? request, HttpContext http, OrderScanning scanning, CancellationToken ct)
