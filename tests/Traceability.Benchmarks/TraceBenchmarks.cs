@@ -363,6 +363,7 @@ public static class TraceBenchmarks
         }
         await Sql.ExecAsync(conn, null, "PRAGMA wal_checkpoint(TRUNCATE)", default);
         await Sql.ExecAsync(conn, null, "ANALYZE", default);
+        if (WriteLocks.TryGetValue(db, out var writeLock)) writeLock.Dispose(); // its connection to the file, before the file moves
         await db.DisposeAsync();
         SqliteConnection.ClearAllPools();
         File.Move(tmp, path, overwrite: true);
@@ -374,12 +375,15 @@ public static class TraceBenchmarks
     private static TraceDbContext Open(string path) =>
         new(new DbContextOptionsBuilder<TraceDbContext>().UseSqlite($"Data Source={path};Pooling=True;Default Timeout=30").Options);
 
+    // One capture lock per database, as the service has: on SQLite the lock keeps the connection captures append through.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TraceDbContext, CaptureWriteLock> WriteLocks = new();
+
     private static CaptureEpcisDocument Capture(TraceDbContext db, EventHashIndex? hashes = null)
     {
         var options = new Traceability.Api.Infrastructure.Configuration.TraceOptions();
         // the checkpointer is not started here: Build checkpoints the file itself when it is done
         var checkpointer = new SqliteCheckpointer(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteCheckpointer>.Instance);
-        return new(db, new CaptureWriteLock(), hashes ?? new EventHashIndex(), checkpointer, options, TimeProvider.System, [new CustodyStep()],
+        return new(db, WriteLocks.GetValue(db, _ => new CaptureWriteLock()), hashes ?? new EventHashIndex(), checkpointer, options, TimeProvider.System, [new CustodyStep()],
             new TraceMetrics(MetricsServices.GetRequiredService<IMeterFactory>(), MetricsServices.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System),
             new LedgerAppends());
     }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Mediator;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Traceability.Api.Domain;
 using Traceability.Api.Infrastructure.Auth;
@@ -163,7 +164,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
     /// <summary>Appends the events not captured before; their receipts, in document order, and how many were appended.</summary>
     private async Task<(IReadOnlyList<CaptureReceipt> Receipts, int Appended)> AppendAsync(IReadOnlyList<ValidatedEvent> validated, Caller caller, CancellationToken ct)
     {
-        var conn = await Sql.OpenAsync(db, ct);
+        var conn = await writeLock.ConnectionAsync(db, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         if (db.Database.IsNpgsql()) await Sql.ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(7245001)", ct); // one appender across instances
 
@@ -256,11 +257,33 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
 /// <summary>
 /// Serialises appends inside one process, so sequence numbers stay gap-free under concurrent captures. Captures take
 /// turns in the order they asked; a short write that others wait for (a subscription's position) may go ahead of them.
+/// On SQLite the lock also keeps the connection its holders append through (<see cref="ConnectionAsync"/>).
 /// </summary>
-public sealed class CaptureWriteLock
+public sealed class CaptureWriteLock : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SemaphoreSlim _line = new(1, 1); // those in line reach the gate one at a time
+    private SqliteConnection? _connection;
+
+    /// <summary>
+    /// The connection a holder of the lock appends through: on SQLite one connection, kept open by the lock, so that its
+    /// page cache outlives a capture. SQLite drops a connection's whole page cache when another connection has committed
+    /// since that connection's last transaction; with a pooled connection per capture (captures and the event-time
+    /// projection taking turns), every capture read the index pages it writes into again, a read() call per page.
+    /// On PostgreSQL, the request's own connection. Only the holder of the lock may use it.
+    /// </summary>
+    public async Task<DbConnection> ConnectionAsync(TraceDbContext db, CancellationToken ct)
+    {
+        if (db.Database.IsNpgsql()) return await Sql.OpenAsync(db, ct);
+        if (_connection is { State: System.Data.ConnectionState.Open } open) return open;
+        _connection?.Dispose();
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder(db.Database.GetConnectionString()) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync(ct);
+        await SqliteConnectionSettings.ApplyAsync(connection, ct);
+        return _connection = connection;
+    }
+
+    public void Dispose() => _connection?.Dispose();
 
     /// <summary>The next turn after those who asked before.</summary>
     public async Task<IDisposable> AcquireAsync(CancellationToken ct)

@@ -59,7 +59,8 @@ public sealed class EventTimeIndex(IServiceScopeFactory scopes, CaptureWriteLock
         // Cheap when nothing is new: two lookups by primary key, no lock.
         var from = await Sql.LongAsync(conn, null, "SELECT projected_to FROM event_times_projected", ct);
         if (await Sql.LongAsync(conn, null, "SELECT COALESCE(MAX(sequence), 0) FROM events", ct) <= from) return 0;
-        using (await writeLock.AcquireAsync(ct)) return await ProjectBatchAsync(conn, db.Database.IsNpgsql(), ct);
+        // through the captures' connection: a commit of another connection would empty its page cache
+        using (await writeLock.AcquireAsync(ct)) return await ProjectBatchAsync(await writeLock.ConnectionAsync(db, ct), db.Database.IsNpgsql(), ct);
     }
 
     /// <summary>
