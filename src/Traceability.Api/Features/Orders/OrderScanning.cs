@@ -360,54 +360,24 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
         IReadOnlyList<(string Type, string Value)> Destinations, string? BizLocation);
 
     /// <summary>The EPCIS 2.0 document of these ObjectEvents, written as a client would send it and parsed by the capture's own parser.</summary>
-    private EpcisDocument Document(IReadOnlyList<EventSpec> events)
-    {
-        var now = time.GetUtcNow();
-        var stamp = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+    private EpcisDocument Document(IReadOnlyList<EventSpec> events) =>
+        EpcisParser.ParseJson(ObserveDocument.Write(time.GetUtcNow(), events, e => new ObserveDocument.Head(e.Epcs, e.BizStep, e.Disposition), (w, e) =>
         {
-            w.WriteStartObject();
-            w.WriteStartArray("@context"); w.WriteStringValue("https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"); w.WriteEndArray();
-            w.WriteString("type", "EPCISDocument");
-            w.WriteString("schemaVersion", "2.0");
-            w.WriteString("creationDate", stamp);
-            w.WriteStartObject("epcisBody");
-            w.WriteStartArray("eventList");
-            foreach (var e in events)
+            if (e.BizLocation is not null)
             {
-                w.WriteStartObject();
-                w.WriteString("type", "ObjectEvent");
-                w.WriteString("eventTime", stamp);
-                w.WriteString("eventTimeZoneOffset", "+00:00");
-                w.WriteStartArray("epcList");
-                foreach (var epc in e.Epcs) w.WriteStringValue(epc);
-                w.WriteEndArray();
-                w.WriteString("action", "OBSERVE");
-                w.WriteString("bizStep", e.BizStep);
-                w.WriteString("disposition", e.Disposition);
-                if (e.BizLocation is not null)
-                {
-                    w.WriteStartObject("readPoint"); w.WriteString("id", e.BizLocation); w.WriteEndObject();
-                    w.WriteStartObject("bizLocation"); w.WriteString("id", e.BizLocation); w.WriteEndObject();
-                }
-                w.WriteStartArray("bizTransactionList");
-                w.WriteStartObject(); w.WriteString("type", TransactionType); w.WriteString("bizTransaction", e.Transaction); w.WriteEndObject();
-                w.WriteEndArray();
-                if (e.Destinations.Count > 0)
-                {
-                    w.WriteStartArray("destinationList");
-                    foreach (var (type, value) in e.Destinations) { w.WriteStartObject(); w.WriteString("type", type); w.WriteString("destination", value); w.WriteEndObject(); }
-                    w.WriteEndArray();
-                }
-                w.WriteEndObject();
+                w.WriteStartObject("readPoint"); w.WriteString("id", e.BizLocation); w.WriteEndObject();
+                w.WriteStartObject("bizLocation"); w.WriteString("id", e.BizLocation); w.WriteEndObject();
             }
+            w.WriteStartArray("bizTransactionList");
+            w.WriteStartObject(); w.WriteString("type", TransactionType); w.WriteString("bizTransaction", e.Transaction); w.WriteEndObject();
             w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        return EpcisParser.ParseJson(buffer.ToArray());
-    }
+            if (e.Destinations.Count > 0)
+            {
+                w.WriteStartArray("destinationList");
+                foreach (var (type, value) in e.Destinations) { w.WriteStartObject(); w.WriteString("type", type); w.WriteString("destination", value); w.WriteEndObject(); }
+                w.WriteEndArray();
+            }
+        }));
 
     /// <summary>A transaction that only reads: deferred on SQLite (no write lock until the capture's own transaction takes it).</summary>
     private static async Task<DbTransaction> BeginReadAsync(DbConnection conn, CancellationToken ct) =>

@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Globalization;
-using System.Text.Json;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Traceability.Api.Domain;
@@ -68,50 +65,13 @@ public sealed class RecallLot(TraceDbContext db, CaptureEpcisDocument capture, T
         return await Handle(new Get(id, caller), ct);
     }
 
-    /// <summary>
-    /// The recall's EPCIS document, one ObjectEvent per <see cref="EpcsPerEvent"/> units, written straight to UTF-8 for the
-    /// parser: a lot of 100,000 units is a 6 MB document, which a tree of JSON nodes and a string of it only copied.
-    /// </summary>
-    public static ReadOnlyMemory<byte> Document(IReadOnlyList<string> epcs, string recallId, string reason, DateTimeOffset now)
-    {
-        var time = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-        var buffer = new ArrayBufferWriter<byte>(epcs.Count * 64 + 1024);
-        using (var w = new Utf8JsonWriter(buffer))
+    /// <summary>The recall's EPCIS document: one ObjectEvent OBSERVE (holding, recalled) per <see cref="EpcsPerEvent"/> units.</summary>
+    public static ReadOnlyMemory<byte> Document(IReadOnlyList<string> epcs, string recallId, string reason, DateTimeOffset now) =>
+        ObserveDocument.Write(now, epcs.Chunk(EpcsPerEvent), chunk => new ObserveDocument.Head(chunk, "holding", "recalled"), (w, _) =>
         {
-            w.WriteStartObject();
-            w.WriteStartArray("@context");
-            w.WriteStringValue(CbvVocabulary.StandardContext);
-            w.WriteStartObject();
-            w.WriteString("trace", CustodyStep.RecallNamespace);
-            w.WriteEndObject();
-            w.WriteEndArray();
-            w.WriteString("type", "EPCISDocument");
-            w.WriteString("schemaVersion", "2.0");
-            w.WriteString("creationDate", time);
-            w.WriteStartObject("epcisBody");
-            w.WriteStartArray("eventList");
-            foreach (var chunk in epcs.Chunk(EpcsPerEvent))
-            {
-                w.WriteStartObject();
-                w.WriteString("type", "ObjectEvent");
-                w.WriteString("eventTime", time);
-                w.WriteString("eventTimeZoneOffset", "+00:00");
-                w.WriteStartArray("epcList");
-                foreach (var epc in chunk) w.WriteStringValue(epc);
-                w.WriteEndArray();
-                w.WriteString("action", "OBSERVE");
-                w.WriteString("bizStep", "holding");
-                w.WriteString("disposition", "recalled");
-                w.WriteString("trace:recallId", recallId);
-                w.WriteString("trace:reason", reason);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        return buffer.WrittenMemory;
-    }
+            w.WriteString("trace:recallId", recallId);
+            w.WriteString("trace:reason", reason);
+        }, ("trace", CustodyStep.RecallNamespace), sizeHint: epcs.Count * 64 + 1024);
 
     public async ValueTask<RecallResponse> Handle(Get query, CancellationToken ct)
     {
