@@ -19,7 +19,8 @@ namespace Traceability.Benchmarks;
 /// Settings (environment): BENCH_CAPTURE_SECONDS (seconds per sender count in (a), default 10),
 /// BENCH_SINGLE_SECONDS (seconds of (b), default 10), BENCH_RAW_ROWS (rows of (c), default 50,000), BENCH_API_DLL
 /// (another build of the service to load instead of src/Traceability.Api/bin/Release), BENCH_CAPTURE_BASE_ONLY=1 ((a), (b), (c)
-/// only: for an older build without signed documents, control points or receipts), BENCH_KEEP_DATA=1 (keep the
+/// only: for an older build without signed documents, control points or receipts), BENCH_CAPTURE_SAME_TIMES=1 (every
+/// document with the same event times, see <see cref="DocumentTemplate"/>), BENCH_KEEP_DATA=1 (keep the
 /// service's data folder, e.g. to look at the database).
 /// The API process is killed at the end, on failure and on Ctrl-C.
 /// </remarks>
@@ -412,14 +413,23 @@ public static partial class CaptureBenchmarks
 
     /// <summary>
     /// An EPCIS 2.0 JSON-LD document of N commissioning ObjectEvents, rendered once with fixed-width placeholders; each
-    /// <see cref="Next"/> copies it and writes fresh serial numbers into the SGTINs and eventIDs (cheap enough that the
-    /// load generator does not compete with the service for the CPU).
+    /// <see cref="Next"/> copies it and writes fresh serial numbers into the SGTINs and eventIDs, and the event times
+    /// (cheap enough that the load generator does not compete with the service for the CPU).
+    /// <para>
+    /// Event times advance with the serial number, a quarter of a second per unit, as a commissioning line's do, so each
+    /// document follows the one before it in time. BENCH_CAPTURE_SAME_TIMES=1 gives every document the same times
+    /// instead (the first 1,000 quarter-seconds after 08:00 on one day), as the benchmark did before the service kept an
+    /// event-time index: the worst case for that index, where every document's events land among all earlier ones.
+    /// </para>
     /// </summary>
     internal sealed class DocumentTemplate
     {
         private const string Placeholder = "############"; // 12 digits
+        private const string TimePlaceholder = "@@@@@@@@@@@@@@@@@@@@@@@"; // yyyy-MM-ddTHH:mm:ss.fff
+        private static readonly DateTime Start = new(2025, 3, 1, 8, 0, 0, DateTimeKind.Unspecified);
+        private static readonly bool SameTimes = Environment.GetEnvironmentVariable("BENCH_CAPTURE_SAME_TIMES") == "1";
         private readonly byte[] _template;
-        private readonly int[][] _slots; // per event: the offsets of its placeholders
+        private readonly int[][] _slots; // per event: the offsets of its serial placeholders, then of its time
 
         public DocumentTemplate(int events)
         {
@@ -428,25 +438,28 @@ public static partial class CaptureBenchmarks
             for (var i = 0; i < events; i++)
             {
                 if (i > 0) sb.Append(',');
-                var t = TimeSpan.FromMilliseconds(i * 250L);
                 sb.Append(CultureInfo.InvariantCulture,
-                    $$$"""{"type":"ObjectEvent","eventID":"urn:uuid:6f1c3b2a-5d4e-4f60-8a7b-{{{Placeholder}}}","eventTime":"2025-03-01T{{{8 + t.Hours:00}}}:{{{t.Minutes:00}}}:{{{t.Seconds:00}}}.{{{t.Milliseconds:000}}}+08:00","eventTimeZoneOffset":"+08:00","epcList":["urn:epc:id:sgtin:6901234.012345.{{{Placeholder}}}"],"action":"ADD","bizStep":"commissioning","disposition":"active","readPoint":{"id":"urn:epc:id:sgln:6901234.00001.0"},"bizLocation":{"id":"urn:epc:id:sgln:6901234.00001.0"},"bizTransactionList":[{"type":"po","bizTransaction":"urn:epcglobal:cbv:bt:6901234000016:PO-2025-0042"}],"ilmd":{"cbvmda:lotNumber":"LOT-2025-03-A","cbvmda:itemExpirationDate":"2027-03-01"}}""");
+                    $$$"""{"type":"ObjectEvent","eventID":"urn:uuid:6f1c3b2a-5d4e-4f60-8a7b-{{{Placeholder}}}","eventTime":"{{{TimePlaceholder}}}+08:00","eventTimeZoneOffset":"+08:00","epcList":["urn:epc:id:sgtin:6901234.012345.{{{Placeholder}}}"],"action":"ADD","bizStep":"commissioning","disposition":"active","readPoint":{"id":"urn:epc:id:sgln:6901234.00001.0"},"bizLocation":{"id":"urn:epc:id:sgln:6901234.00001.0"},"bizTransactionList":[{"type":"po","bizTransaction":"urn:epcglobal:cbv:bt:6901234000016:PO-2025-0042"}],"ilmd":{"cbvmda:lotNumber":"LOT-2025-03-A","cbvmda:itemExpirationDate":"2027-03-01"}}""");
             }
             sb.Append("]}}");
             _template = Encoding.UTF8.GetBytes(sb.ToString());
+            var serials = Offsets(_template, Placeholder);
+            var times = Offsets(_template, TimePlaceholder);
+            if (serials.Count != 2 * events || times.Count != events) throw new InvalidOperationException("template placeholders");
+            _slots = Enumerable.Range(0, events).Select(i => new[] { serials[2 * i], serials[2 * i + 1], times[i] }).ToArray();
+        }
+
+        private static List<int> Offsets(byte[] text, string placeholder)
+        {
             var offsets = new List<int>();
-            var marker = Encoding.ASCII.GetBytes(Placeholder);
-            var at = 0;
-            while (true)
+            var marker = Encoding.ASCII.GetBytes(placeholder);
+            for (var at = 0; ;)
             {
-                var k = _template.AsSpan(at).IndexOf(marker);
-                if (k < 0) break;
+                var k = text.AsSpan(at).IndexOf(marker);
+                if (k < 0) return offsets;
                 offsets.Add(at + k);
                 at += k + marker.Length;
             }
-
-            if (offsets.Count != 2 * events) throw new InvalidOperationException("template placeholders");
-            _slots = Enumerable.Range(0, events).Select(i => new[] { offsets[2 * i], offsets[2 * i + 1] }).ToArray();
         }
 
         public int Length => _template.Length;
@@ -458,7 +471,13 @@ public static partial class CaptureBenchmarks
             for (var i = 0; i < _slots.Length; i++)
             {
                 var serial = first + i;
-                foreach (var at in _slots[i]) WriteDigits(body.AsSpan(at, Placeholder.Length), serial);
+                var slots = _slots[i];
+                WriteDigits(body.AsSpan(slots[0], Placeholder.Length), serial);
+                WriteDigits(body.AsSpan(slots[1], Placeholder.Length), serial);
+                var time = Start.AddMilliseconds(250.0 * (SameTimes ? i : serial));
+                if (!time.TryFormat(body.AsSpan(slots[2], TimePlaceholder.Length), out var written, "yyyy-MM-ddTHH:mm:ss.fff", CultureInfo.InvariantCulture)
+                    || written != TimePlaceholder.Length)
+                    throw new InvalidOperationException("event time");
             }
 
             return body;

@@ -82,4 +82,17 @@ public sealed class EventTimeIndexTests(ChainFixture chain, EpcisLedger ledger) 
         service.Scalar("SELECT projected_to FROM event_times_projected").Should().Be(7);
         service.Scalar("SELECT COUNT(*) FROM event_times").Should().Be(7);
     }
+
+    /// <summary>When the background service projects: a backlog of <see cref="EventTimeIndex.MinBatch"/> at once, fewer events after <see cref="EventTimeIndex.MaxLag"/>.</summary>
+    [Theory]
+    [InlineData(0, 0, false)]
+    [InlineData(0, 60_000, false)]
+    [InlineData(1, 0, false)]
+    [InlineData(1, 1_999, false)]
+    [InlineData(1, 2_000, true)]
+    [InlineData(19_999, 1_000, false)]
+    [InlineData(20_000, 0, true)]
+    [InlineData(250_000, 0, true)]
+    public void ProjectsALargeBacklogAtOnceAndASmallOneAfterTheLag(long pending, int waitedMs, bool due) =>
+        EventTimeIndex.Due(pending, TimeSpan.FromMilliseconds(waitedMs)).Should().Be(due);
 }
