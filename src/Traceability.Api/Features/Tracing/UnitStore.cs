@@ -27,6 +27,9 @@ public sealed class UnitStore
 
     private const int MaxNesting = 64;
 
+    /// <summary>How many EPCs an event names for <see cref="BeginAsync"/> to leave their lookup to the event's own query.</summary>
+    private const int LooksUpItself = 64;
+
     /// <summary>How many existing units must share one change for it to be written by one UPDATE (<see cref="WriteUnitsAsync"/>).</summary>
     public const int SetBasedFrom = 64;
 
@@ -53,16 +56,20 @@ public sealed class UnitStore
     };
 
     /// <summary>
-    /// Loads, in one query, which EPCs of the document have no unit yet, so that the events (most of them commissioning
-    /// new codes) need not ask one by one. Units are inserted only by <see cref="WriteAsync"/>, which takes the EPC out of
-    /// the set, and captures are serialised, so the set stays exact for the length of the capture.
+    /// Loads, in one query, which EPCs of the document's small events have no unit yet, so that those events (most of
+    /// them commissioning new codes) need not ask one by one. An event naming <see cref="LooksUpItself"/> EPCs or more
+    /// reads its units in one query of its own anyway, absent ones included: checking its EPCs here too read them twice
+    /// (a recall of 100,000 units read every unit's EPC here and then every unit's row). Units are inserted only by
+    /// <see cref="WriteAsync"/>, which takes the EPC out of the set, and captures are serialised, so the set stays exact
+    /// for the length of the capture.
     /// </summary>
     public async Task BeginAsync(CaptureContext context, IReadOnlyList<ValidatedEvent> events, CancellationToken ct)
     {
         _updatedAt = DbTime.Format(context.RecordTime);
         _absent.Clear();
         foreach (var v in events)
-            foreach (var (epc, _) in v.Identifiers) _absent.Add(epc);
+            if (v.Identifiers.Count < LooksUpItself)
+                foreach (var (epc, _) in v.Identifiers) _absent.Add(epc);
         foreach (var epc in await Sql.ListInAsync(context.Connection, context.Transaction, "SELECT epc FROM units WHERE epc IN ({in})", _absent, r => r.GetString(0), ct))
             _absent.Remove(epc);
     }
