@@ -158,6 +158,11 @@ public static class TraceBenchmarks
         // 3. Recall of the lot: 10 ObjectEvents of 10,000 EPCs through the capture handler and the custody step.
         if (parts.Contains("recall"))
         {
+            // The recall's capture handler is new, so its first capture loads the ledger's event-hash map, which a running
+            // service loaded at start-up: timed apart here (on a map of its own, thrown away) so the figure reads both ways.
+            var mapClock = Stopwatch.StartNew();
+            await using (var tx = await conn.BeginTransactionAsync()) await new EventHashIndex().LoadAsync(conn, tx, default);
+            mapClock.Stop();
             var recall = new RecallLot(db, Capture(db), TimeProvider.System);
             var recallCpu = Cpu();
             var recallClock = Stopwatch.StartNew();
@@ -166,7 +171,8 @@ public static class TraceBenchmarks
             recallCpu = Cpu() - recallCpu;
             figures.Add(new Figure("recall of the 100,000-unit lot", Math.Round(recallClock.Elapsed.TotalSeconds, 3), "s",
                 $"one run, process CPU {recallCpu.TotalSeconds:F3} s; {recalled.Units:N0} units in {recalled.LastEventSequence - recalled.FirstEventSequence + 1} events (validated, hashed, appended, " +
-                $"units marked recalled, {recalled.ByHolder.Count} recall alerts by holder and region) in one capture transaction", "< 10 s",
+                $"units marked recalled, {recalled.ByHolder.Count} recall alerts by holder and region) in one capture transaction; of it, loading the event-hash map " +
+                $"(the new capture handler's first capture does it, a running service did it at start-up) takes about {mapClock.Elapsed.TotalSeconds:F3} s, timed apart", "< 10 s",
                 recallClock.Elapsed.TotalSeconds < 10));
         }
 
