@@ -21,11 +21,11 @@ namespace Traceability.Api.Features.Tracing;
 /// with the products' control points); without that source (a pipeline built by hand) every product has the default rule.
 /// </para>
 /// </summary>
-public sealed class CustodyStep(IHoldRules? holdRules = null) : ICaptureStep
+public sealed class CustodyStep(IHoldRules? holdRules = null, UnitStore? store = null) : ICaptureStep
 {
     public const string RecallNamespace = "https://traceability.example/epcis/";
 
-    private readonly UnitStore _store = new();
+    private readonly UnitStore _store = store ?? new UnitStore();
     private readonly Dictionary<string, RecallRecord> _recalls = new(StringComparer.Ordinal);
 
     /// <summary>A recall recorded by this capture (one recall may span several events).</summary>
@@ -60,7 +60,7 @@ public sealed class CustodyStep(IHoldRules? holdRules = null) : ICaptureStep
             return;
         }
 
-        foreach (var (hold, units) in await _store.WriteAsync(context, custody, e.EventTime, outcome, ct))
+        foreach (var (hold, units) in await _store.WriteAsync(context, custody, e.EventTime, outcome, facts.Units, ct))
             await AlertWriter.RaiseAsync(context.Connection, context.Transaction, AlertTypes.Hold, hold.Epc, hold.Gtin, hold.Lot,
                 new { sequence = custody.Sequence, disposition = hold.Disposition, inspectedBy = context.Caller.MemberId, units },
                 context.RecordTime, $"hold:{hold.Gtin}:{hold.Lot}:{custody.Sequence}", ct);

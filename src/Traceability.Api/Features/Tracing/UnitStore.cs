@@ -27,6 +27,19 @@ public sealed class UnitStore
 
     private const int MaxNesting = 64;
 
+    /// <summary>How many EPCs an event names for <see cref="BeginAsync"/> to leave their lookup to the event's own query.</summary>
+    private const int LooksUpItself = 64;
+
+    /// <summary>How many existing units must share one change for it to be written by one UPDATE (<see cref="WriteUnitsAsync"/>).</summary>
+    public const int SetBasedFrom = 64;
+
+    private readonly int _setBasedFrom;
+
+    /// <param name="setBasedFrom">
+    /// <see cref="SetBasedFrom"/>; <see cref="int.MaxValue"/> writes every unit by its own upsert (the tests compare the two ways).
+    /// </param>
+    public UnitStore(int setBasedFrom = SetBasedFrom) => _setBasedFrom = Math.Max(1, setBasedFrom);
+
     private readonly Dictionary<string, LocationFact?> _locations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> _owners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> _membersByGln = new(StringComparer.Ordinal);
@@ -43,16 +56,20 @@ public sealed class UnitStore
     };
 
     /// <summary>
-    /// Loads, in one query, which EPCs of the document have no unit yet, so that the events (most of them commissioning
-    /// new codes) need not ask one by one. Units are inserted only by <see cref="WriteAsync"/>, which takes the EPC out of
-    /// the set, and captures are serialised, so the set stays exact for the length of the capture.
+    /// Loads, in one query, which EPCs of the document's small events have no unit yet, so that those events (most of
+    /// them commissioning new codes) need not ask one by one. An event naming <see cref="LooksUpItself"/> EPCs or more
+    /// reads its units in one query of its own anyway, absent ones included: checking its EPCs here too read them twice
+    /// (a recall of 100,000 units read every unit's EPC here and then every unit's row). Units are inserted only by
+    /// <see cref="WriteAsync"/>, which takes the EPC out of the set, and captures are serialised, so the set stays exact
+    /// for the length of the capture.
     /// </summary>
     public async Task BeginAsync(CaptureContext context, IReadOnlyList<ValidatedEvent> events, CancellationToken ct)
     {
         _updatedAt = DbTime.Format(context.RecordTime);
         _absent.Clear();
         foreach (var v in events)
-            foreach (var (epc, _) in v.Identifiers) _absent.Add(epc);
+            if (v.Identifiers.Count < LooksUpItself)
+                foreach (var (epc, _) in v.Identifiers) _absent.Add(epc);
         foreach (var epc in await Sql.ListInAsync(context.Connection, context.Transaction, "SELECT epc FROM units WHERE epc IN ({in})", _absent, r => r.GetString(0), ct))
             _absent.Remove(epc);
     }
@@ -219,19 +236,15 @@ public sealed class UnitStore
 
     // ---- writing what an event does ------------------------------------------------------------------------------------
 
-    /// <summary>Writes the outcome of an event that broke no rule; the holds it opened, each with the number of units it put on hold.</summary>
+    /// <summary>
+    /// Writes the outcome of an event that broke no rule; the holds it opened, each with the number of units it put on hold.
+    /// <paramref name="before"/> holds the units as the facts had them (<see cref="CustodyFacts.Units"/>), which says
+    /// which of the outcome's units exist and what changed in each.
+    /// </summary>
     public async Task<List<(HoldChange Hold, int Units)>> WriteAsync(CaptureContext context, CustodyEvent e, DateTimeOffset eventTime, CustodyOutcome outcome,
-        CancellationToken ct)
+        IReadOnlyDictionary<string, Unit> before, CancellationToken ct)
     {
-        var updated = _updatedAt;
-        foreach (var u in outcome.Units)
-        {
-            _absent.Remove(u.Epc);
-            u.LastEventSequence = e.Sequence;
-            await context.ExecAsync(UpsertUnit, ct, ("@e", u.Epc), ("@g", u.Gtin), ("@l", u.Lot), ("@sr", u.Serial), ("@st", u.Status),
-                ("@sb", u.StatusBeforeHold), ("@h", u.HolderMemberId), ("@loc", u.LocationId), ("@rg", u.RegionCode), ("@p", u.ParentEpc),
-                ("@to", u.ShippedToMemberId), ("@cs", u.CommissionedSequence), ("@ls", u.LastEventSequence), ("@u", updated));
-        }
+        await WriteUnitsAsync(context, e.Sequence, outcome.Units, before, ct);
         var time = outcome.Packed.Count + outcome.Unpacked.Count > 0 ? DbTime.Format(eventTime) : "";
         foreach (var (child, parent) in outcome.Packed)
             await context.ExecAsync("INSERT INTO containment (child_epc, parent_epc, add_sequence, add_time) VALUES (@c, @p, @s, @t) ON CONFLICT DO NOTHING", ct,
@@ -274,6 +287,70 @@ public sealed class UnitStore
     }
 
     /// <summary>
+    /// The units as the event leaves them. Existing units that the event changed the same way (a recall or a shipment
+    /// of thousands: the same status, holder or container for all) are written by one UPDATE per distinct change, naming
+    /// the units by EPC: one statement instead of one per unit, which at 100,000 units was most of a recall's custody
+    /// time (docs/adr/0032-set-based-unit-writes.md). New units, and changes shared by fewer than
+    /// <see cref="SetBasedFrom"/> units, are written one by one. Either way the rows end as the upsert of each unit
+    /// would leave them: the columns not in the change keep their values, which are the unit's.
+    /// </summary>
+    private async Task WriteUnitsAsync(CaptureContext context, long sequence, IReadOnlyList<Unit> units, IReadOnlyDictionary<string, Unit> before,
+        CancellationToken ct)
+    {
+        Dictionary<UnitChange, List<Unit>>? changes = units.Count >= _setBasedFrom ? [] : null;
+        foreach (var u in units)
+        {
+            _absent.Remove(u.Epc);
+            u.LastEventSequence = sequence;
+            if (changes is not null && before.TryGetValue(u.Epc, out var was))
+            {
+                var change = UnitChange.Between(was, u);
+                if (!changes.TryGetValue(change, out var same)) changes[change] = same = [];
+                same.Add(u);
+            }
+            else await UpsertAsync(context, u, ct);
+        }
+        if (changes is null) return;
+        foreach (var (change, same) in changes)
+        {
+            if (same.Count < _setBasedFrom)
+                foreach (var u in same) await UpsertAsync(context, u, ct);
+            else await UpdateAllAsync(context, change, sequence, same, ct);
+        }
+    }
+
+    private async Task UpsertAsync(CaptureContext context, Unit u, CancellationToken ct) =>
+        await context.ExecAsync(UpsertUnit, ct, ("@e", u.Epc), ("@g", u.Gtin), ("@l", u.Lot), ("@sr", u.Serial), ("@st", u.Status),
+            ("@sb", u.StatusBeforeHold), ("@h", u.HolderMemberId), ("@loc", u.LocationId), ("@rg", u.RegionCode), ("@p", u.ParentEpc),
+            ("@to", u.ShippedToMemberId), ("@cs", u.CommissionedSequence), ("@ls", u.LastEventSequence), ("@u", _updatedAt));
+
+    /// <summary>One UPDATE of the columns <paramref name="change"/> sets, for every unit of <paramref name="units"/>.</summary>
+    private async Task UpdateAllAsync(CaptureContext context, UnitChange change, long sequence, List<Unit> units, CancellationToken ct)
+    {
+        var set = new List<string>(UnitChange.Columns.Length + 2);
+        var parameters = new List<(string, object?)>(UnitChange.Columns.Length + 3);
+        for (var i = 0; i < UnitChange.Columns.Length; i++)
+        {
+            if ((change.Mask & (1 << i)) == 0) continue;
+            set.Add($"{UnitChange.Columns[i]} = @c{i}");
+            parameters.Add(($"@c{i}", change.Value(i)));
+        }
+        set.Add("last_event_sequence = @ls");
+        set.Add("updated_at = @u");
+        parameters.Add(("@ls", sequence));
+        parameters.Add(("@u", _updatedAt));
+        var epcs = new string[units.Count];
+        for (var i = 0; i < epcs.Length; i++) epcs[i] = units[i].Epc;
+        // SQLite takes the EPCs as one JSON array (each looked up by primary key); PostgreSQL as one text[] parameter.
+        var sqlite = context.Connection is Microsoft.Data.Sqlite.SqliteConnection;
+        parameters.Add(("@epcs", sqlite ? System.Text.Json.JsonSerializer.Serialize(epcs) : epcs));
+        var sql = $"UPDATE units SET {string.Join(", ", set)} WHERE epc " + (sqlite ? "IN (SELECT value FROM json_each(@epcs))" : "= ANY(@epcs)");
+        var written = await context.ExecAsync(sql, ct, [.. parameters]);
+        if (written != units.Count)
+            throw new InvalidOperationException($"Updating {units.Count} units of event {sequence} changed {written} rows: a unit read in this capture is gone.");
+    }
+
+    /// <summary>
     /// Who took part in the event (the caller, the members of its locations, its sources and destinations) and whose
     /// products it concerns: the rows <see cref="VisibilityPolicy"/> decides by.
     /// </summary>
@@ -310,4 +387,44 @@ public sealed class UnitStore
             "VALUES (@id, @g, @l, @r, @by, @at, @f, @t, @n)", ct,
             ("@id", id), ("@g", gtin), ("@l", lot), ("@r", reason), ("@by", context.Caller.MemberId),
             ("@at", DbTime.Format(context.RecordTime)), ("@f", first), ("@t", last), ("@n", units));
+
+    /// <summary>
+    /// What one event changed in an existing unit: a bit of <see cref="Mask"/> per column of <see cref="Columns"/> it
+    /// changed, and the new values (null where unchanged). Units with equal changes are written by one statement.
+    /// </summary>
+    private readonly record struct UnitChange(string? Gtin, string? Lot, string? Serial, string? Status, string? StatusBeforeHold,
+        string? Holder, string? Location, string? Region, string? Parent, string? ShippedTo, long? CommissionedSequence, int Mask)
+    {
+        public static readonly string[] Columns =
+        [
+            "gtin", "lot", "serial", "status", "status_before_hold", "holder_member_id", "location_id", "region_code", "parent_epc",
+            "shipped_to_member_id", "commissioned_sequence",
+        ];
+
+        public static UnitChange Between(Unit was, Unit now)
+        {
+            var mask = 0;
+            string? Changed(int column, string? before, string? after)
+            {
+                if (string.Equals(before, after, StringComparison.Ordinal)) return null;
+                mask |= 1 << column;
+                return after;
+            }
+            long? commissioned = null;
+            if (was.CommissionedSequence != now.CommissionedSequence) (commissioned, mask) = (now.CommissionedSequence, mask | 1 << 10);
+            // arguments are evaluated left to right: the mask is complete when it is passed, last
+            return new UnitChange(Changed(0, was.Gtin, now.Gtin), Changed(1, was.Lot, now.Lot), Changed(2, was.Serial, now.Serial),
+                Changed(3, was.Status, now.Status), Changed(4, was.StatusBeforeHold, now.StatusBeforeHold), Changed(5, was.HolderMemberId, now.HolderMemberId),
+                Changed(6, was.LocationId, now.LocationId), Changed(7, was.RegionCode, now.RegionCode), Changed(8, was.ParentEpc, now.ParentEpc),
+                Changed(9, was.ShippedToMemberId, now.ShippedToMemberId), commissioned, mask);
+        }
+
+        /// <summary>The new value of the <paramref name="column"/>-th column of <see cref="Columns"/>.</summary>
+        public object? Value(int column) => column switch
+        {
+            0 => Gtin, 1 => Lot, 2 => Serial, 3 => Status, 4 => StatusBeforeHold, 5 => Holder, 6 => Location, 7 => Region, 8 => Parent, 9 => ShippedTo,
+            10 => CommissionedSequence,
+            _ => throw new ArgumentOutOfRangeException(nameof(column)),
+        };
+    }
 }
