@@ -6,23 +6,14 @@
 const { expect } = require("chai");
 const { spawn } = require("child_process");
 const fs = require("fs");
-const net = require("net");
 const os = require("os");
 const path = require("path");
 const { ethers } = require("ethers");
 const { StandardMerkleTree } = require("@openzeppelin/merkle-tree");
-const { freePort, waitUntil } = require("./support/processes");
+const { freePort, waitUntil, portOpen } = require("./support/processes");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-
-function portOpen(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => { socket.destroy(); resolve(true); });
-    socket.once("error", () => resolve(false));
-  });
-}
 
 
 describe("scripts/run", function () {
@@ -111,6 +102,25 @@ describe("scripts/run", function () {
     expect(result.out).to.include("L1,UHT milk 1 L,10614141073464,1,each,Initial Packing,commissioning");
     expect(result.out).to.include('"type": "recall"');
     expect(result.out).to.include('"status": "ok"');
+  });
+
+  it("refuses a second start on a port still in use, and leaves the first one running", async () => {
+    const secondData = fs.mkdtempSync(path.join(os.tmpdir(), "trace-run-second-"));
+    const second = spawn(path.join(ROOT, "scripts", "run"), [], {
+      cwd: ROOT,
+      env: { ...process.env, TRACE_PORT: String(apiPort), TRACE_CHAIN_PORT: String(await freePort()), TRACE_DATA_DIR: secondData },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let secondOutput = "";
+    second.stdout.on("data", (d) => (secondOutput += d));
+    second.stderr.on("data", (d) => (secondOutput += d));
+    const code = await new Promise((resolve) => second.once("exit", (c) => resolve(c)));
+    expect(code, secondOutput).to.equal(1);
+    expect(secondOutput).to.include(`port ${apiPort} is already in use`);
+    expect(secondOutput).not.to.include("Traceability is running");
+    const health = await fetch(`http://127.0.0.1:${apiPort}/health`);
+    expect(health.status).to.equal(200);
+    fs.rmSync(secondData, { recursive: true, force: true });
   });
 
   it("stops the API and the devnet on Ctrl-C", async () => {
