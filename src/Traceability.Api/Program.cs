@@ -147,15 +147,6 @@ await using (var scope = app.Services.CreateAsyncScope())
     }
 }
 
-if (ScanTimings.On)
-    app.Use(async (http, next) =>
-    {
-        var a = ScanTimings.Now;
-        await next(http);
-        var b = ScanTimings.Now;
-        if (http.Items["scan"] is PendingScan s)
-            ScanTimings.Add($"S {s.Codes[0].Substring(21, 9)} {a} {s.TCreated} {s.TTaken} {s.TAnswered} {b} {s.Group}");
-    });
 if (options.TrustedProxies.Count > 0) app.UseForwardedHeaders(); // first: everything after sees the client's address
 app.UseObservability();
 app.UseExceptionHandler();

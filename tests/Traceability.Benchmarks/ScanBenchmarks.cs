@@ -73,7 +73,6 @@ public static class ScanBenchmarks
             // (b) single codes, 16 scanners on 16 orders
             var orders = Enumerable.Range(0, Scanners).Select(s => Order(http, maker.Key, dealer.Id, $"BENCH-SINGLE-{s}", PerScanner)).ToArray();
             var samples = new List<double>[Scanners];
-            var timings = new System.Collections.Concurrent.ConcurrentQueue<string>(); // TEMPORARY measurement
             var next = new int[Scanners];
             void Phase(TimeSpan length, bool record)
             {
@@ -92,7 +91,6 @@ public static class ScanBenchmarks
                         if (response.StatusCode != HttpStatusCode.OK || !text.Contains("\"accepted\":1,", StringComparison.Ordinal))
                             throw new InvalidOperationException($"scan answered {(int)response.StatusCode}: {text[..Math.Min(text.Length, 1000)]}");
                         if (record) mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                        if (record) timings.Enqueue($"{Serial(batchUnits + s * PerScanner + next[s])} {s} {started} {Stopwatch.GetTimestamp()}");
                     }
                 })).ToArray());
             }
@@ -115,7 +113,6 @@ public static class ScanBenchmarks
             Phase(TimeSpan.FromSeconds(singleSeconds), record: true);
             var singleElapsed = clock.Elapsed.TotalSeconds;
             var jitInWindow = JitMethods(http) - jit;
-            if (Environment.GetEnvironmentVariable("BENCH_SCAN_TIMINGS") is { } tpath) File.WriteAllLines(tpath, timings);
             var singleCpu = api.CpuSeconds() - singleCpu0;
             var all = samples.SelectMany(x => x).ToList();
             var latency = CaptureBenchmarks.LatencyStats.Of(all);

@@ -154,7 +154,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
     {
         var since = started ?? time.GetTimestamp();
         (IReadOnlyList<CaptureReceipt> Receipts, int Appended) result;
-        using (await writeLock.AcquireAsync(ct)) { Traceability.Api.Features.Orders.ScanTimings.LockAcquired = Traceability.Api.Features.Orders.ScanTimings.Now; result = await AppendAsync(validated, caller, ct); }
+        using (await writeLock.AcquireAsync(ct)) result = await AppendAsync(validated, caller, ct);
         if (result.Appended > 0) appends.Appended(); // committed: the subscription dispatcher delivers now rather than at its next poll
         checkpointer.Appended(validated.Count); // SQLite: the WAL is copied into the database file in the background
         metrics.EventsCaptured(result.Appended, time.GetElapsedTime(since));
@@ -165,10 +165,8 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
     private async Task<(IReadOnlyList<CaptureReceipt> Receipts, int Appended)> AppendAsync(IReadOnlyList<ValidatedEvent> validated, Caller caller, CancellationToken ct)
     {
         var conn = await writeLock.ConnectionAsync(db, ct);
-        var ta = Traceability.Api.Features.Orders.ScanTimings.Now;
         await using var tx = await conn.BeginTransactionAsync(ct);
         if (db.Database.IsNpgsql()) await Sql.ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(7245001)", ct); // one appender across instances
-        var tb = Traceability.Api.Features.Orders.ScanTimings.Now;
 
         var recordTime = time.GetUtcNow();
         var recordTimeText = DbTime.Format(recordTime);
@@ -190,9 +188,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
 
         var pipeline = steps.ToArray();
         await using var context = new CaptureContext(conn, tx, caller, recordTime);
-        var tc = Traceability.Api.Features.Orders.ScanTimings.Now;
         foreach (var step in pipeline) await step.BeginAsync(context, validated, ct);
-        var td = Traceability.Api.Features.Orders.ScanTimings.Now;
 
         var receipts = new CaptureReceipt[validated.Count];
         var inThisDocument = new Dictionary<string, CaptureReceipt>(StringComparer.Ordinal);
@@ -226,9 +222,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
             receipts[v.Index] = inThisDocument[v.EventHash] = new CaptureReceipt(eventId, v.EventHash, sequence, recordTime);
             foreach (var step in pipeline) await step.ApplyAsync(context, new AppendedEvent(sequence, v), ct);
         }
-        var te = Traceability.Api.Features.Orders.ScanTimings.Now;
         foreach (var step in pipeline) await step.CompleteAsync(context, ct);
-        var tf = Traceability.Api.Features.Orders.ScanTimings.Now;
 
         if (context.Violations.Count > 0)
         {
@@ -239,7 +233,6 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
         }
         CrashPoints.Hit(CrashPoints.CaptureAfterInsertBeforeCommit);
         await tx.CommitAsync(ct);
-        Traceability.Api.Features.Orders.ScanTimings.Add($"A {ta} {tb} {tc} {td} {te} {tf} {Traceability.Api.Features.Orders.ScanTimings.Now} {validated.Count}");
         CrashPoints.Hit(CrashPoints.CaptureAfterCommitBeforeResponse);
         known?.Add(appended);
         return (receipts, appended.Count);

@@ -60,14 +60,7 @@ public sealed class EventTimeIndex(IServiceScopeFactory scopes, CaptureWriteLock
         var from = await Sql.LongAsync(conn, null, "SELECT projected_to FROM event_times_projected", ct);
         if (await Sql.LongAsync(conn, null, "SELECT COALESCE(MAX(sequence), 0) FROM events", ct) <= from) return 0;
         // through the captures' connection: a commit of another connection would empty its page cache
-        var ta = Traceability.Api.Features.Orders.ScanTimings.Now;
-        using (await writeLock.AcquireAsync(ct))
-        {
-            var tb = Traceability.Api.Features.Orders.ScanTimings.Now;
-            var n = await ProjectBatchAsync(await writeLock.ConnectionAsync(db, ct), db.Database.IsNpgsql(), ct);
-            Traceability.Api.Features.Orders.ScanTimings.Add($"P {ta} {tb} {Traceability.Api.Features.Orders.ScanTimings.Now} {n}");
-            return n;
-        }
+        using (await writeLock.AcquireAsync(ct)) return await ProjectBatchAsync(await writeLock.ConnectionAsync(db, ct), db.Database.IsNpgsql(), ct);
     }
 
     /// <summary>

@@ -15,9 +15,7 @@ public sealed class PendingScan(long orderId, IReadOnlyList<string> codes, Calle
     /// <summary>The answer: its verdicts once what it accepted is committed, or its refusal.</summary>
     public Task<OrderScanning.ScanResponse> Answer => _answer.Task;
 
-    public long TCreated = ScanTimings.Now, TTaken, TAnswered, Group;
-
-    public void Succeed(OrderScanning.ScanResponse response) { TAnswered = ScanTimings.Now; _answer.TrySetResult(response); }
+    public void Succeed(OrderScanning.ScanResponse response) => _answer.TrySetResult(response);
 
     public void Fail(Exception e) => _answer.TrySetException(e);
 }
@@ -64,24 +62,12 @@ public sealed class OrderScanQueue(IServiceScopeFactory scopes, OrderLocks locks
                 group.Clear();
                 while (group.Count < MaxGroup && _waiting.Reader.TryRead(out var scan)) group.Add(scan);
                 Interlocked.Add(ref _taken, group.Count);
-                var gid = ScanTimings.NextGroup();
-                var t0 = ScanTimings.Now;
-                var gc0 = ScanTimings.GcPauseTicks;
-                foreach (var s in group) { s.TTaken = t0; s.Group = gid; }
                 try
                 {
                     // A group under way finishes even when the service stops: its scans get their answers.
                     using var held = await locks.AcquireAllAsync(group.Select(s => s.OrderId), CancellationToken.None);
-                    var t1 = ScanTimings.Now;
                     await using var scope = scopes.CreateAsyncScope();
                     await scope.ServiceProvider.GetRequiredService<OrderScanning>().ScanGroupAsync(group, CancellationToken.None);
-                    var t2 = ScanTimings.Now;
-                    if (ScanTimings.On)
-                    {
-                        ThreadPool.GetAvailableThreads(out var avail, out _);
-                        ScanTimings.Add($"G {gid} {group.Count} {t0} {t1} {OrderScanning.TRead} {OrderScanning.TPlanned} {OrderScanning.TCaptureStart} {ScanTimings.LockAcquired} {OrderScanning.TCaptured} {t2} " +
-                            $"{ScanTimings.GcPauseTicks - gc0} {GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {ThreadPool.ThreadCount} {ThreadPool.PendingWorkItemCount} {_waiting.Reader.Count}");
-                    }
                 }
                 catch (Exception e)
                 {

@@ -66,8 +66,6 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
     /// capture checks again, broken since the decision) each scan of it is decided and captured again alone, and answered
     /// by that. Nothing is answered before the commit that wrote it.
     /// </summary>
-    public static long TRead, TPlanned, TCaptureStart, TCaptured;
-
     public async Task ScanGroupAsync(IReadOnlyList<PendingScan> scans, CancellationToken ct)
     {
         var planned = new List<(PendingScan Scan, ScanPlan Plan)>(scans.Count);
@@ -85,7 +83,6 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
             reads = await ReadAsync(conn, read, scans, codes, ct);
             await read.CommitAsync(ct);
         }
-        TRead = ScanTimings.Now;
         for (var i = 0; i < scans.Count; i++)
         {
             var scan = scans[i];
@@ -107,16 +104,13 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
             }
         }
 
-        TPlanned = ScanTimings.Now;
         foreach (var part in planned.GroupBy(p => (p.Scan.Caller.MemberId, p.Scan.Caller.Role, p.Scan.Caller.KeyId)))
         {
             var members = part.ToList();
             try
             {
-                TCaptureStart = ScanTimings.Now;
                 var (receipts, written) = await CaptureAsync(members.Select(m => m.Plan.Write!).ToList(),
                     Document(members.Select(m => m.Plan.Event!).ToList()), members[0].Scan.Caller, ct);
-                TCaptured = ScanTimings.Now;
                 for (var i = 0; i < members.Count; i++)
                     members[i].Scan.Succeed(Response(members[i].Scan.OrderId, members[i].Plan, receipts[i], written[i]));
             }

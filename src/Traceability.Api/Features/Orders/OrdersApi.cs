@@ -125,7 +125,6 @@ public static class OrdersApi
         if (codes.Any(c => c is null)) throw RequestValidationException.ForField("codes", "a code is a string.");
         OrderScanning.Check(codes);
         var scan = new PendingScan(id, codes, http.Caller());
-        http.Items["scan"] = scan;
         return TypedResults.Ok(codes.Count <= OrderScanQueue.MaxCodesGrouped
             ? await queue.ScanAsync(scan, ct)
             : await http.RequestServices.GetRequiredService<OrderScanning>().ScanAloneAsync(scan, ct));

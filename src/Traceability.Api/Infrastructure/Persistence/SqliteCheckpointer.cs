@@ -19,8 +19,8 @@ namespace Traceability.Api.Infrastructure.Persistence;
 /// </summary>
 public sealed class SqliteCheckpointer(TraceOptions options, ILogger<SqliteCheckpointer> log) : BackgroundService
 {
-    public static readonly int EventsPerCheckpoint = int.Parse(Environment.GetEnvironmentVariable("TRACE_CKPT_EVENTS") ?? "5000", System.Globalization.CultureInfo.InvariantCulture); // TEMPORARY measurement
-    public static readonly TimeSpan IdleDelay = TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("TRACE_CKPT_SECONDS") ?? "1", System.Globalization.CultureInfo.InvariantCulture)); // TEMPORARY measurement
+    public const int EventsPerCheckpoint = 5_000;
+    public static readonly TimeSpan IdleDelay = TimeSpan.FromSeconds(1);
 
     private readonly SemaphoreSlim _due = new(0, 1);
     private int _pending;
@@ -56,14 +56,9 @@ public sealed class SqliteCheckpointer(TraceOptions options, ILogger<SqliteCheck
                 // Wait for the threshold, or for the captures to pause.
                 while (Volatile.Read(ref _pending) < EventsPerCheckpoint && await _due.WaitAsync(IdleDelay, stoppingToken)) { }
                 if (Interlocked.Exchange(ref _pending, 0) == 0) continue;
-                if (Environment.GetEnvironmentVariable("TRACE_NO_CKPT") is "1") continue; // TEMPORARY measurement
                 await using var cmd = conn.CreateCommand();
                 cmd.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
-                var tc = Traceability.Api.Features.Orders.ScanTimings.Now;
-                var pages = "";
-                await using (var rd = await cmd.ExecuteReaderAsync(stoppingToken))
-                    if (await rd.ReadAsync(stoppingToken)) pages = $"{rd.GetInt64(1)} {rd.GetInt64(2)}";
-                Traceability.Api.Features.Orders.ScanTimings.Add($"C {tc} {Traceability.Api.Features.Orders.ScanTimings.Now} {pages}");
+                await cmd.ExecuteNonQueryAsync(stoppingToken);
                 Checkpoints++;
             }
         }

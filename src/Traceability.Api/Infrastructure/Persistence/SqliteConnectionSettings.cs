@@ -76,7 +76,7 @@ internal sealed class SqliteConnectionSettings : DbConnectionInterceptor
     {
         if (connection is not SqliteConnection { Handle: { } handle } || Applied.TryGetValue(handle, out _)) return;
         await using var cmd = connection.CreateCommand();
-        cmd.CommandText = Environment.GetEnvironmentVariable("TRACE_NO_CKPT") is "1" ? Pragmas.Replace("wal_autocheckpoint=16384", "wal_autocheckpoint=0") : Pragmas; // TEMPORARY measurement
+        cmd.CommandText = Pragmas;
         await cmd.ExecuteNonQueryAsync(ct);
         Applied.AddOrUpdate(handle, Applied);
     }
