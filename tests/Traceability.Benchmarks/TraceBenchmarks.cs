@@ -403,8 +403,9 @@ public static class TraceBenchmarks
     {
         var options = new Traceability.Api.Infrastructure.Configuration.TraceOptions();
         // the checkpointer is not started here: Build checkpoints the file itself when it is done
-        var checkpointer = new SqliteCheckpointer(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteCheckpointer>.Instance);
-        return new(db, WriteLocks.GetValue(db, _ => new CaptureWriteLock()), hashes ?? new EventHashIndex(), checkpointer, options, TimeProvider.System, [new CustodyStep()],
+        var writeLock = WriteLocks.GetValue(db, _ => new CaptureWriteLock());
+        var checkpointer = new SqliteCheckpointer(options, writeLock, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteCheckpointer>.Instance);
+        return new(db, writeLock, hashes ?? new EventHashIndex(), checkpointer, options, TimeProvider.System, [new CustodyStep()],
             new TraceMetrics(MetricsServices.GetRequiredService<IMeterFactory>(), MetricsServices.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System),
             new LedgerAppends());
     }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Orders;
 using Traceability.Api.Infrastructure.Errors;
+using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Api.Tests.Support;
 using Traceability.Verifier;
 

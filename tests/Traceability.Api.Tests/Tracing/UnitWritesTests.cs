@@ -141,7 +141,7 @@ public sealed class UnitWritesTests
     private static CaptureEpcisDocument Capture(TraceDbContext db, CaptureWriteLock writeLock, TimeProvider clock, int setBasedFrom)
     {
         var options = new TraceOptions();
-        var checkpointer = new SqliteCheckpointer(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteCheckpointer>.Instance);
+        var checkpointer = new SqliteCheckpointer(options, writeLock, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteCheckpointer>.Instance);
         return new CaptureEpcisDocument(db, writeLock, new EventHashIndex(), checkpointer, options, clock, [new CustodyStep(store: new UnitStore(setBasedFrom))],
             new TraceMetrics(Metrics.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), Metrics.GetRequiredService<IServiceScopeFactory>(), clock),
             new LedgerAppends());

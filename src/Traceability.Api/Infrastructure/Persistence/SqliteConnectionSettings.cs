@@ -25,17 +25,18 @@ namespace Traceability.Api.Infrastructure.Persistence;
 /// 15 KB per event in a 30-minute soak). Back to back on a quiet machine without the map: 19,030 against 17,361
 /// events/s with 1,000-event documents (13,710 against 12,797 per API CPU-second) and 951 against 780 single-event
 /// requests/s.</item>
-/// <item><c>wal_autocheckpoint=16384</c>: a backstop only. The WAL is copied into the database file by
-/// <see cref="SqliteCheckpointer"/> in the background; should it fall behind by 64 MiB of WAL, the committing capture
-/// checkpoints (inside the capture lock, and syncing the database file even at synchronous=NORMAL). The default, every
-/// 1,000 pages, checkpointed about every second 1,000-event document, under the lock.</item>
+/// <item><c>wal_autocheckpoint=65536</c>: a backstop only. The WAL is copied into the database file by
+/// <see cref="SqliteCheckpointer"/> in the background, which also makes it start over once it holds 64 MiB; should that
+/// service stop, the committing capture checkpoints once the WAL reaches 256 MiB (inside the capture lock, and syncing
+/// the database file even at synchronous=NORMAL). The default, every 1,000 pages, checkpointed about every second
+/// 1,000-event document, under the lock.</item>
 /// </list>
 /// </summary>
 internal sealed class SqliteConnectionSettings : DbConnectionInterceptor
 {
     public static readonly SqliteConnectionSettings Instance = new();
 
-    public const string Pragmas = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=16384;";
+    public const string Pragmas = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=65536;";
 
     // The physical connections (SQLite handles) that have the settings: a pooled connection keeps them, so they are run
     // once per physical connection rather than at every logical open (every request).
