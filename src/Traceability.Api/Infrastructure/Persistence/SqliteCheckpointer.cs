@@ -8,7 +8,7 @@ namespace Traceability.Api.Infrastructure.Persistence;
 /// waits for it. A capture reports how many events it appended; after <see cref="EventsPerCheckpoint"/> of them, or
 /// <see cref="MaxLag"/> after the first capture since the last checkpoint, whichever comes first, a PASSIVE checkpoint
 /// runs (it never blocks a writer, and copies each changed page once however many captures changed it since the last
-/// checkpoint). So the WAL holds at most about a quarter of a second of captures that are not yet in the database file.
+/// checkpoint). So the WAL holds at most about a second of captures that are not yet in the database file.
 /// <para>
 /// A PASSIVE checkpoint does not shorten the WAL: the log starts again from its beginning only when a writer begins
 /// after everything in it was copied and no reader still reads from it, which under steady captures and reads hardly
@@ -29,7 +29,7 @@ namespace Traceability.Api.Infrastructure.Persistence;
 public sealed class SqliteCheckpointer(TraceOptions options, CaptureWriteLock writeLock, ILogger<SqliteCheckpointer> log) : BackgroundService
 {
     public const int EventsPerCheckpoint = 5_000;
-    public static readonly TimeSpan MaxLag = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan MaxLag = TimeSpan.FromSeconds(1);
 
     /// <summary>WAL pages (4 KiB) from which the log is made to start over: 64 MiB (the tests set fewer).</summary>
     public int RestartFrames { get; init; } = 16_384;
