@@ -24,8 +24,15 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
     public DbSet<AuditRun> AuditRuns => Set<AuditRun>();
     public DbSet<AuditFinding> AuditFindings => Set<AuditFinding>();
 
-    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
-        optionsBuilder.AddInterceptors(SqliteConnectionSettings.Instance);
+    /// <summary>
+    /// The per-connection SQLite settings, for a context whose options do not have them yet (one built by hand, as the
+    /// benchmarks do); the service's options have them, so its contexts reuse their options unchanged.
+    /// </summary>
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder)
+    {
+        var interceptors = optionsBuilder.Options.FindExtension<Microsoft.EntityFrameworkCore.Infrastructure.CoreOptionsExtension>()?.Interceptors;
+        if (interceptors?.Contains(SqliteConnectionSettings.Instance) != true) optionsBuilder.AddInterceptors(SqliteConnectionSettings.Instance);
+    }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {
