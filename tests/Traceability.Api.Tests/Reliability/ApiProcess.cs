@@ -37,16 +37,21 @@ internal sealed class ApiProcess : IAsyncDisposable
 
     public HttpClient Client(string? key) => Client(BaseAddress.ToString().TrimEnd('/'), key);
 
-    /// <summary>Starts the service on a free port and waits until /health answers (any status: a chain problem is the test's to judge).</summary>
-    public static Task<ApiProcess> StartAsync(string dataDir, IDictionary<string, string> environment) =>
-        FreePorts.StartAsync(port => StartOnAsync(port, dataDir, environment));
+    /// <summary>
+    /// Starts the service on a free port and waits until /health answers (any status: a chain problem is the test's to
+    /// judge). <paramref name="workingDirectory"/>: where it is started from (the test binaries' folder when null).
+    /// </summary>
+    public static Task<ApiProcess> StartAsync(string dataDir, IDictionary<string, string> environment, string? workingDirectory = null) =>
+        FreePorts.StartAsync(port => StartOnAsync(port, dataDir, environment, workingDirectory ?? AppContext.BaseDirectory));
 
-    private static async Task<ApiProcess> StartOnAsync(int port, string dataDir, IDictionary<string, string> environment)
+    public int Pid => _process.Id;
+
+    private static async Task<ApiProcess> StartOnAsync(int port, string dataDir, IDictionary<string, string> environment, string workingDirectory)
     {
         var url = $"http://127.0.0.1:{port}";
         var psi = new ProcessStartInfo("dotnet")
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory,
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Traceability.Api.dll"));
         psi.ArgumentList.Add("--urls");
