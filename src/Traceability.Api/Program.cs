@@ -60,12 +60,8 @@ if (options.TrustedProxies.Count > 0)
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(AdminKey.LoadOrCreate(options.AdminKey, options.DataDir));
 // The options are built once (not per request's context): building them for every context was 7% of a single scan's CPU.
-builder.Services.AddDbContext<TraceDbContext>(db =>
-{
-    if (options.UsesPostgres) db.UseNpgsql(options.Database);
-    else db.UseSqlite($"Data Source={options.DatabasePathOrConnection};Pooling=True;Default Timeout=30");
-    db.AddInterceptors(SqliteConnectionSettings.Instance);
-}, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
+builder.Services.AddDbContext<TraceDbContext>(db => TraceDbContext.Configure(db, options.DatabasePathOrConnection, options.UsesPostgres),
+    ServiceLifetime.Scoped, ServiceLifetime.Singleton);
 builder.Services.AddHttpClient("chain", c => c.Timeout = TimeSpan.FromSeconds(30));
 builder.Services.AddSingleton<ChainConnection>();
 builder.Services.AddSingleton<ChainHealth>();

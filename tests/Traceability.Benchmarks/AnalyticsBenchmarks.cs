@@ -139,8 +139,7 @@ public static class AnalyticsBenchmarks
         return codes;
     }
 
-    private static TraceDbContext Open(string path) =>
-        new(new DbContextOptionsBuilder<TraceDbContext>().UseSqlite($"Data Source={path};Pooling=True;Default Timeout=30").Options);
+    private static TraceDbContext Open(string path) => TraceDbContext.Open(path);
 
     private static string Gtin(int p) => "0690123400" + p.ToString("D3", CultureInfo.InvariantCulture) + "0";
 }

@@ -33,7 +33,7 @@ public static class EpcisBenchmarks
         var workPath = Path.Combine(Path.GetDirectoryName(basePath)!, "epcis-work.db");
         foreach (var f in new[] { workPath, workPath + "-wal", workPath + "-shm" }) File.Delete(f);
         File.Copy(basePath, workPath);
-        await using var db = new TraceDbContext(new DbContextOptionsBuilder<TraceDbContext>().UseSqlite($"Data Source={workPath};Pooling=True;Default Timeout=30").Options);
+        await using var db = TraceDbContext.Open(workPath);
         var migrate = Stopwatch.StartNew();
         var applied = await SchemaMigrator.MigrateAsync(db);
         migrate.Stop();

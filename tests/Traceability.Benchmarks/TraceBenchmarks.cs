@@ -393,8 +393,7 @@ public static class TraceBenchmarks
         return new BuildResult(total.Elapsed.TotalSeconds, lotClock.Elapsed.TotalSeconds, lotEvents, fillerEvents);
     }
 
-    private static TraceDbContext Open(string path) =>
-        new(new DbContextOptionsBuilder<TraceDbContext>().UseSqlite($"Data Source={path};Pooling=True;Default Timeout=30").Options);
+    private static TraceDbContext Open(string path) => TraceDbContext.Open(path);
 
     // One capture lock per database, as the service has: on SQLite the lock keeps the connection captures append through.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TraceDbContext, CaptureWriteLock> WriteLocks = new();

@@ -41,7 +41,7 @@ public sealed class UnitWritesTests
         {
             var rows = new Dictionary<int, List<string>>();
             foreach (var setBasedFrom in new[] { int.MaxValue, 1, UnitStore.SetBasedFrom })
-                rows[setBasedFrom] = await LedgerAsync($"Data Source={Path.Combine(dir, $"units-{setBasedFrom}.db")};Pooling=False", postgres: false, setBasedFrom);
+                rows[setBasedFrom] = await LedgerAsync(Path.Combine(dir, $"units-{setBasedFrom}.db"), postgres: false, setBasedFrom);
             Expect(rows);
         }
         finally
@@ -80,12 +80,9 @@ public sealed class UnitWritesTests
     }
 
     /// <summary>Builds the ledger on a new database and returns its units, one line per row, every column.</summary>
-    private static async Task<List<string>> LedgerAsync(string connectionString, bool postgres, int setBasedFrom)
+    private static async Task<List<string>> LedgerAsync(string database, bool postgres, int setBasedFrom)
     {
-        var options = new DbContextOptionsBuilder<TraceDbContext>();
-        if (postgres) options.UseNpgsql(connectionString);
-        else options.UseSqlite(connectionString);
-        await using var db = new TraceDbContext(options.Options);
+        await using var db = TraceDbContext.Open(database, postgres);
         await SchemaMigrator.MigrateAsync(db);
         var conn = await Sql.OpenAsync(db, default);
         var at = DbTime.Format(Now);

@@ -55,7 +55,7 @@ public sealed class EventTimeIndex(IServiceScopeFactory scopes, CaptureWriteLock
                     if (pending == 0) waiting.Reset();
                     else if (!waiting.IsRunning) waiting.Start();
                     if (!Due(pending, waiting.Elapsed)) continue;
-                    while (await ProjectAsync(stoppingToken) == BatchSize) { } // a backlog: batch after batch
+                    while (await ProjectNowAsync(stoppingToken) == BatchSize) { } // a backlog: batch after batch
                     waiting.Reset();
                 }
                 catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
@@ -81,9 +81,12 @@ public sealed class EventTimeIndex(IServiceScopeFactory scopes, CaptureWriteLock
     }
 
     /// <summary>Adds the next events (at most <see cref="BatchSize"/>) to event_times; how many it added.</summary>
-    public async Task<int> ProjectAsync(CancellationToken ct)
+    public async Task<int> ProjectAsync(CancellationToken ct) =>
+        await PendingAsync(ct) == 0 ? 0 : await ProjectNowAsync(ct); // cheap when nothing is new
+
+    /// <summary>One batch under the capture lock, for a caller that knows events are pending.</summary>
+    private async Task<int> ProjectNowAsync(CancellationToken ct)
     {
-        if (await PendingAsync(ct) == 0) return 0; // cheap when nothing is new
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TraceDbContext>();
         // through the captures' connection: a commit of another connection would empty its page cache

@@ -25,14 +25,21 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options) : D
     public DbSet<AuditFinding> AuditFindings => Set<AuditFinding>();
 
     /// <summary>
-    /// The per-connection SQLite settings, for a context whose options do not have them yet (one built by hand, as the
-    /// benchmarks do); the service's options have them, so its contexts reuse their options unchanged.
+    /// How every context of the service reaches its database, in one place: the provider, and on SQLite the pooled
+    /// connection with the per-connection settings (<see cref="SqliteConnectionSettings"/>). The service builds these
+    /// options once; the benchmarks and tests that build a context by hand call it too.
     /// </summary>
-    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder)
+    public static TBuilder Configure<TBuilder>(TBuilder db, string sqlitePathOrPostgresConnection, bool postgres) where TBuilder : DbContextOptionsBuilder
     {
-        var interceptors = optionsBuilder.Options.FindExtension<Microsoft.EntityFrameworkCore.Infrastructure.CoreOptionsExtension>()?.Interceptors;
-        if (interceptors?.Contains(SqliteConnectionSettings.Instance) != true) optionsBuilder.AddInterceptors(SqliteConnectionSettings.Instance);
+        if (postgres) db.UseNpgsql(sqlitePathOrPostgresConnection);
+        else db.UseSqlite($"Data Source={sqlitePathOrPostgresConnection};Pooling=True;Default Timeout=30");
+        db.AddInterceptors(SqliteConnectionSettings.Instance);
+        return db;
     }
+
+    /// <summary>A context built by hand (benchmarks, tests) on a SQLite file, or on PostgreSQL.</summary>
+    public static TraceDbContext Open(string sqlitePathOrPostgresConnection, bool postgres = false) =>
+        new(Configure(new DbContextOptionsBuilder<TraceDbContext>(), sqlitePathOrPostgresConnection, postgres).Options);
 
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {
