@@ -5,6 +5,7 @@ using Traceability.Api.Domain;
 using Traceability.Api.Features.Capture;
 using Traceability.Api.Features.Tracing;
 using Traceability.Api.Infrastructure.Auth;
+using Traceability.Api.Infrastructure.Configuration;
 using Traceability.Api.Infrastructure.Errors;
 using Traceability.Api.Infrastructure.Persistence;
 using Traceability.Ledger.Epcis;
@@ -26,7 +27,8 @@ namespace Traceability.Api.Features.Orders;
 /// decided and captured on its own (<see cref="ScanAloneAsync"/>). Both go through <see cref="ScanGroupAsync"/>.
 /// </para>
 /// </summary>
-public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCapture capture, OrderLocks locks, IServiceScopeFactory scopes, TimeProvider time)
+public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCapture capture, OrderLocks locks, IServiceScopeFactory scopes, TimeProvider time,
+    CaptureWriteLock writeLock, TraceOptions options)
 {
     public const int MaxCodes = 10_000;
 
@@ -73,13 +75,15 @@ public sealed class OrderScanning(TraceDbContext db, IMediator mediator, OrderCa
         var orders = new HashSet<long>();
         var touched = new HashSet<string>(StringComparer.Ordinal);
         var codes = scans.Select(s => Parse(s.Codes)).ToList();
-        var conn = await Sql.OpenAsync(db, ct);
         GroupReads reads;
-        // Everything the decisions read, in one read transaction and a few statements for the whole group: one snapshot,
-        // and on SQLite one refresh of the connection's page cache rather than one per statement (SQLite drops it when a
-        // read begins after another connection committed, which with scanners in flight is before almost every statement).
-        await using (var read = await BeginReadAsync(conn, ct))
+        // Everything the decisions read, in one read transaction and a few statements for the whole group: one snapshot.
+        // On SQLite it is read in a turn of the capture lock, through the connection the captures write with: SQLite
+        // drops a connection's page cache when another connection has committed since its last transaction, so a pooled
+        // connection read every page again after each group's capture; the capture's connection keeps them.
+        using (options.UsesPostgres ? null : await writeLock.AcquireAsync(ct))
         {
+            var conn = options.UsesPostgres ? await Sql.OpenAsync(db, ct) : await writeLock.ConnectionAsync(db, ct);
+            await using var read = await BeginReadAsync(conn, ct);
             reads = await ReadAsync(conn, read, scans, codes, ct);
             await read.CommitAsync(ct);
         }

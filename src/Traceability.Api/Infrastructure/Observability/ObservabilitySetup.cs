@@ -1,7 +1,9 @@
 using OpenTelemetry.Metrics;
 using Serilog;
 using Serilog.Events;
+using Serilog.Formatting;
 using Serilog.Formatting.Compact;
+using Serilog.Formatting.Display;
 using Traceability.Api.Infrastructure.Configuration;
 
 namespace Traceability.Api.Infrastructure.Observability;
@@ -30,7 +32,12 @@ public static class ObservabilitySetup
                 .MinimumLevel.Override("Hangfire", LogEventLevel.Warning)
                 .ReadFrom.Configuration(configuration)
                 .Enrich.FromLogContext();
-            if (options.LogAsJson) log.WriteTo.Console(new RenderedCompactJsonFormatter());
+            ITextFormatter format = options.LogAsJson ? new RenderedCompactJsonFormatter()
+                : new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture);
+            // Output to a pipe or a file (the usual case: scripts/run, a supervisor) is written in batches off the
+            // request's thread; a terminal gets Serilog's console sink and its colours.
+            if (Console.IsOutputRedirected) log.WriteTo.Sink(new BufferedConsoleSink(format, Console.OpenStandardOutput()));
+            else if (options.LogAsJson) log.WriteTo.Console(format);
             else log.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
         }, writeToProviders: true); // Program clears the default providers; one added later (a test's log sink) still gets every entry
         services.AddSingleton<TraceMetrics>();
