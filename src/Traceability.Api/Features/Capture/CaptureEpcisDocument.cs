@@ -166,7 +166,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
     {
         var conn = await writeLock.ConnectionAsync(db, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        if (db.Database.IsNpgsql()) await Sql.ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(7245001)", ct); // one appender across instances
+        if (options.UsesPostgres) await Sql.ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(7245001)", ct); // one appender across instances
 
         var recordTime = time.GetUtcNow();
         var recordTimeText = DbTime.Format(recordTime);
@@ -175,7 +175,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
 
         // SQLite: events captured before are found through the in-memory map of hashes (EventHashIndex); PostgreSQL:
         // through its unique index, by inserting first (an event captured before inserts nothing) and reading only then.
-        var known = db.Database.IsNpgsql() ? null : hashIndex;
+        var known = options.UsesPostgres ? null : hashIndex;
         if (known is not null) await known.LoadAsync(conn, tx, ct);
         var insertEvent = known is not null
             ? "INSERT INTO events (sequence, event_hash, event_id, event_type, event_time, record_time, biz_step, disposition, read_point, biz_location, submitter_id, json, hash_key) " +

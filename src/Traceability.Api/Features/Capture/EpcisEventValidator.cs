@@ -16,6 +16,9 @@ public static partial class EpcisEventValidator
     [GeneratedRegex(@"^[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00)\z")]
     private static partial Regex TimeZoneOffset();
 
+    /// <summary>Documents of at least this many events are checked on several cores.</summary>
+    public const int ParallelFrom = 16;
+
     public static IReadOnlyList<ValidatedEvent> ValidateAll(IReadOnlyList<EpcisEvent> events, bool strictEventIds = false)
     {
         var (results, errors) = Check(events.Select((e, i) => (i, e)).ToList(), strictEventIds);
@@ -28,14 +31,21 @@ public static partial class EpcisEventValidator
     {
         var results = new ValidatedEvent[events.Count];
         var errors = new System.Collections.Concurrent.ConcurrentBag<FieldError>();
-        // Hashing and serialising are the CPU work of a capture: spread them over the cores.
-        Parallel.For(0, events.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        void CheckOne(int i)
         {
             var local = new List<FieldError>();
             var v = Validate(events[i].Index, events[i].Event, local, strictEventIds);
             foreach (var e in local) errors.Add(e);
             if (v is not null) results[i] = v;
-        });
+        }
+
+        // Hashing and serialising are the CPU work of a capture: a large document spreads them over the cores. A small one
+        // (a scan group, a single event: tens of microseconds) is checked on the request's thread; Parallel.For would
+        // wake a second worker for it.
+        if (events.Count < ParallelFrom)
+            for (var i = 0; i < events.Count; i++) CheckOne(i);
+        else
+            Parallel.For(0, events.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, CheckOne);
         return (results, errors.OrderBy(e => e.Index).ThenBy(e => e.Field, StringComparer.Ordinal).ToList());
     }
 
