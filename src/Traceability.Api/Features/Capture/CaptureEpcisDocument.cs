@@ -165,8 +165,9 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
     private async Task<(IReadOnlyList<CaptureReceipt> Receipts, int Appended)> AppendAsync(IReadOnlyList<ValidatedEvent> validated, Caller caller, CancellationToken ct)
     {
         var conn = await writeLock.ConnectionAsync(db, ct);
+        var postgres = conn is not SqliteConnection; // the connection says it without setting up the DbContext
         await using var tx = await conn.BeginTransactionAsync(ct);
-        if (options.UsesPostgres) await Sql.ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(7245001)", ct); // one appender across instances
+        if (postgres) await Sql.ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(7245001)", ct); // one appender across instances
 
         var recordTime = time.GetUtcNow();
         var recordTimeText = DbTime.Format(recordTime);
@@ -175,7 +176,7 @@ public sealed class CaptureEpcisDocument(TraceDbContext db, CaptureWriteLock wri
 
         // SQLite: events captured before are found through the in-memory map of hashes (EventHashIndex); PostgreSQL:
         // through its unique index, by inserting first (an event captured before inserts nothing) and reading only then.
-        var known = options.UsesPostgres ? null : hashIndex;
+        var known = postgres ? null : hashIndex;
         if (known is not null) await known.LoadAsync(conn, tx, ct);
         var insertEvent = known is not null
             ? "INSERT INTO events (sequence, event_hash, event_id, event_type, event_time, record_time, biz_step, disposition, read_point, biz_location, submitter_id, json, hash_key) " +
