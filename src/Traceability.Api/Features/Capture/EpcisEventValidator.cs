@@ -19,6 +19,23 @@ public static partial class EpcisEventValidator
     /// <summary>Documents of at least this many events are checked on several cores.</summary>
     public const int ParallelFrom = 16;
 
+    /// <summary>Documents of two events or more that name at least this many EPCs together are checked on several cores too.</summary>
+    public const int ParallelFromEpcs = 1_000;
+
+    /// <summary>
+    /// Whether the events are worth spreading over the cores: many events, or few that each name many EPCs (a recall's
+    /// ten events of 10,000 EPCs each). One event is always checked on the calling thread.
+    /// </summary>
+    public static bool CheckedInParallel(IReadOnlyCollection<EpcisEvent> events)
+    {
+        if (events.Count >= ParallelFrom) return true;
+        if (events.Count < 2) return false;
+        var epcs = 0;
+        foreach (var e in events)
+            if ((epcs += e.EpcList.Count + e.ChildEpcs.Count + e.InputEpcList.Count + e.OutputEpcList.Count) >= ParallelFromEpcs) return true;
+        return false;
+    }
+
     public static IReadOnlyList<ValidatedEvent> ValidateAll(IReadOnlyList<EpcisEvent> events, bool strictEventIds = false)
     {
         var (results, errors) = Check(events.Select((e, i) => (i, e)).ToList(), strictEventIds);
@@ -42,7 +59,7 @@ public static partial class EpcisEventValidator
         // Hashing and serialising are the CPU work of a capture: a large document spreads them over the cores. A small one
         // (a scan group, a single event: tens of microseconds) is checked on the request's thread; Parallel.For would
         // wake a second worker for it.
-        if (events.Count < ParallelFrom)
+        if (!CheckedInParallel(events.Select(e => e.Event).ToList()))
             for (var i = 0; i < events.Count; i++) CheckOne(i);
         else
             Parallel.For(0, events.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, CheckOne);
