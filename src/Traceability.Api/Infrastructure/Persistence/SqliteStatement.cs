@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -10,17 +9,25 @@ namespace Traceability.Api.Infrastructure.Persistence;
 /// times: the rows a capture appends (events, their EPCs, units, parties, lots). Microsoft.Data.Sqlite binds every
 /// parameter by name and builds a data reader on each execution; at thousands of rows per capture that overhead and its
 /// allocations were a large share of the time spent under the capture lock. Here parameters are bound by position
-/// (resolved to SQLite's indexes once), strings as UTF-8 encoded on the stack (or in a pooled buffer), and an execution
-/// allocates nothing. Errors surface as <see cref="SqliteException"/>, as they do through Microsoft.Data.Sqlite.
+/// (resolved to SQLite's indexes once), strings as UTF-8 encoded into one buffer kept with the statement, and an
+/// execution allocates nothing. A value equal to the one bound at the same position for the previous row is not bound
+/// again: SQLite keeps bindings across <c>sqlite3_reset</c>, and much of a row repeats from row to row in one capture
+/// (its record time, its caller, a unit's product, lot and holder), while each binding is a P/Invoke with a handle to
+/// count and, for text, a UTF-8 copy. Errors surface as <see cref="SqliteException"/>, as they do through
+/// Microsoft.Data.Sqlite.
 /// </summary>
 /// <remarks>
-/// Runs on the connection's current transaction (SQLite has one per connection). Dispose before the connection closes.
+/// Runs on the connection's current transaction (SQLite has one per connection), on one thread at a time (the capture's).
+/// Dispose before the connection closes.
 /// </remarks>
 public sealed class SqliteStatement : IDisposable
 {
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _stmt;
     private readonly int[] _slots;
+    private readonly object?[] _bound;   // the value bound at each position, kept by SQLite across executions
+    private readonly bool[] _isBound;
+    private byte[] _text = new byte[1024];
 
     /// <param name="connection">An open connection.</param>
     /// <param name="sql">One statement with named parameters.</param>
@@ -30,6 +37,8 @@ public sealed class SqliteStatement : IDisposable
         _db = connection.Handle ?? throw new InvalidOperationException("The SQLite connection is not open.");
         SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(_db, sql, out _stmt), _db);
         _slots = new int[parameters.Count];
+        _bound = new object?[parameters.Count];
+        _isBound = new bool[parameters.Count];
         for (var i = 0; i < parameters.Count; i++)
         {
             _slots[i] = raw.sqlite3_bind_parameter_index(_stmt, parameters[i]);
@@ -40,6 +49,9 @@ public sealed class SqliteStatement : IDisposable
     /// <summary>Binds the <paramref name="position"/>-th parameter (in the order given to the constructor).</summary>
     public void Bind(int position, object? value)
     {
+        // a blob's array may have been changed in place since it was bound, so it is always bound again
+        if (_isBound[position] && value is not byte[] && Equals(_bound[position], value is DBNull ? null : value)) return;
+        _isBound[position] = false; // until SQLite has taken the new value
         var slot = _slots[position];
         var rc = value switch
         {
@@ -53,23 +65,17 @@ public sealed class SqliteStatement : IDisposable
             _ => throw new ArgumentException($"No SQLite binding for a {value.GetType().Name}; pass a string, a number or null.", nameof(value)),
         };
         SqliteException.ThrowExceptionForRC(rc, _db);
+        _bound[position] = value is DBNull ? null : value;
+        _isBound[position] = true;
     }
 
     /// <summary>Binds text as UTF-8 (the database's encoding), so that SQLite does not convert it from UTF-16 itself.</summary>
     private int BindText(int slot, string s)
     {
         var max = Encoding.UTF8.GetMaxByteCount(s.Length);
-        byte[]? rented = null;
-        var buffer = max <= 1024 ? stackalloc byte[1024] : (rented = ArrayPool<byte>.Shared.Rent(max));
-        try
-        {
-            var n = Encoding.UTF8.GetBytes(s, buffer);
-            return raw.sqlite3_bind_text(_stmt, slot, buffer[..n]); // SQLite copies it (SQLITE_TRANSIENT)
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-        }
+        if (_text.Length < max) _text = new byte[Math.Max(max, 2 * _text.Length)];
+        var n = Encoding.UTF8.GetBytes(s, _text);
+        return raw.sqlite3_bind_text(_stmt, slot, _text.AsSpan(0, n)); // SQLite copies it (SQLITE_TRANSIENT)
     }
 
     /// <summary>Runs the statement with the values bound; the number of rows it changed (0 for an ignored conflict).</summary>
