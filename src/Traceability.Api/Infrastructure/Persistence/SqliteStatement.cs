@@ -25,8 +25,8 @@ public sealed class SqliteStatement : IDisposable
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _stmt;
     private readonly int[] _slots;
-    private readonly object?[] _bound;   // the value bound at each position, kept by SQLite across executions
-    private readonly bool[] _isBound;
+    private static readonly object Unbound = new();
+    private readonly object?[] _bound; // the value bound at each position (kept by SQLite across executions), or Unbound
     private byte[] _text = new byte[1024];
 
     /// <param name="connection">An open connection.</param>
@@ -38,7 +38,7 @@ public sealed class SqliteStatement : IDisposable
         SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(_db, sql, out _stmt), _db);
         _slots = new int[parameters.Count];
         _bound = new object?[parameters.Count];
-        _isBound = new bool[parameters.Count];
+        Array.Fill(_bound, Unbound);
         for (var i = 0; i < parameters.Count; i++)
         {
             _slots[i] = raw.sqlite3_bind_parameter_index(_stmt, parameters[i]);
@@ -49,13 +49,14 @@ public sealed class SqliteStatement : IDisposable
     /// <summary>Binds the <paramref name="position"/>-th parameter (in the order given to the constructor).</summary>
     public void Bind(int position, object? value)
     {
+        if (value is DBNull) value = null;
         // a blob's array may have been changed in place since it was bound, so it is always bound again
-        if (_isBound[position] && value is not byte[] && Equals(_bound[position], value is DBNull ? null : value)) return;
-        _isBound[position] = false; // until SQLite has taken the new value
+        if (value is not byte[] && Equals(_bound[position], value)) return;
+        _bound[position] = Unbound; // until SQLite has taken the new value
         var slot = _slots[position];
         var rc = value switch
         {
-            null or DBNull => raw.sqlite3_bind_null(_stmt, slot),
+            null => raw.sqlite3_bind_null(_stmt, slot),
             string s => BindText(slot, s),
             long l => raw.sqlite3_bind_int64(_stmt, slot, l),
             int n => raw.sqlite3_bind_int64(_stmt, slot, n),
@@ -65,8 +66,7 @@ public sealed class SqliteStatement : IDisposable
             _ => throw new ArgumentException($"No SQLite binding for a {value.GetType().Name}; pass a string, a number or null.", nameof(value)),
         };
         SqliteException.ThrowExceptionForRC(rc, _db);
-        _bound[position] = value is DBNull ? null : value;
-        _isBound[position] = true;
+        _bound[position] = value;
     }
 
     /// <summary>Binds text as UTF-8 (the database's encoding), so that SQLite does not convert it from UTF-16 itself.</summary>
