@@ -96,7 +96,7 @@ public sealed class AnchoringTests(ChainFixture chain)
     public async Task RestartLosesNothingAndContinuesTheSequence()
     {
         var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
-        var dir = Directory.CreateTempSubdirectory("trace-restart-").FullName;
+        var dir = chain.Folders.Create("trace-restart-");
         string makerKey;
         await using (var first = chain.Start(dir, registry))
         {
@@ -197,7 +197,7 @@ public sealed class AnchoringTests(ChainFixture chain)
     public async Task RestartAfterCrashBetweenSendAndRecordAdoptsTheChainsAnchorInsteadOfSendingAgain()
     {
         var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
-        var dir = Directory.CreateTempSubdirectory("trace-crash-").FullName;
+        var dir = chain.Folders.Create("trace-crash-");
         string root;
         await using (var svc = chain.Start(dir, registry))
         {

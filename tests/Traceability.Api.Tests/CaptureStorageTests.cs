@@ -20,7 +20,7 @@ public sealed class CaptureStorageTests(ChainFixture chain)
     [Fact]
     public async Task FindsEventsCapturedBeforeARestartIncludingRowsWithoutHashKey()
     {
-        var dir = Directory.CreateTempSubdirectory("trace-storage-").FullName;
+        var dir = chain.Folders.Create("trace-storage-");
         var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
         var events = Enumerable.Range(0, 3).Select(_ => EpcisDocs.Commissioning()).ToArray();
         IReadOnlyList<Traceability.Api.Features.Capture.CaptureReceipt> first;
@@ -50,7 +50,7 @@ public sealed class CaptureStorageTests(ChainFixture chain)
     [Fact]
     public async Task ASecondServiceOnTheSameSqliteFileRefusesToStart()
     {
-        var dir = Directory.CreateTempSubdirectory("trace-storage-").FullName;
+        var dir = chain.Folders.Create("trace-storage-");
         var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
         await using (var first = chain.Start(dir, registry))
         {
@@ -97,7 +97,7 @@ public sealed class CaptureStorageTests(ChainFixture chain)
         checkpointer.Checkpoints.Should().BeGreaterThan(0, "a checkpoint runs about a second after the first capture since the last one");
 
         // The database file alone, without its -wal, holds the events.
-        var copy = Path.Combine(Directory.CreateTempSubdirectory("trace-checkpoint-").FullName, "copy.db");
+        var copy = Path.Combine(chain.Folders.Create("trace-checkpoint-"), "copy.db");
         File.Copy(svc.DatabasePath, copy);
         await using var conn = new SqliteConnection($"Data Source={copy};Pooling=False");
         await conn.OpenAsync();

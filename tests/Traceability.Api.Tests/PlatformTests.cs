@@ -37,7 +37,7 @@ public sealed class PlatformTests(ChainFixture chain)
     [Fact]
     public async Task HealthSaysDegradedWithTheReasonWhenNoChainIsConfigured()
     {
-        var dir = Directory.CreateTempSubdirectory("trace-nochain-").FullName;
+        var dir = chain.Folders.Create("trace-nochain-");
         await using var svc = new TraceService(dir, new Uri("http://127.0.0.1:9"), new DeployedRegistry("0x0000000000000000000000000000000000000001", 0, Nethereum.Signer.EthECKey.GenerateKey(), Nethereum.Signer.EthECKey.GenerateKey()));
         var body = await (await svc.Client().GetAsync("/health")).ReadAsync<PlatformApi.HealthResponse>(HttpStatusCode.ServiceUnavailable);
         body.Status.Should().Be("degraded");

@@ -16,7 +16,7 @@ public sealed class PostgresTests(ChainFixture chain)
         var database = await Postgres.NewDatabaseAsync();
         var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
         var settings = new Dictionary<string, string> { ["TRACE_DB"] = database };
-        var dir = Directory.CreateTempSubdirectory("trace-pg-").FullName;
+        var dir = chain.Folders.Create("trace-pg-");
         string key;
         await using (var svc = chain.Start(dir, registry, settings))
         {
@@ -43,8 +43,8 @@ public sealed class PostgresTests(ChainFixture chain)
         var database = await Postgres.NewDatabaseAsync();
         var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
         var settings = new Dictionary<string, string> { ["TRACE_DB"] = database };
-        await using var a = chain.Start(Directory.CreateTempSubdirectory("trace-pg-a-").FullName, registry, settings);
-        await using var b = chain.Start(Directory.CreateTempSubdirectory("trace-pg-b-").FullName, registry, settings);
+        await using var a = chain.Start(chain.Folders.Create("trace-pg-a-"), registry, settings);
+        await using var b = chain.Start(chain.Folders.Create("trace-pg-b-"), registry, settings);
         var (makerA, _) = await a.MemberAsync("manufacturer");
         var makerB = b.Client(makerA.DefaultRequestHeaders.GetValues("X-Api-Key").Single());
 
@@ -71,8 +71,8 @@ public sealed class PostgresTests(ChainFixture chain)
         var database = await Postgres.NewDatabaseAsync();
         var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
         var settings = new Dictionary<string, string> { ["TRACE_DB"] = database, ["TRACE_ANCHOR_SCHEDULE"] = "on", ["TRACE_ANCHOR_INTERVAL"] = "1" };
-        await using var a = chain.Start(Directory.CreateTempSubdirectory("trace-pg-sched-a-").FullName, registry, settings);
-        await using var b = chain.Start(Directory.CreateTempSubdirectory("trace-pg-sched-b-").FullName, registry, settings);
+        await using var a = chain.Start(chain.Folders.Create("trace-pg-sched-a-"), registry, settings);
+        await using var b = chain.Start(chain.Folders.Create("trace-pg-sched-b-"), registry, settings);
         var (makerA, _) = await a.MemberAsync("manufacturer");
         var makerB = b.Client(makerA.DefaultRequestHeaders.GetValues("X-Api-Key").Single());
         for (var i = 0; i < 6; i++)
@@ -98,7 +98,7 @@ public sealed class PostgresTests(ChainFixture chain)
     {
         var database = await Postgres.NewDatabaseAsync();
         var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
-        await using var svc = chain.Start(Directory.CreateTempSubdirectory("trace-pg-audit-").FullName, registry, new Dictionary<string, string> { ["TRACE_DB"] = database });
+        await using var svc = chain.Start(chain.Folders.Create("trace-pg-audit-"), registry, new Dictionary<string, string> { ["TRACE_DB"] = database });
         var (maker, _) = await svc.MemberAsync("manufacturer");
         await TraceService.CaptureAsync(maker, EpcisDocs.Commissioning(3));
         (await svc.AnchorAsync()).Status.Should().Be(200);

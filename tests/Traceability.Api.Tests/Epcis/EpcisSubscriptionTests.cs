@@ -117,7 +117,7 @@ public sealed class EpcisSubscriptionTests(ChainFixture chain)
         var settings = new Dictionary<string, string>(Loopback) { ["TRACE_DB"] = await Postgres.NewDatabaseAsync() };
         await using var first = await chain.StartServiceAsync(settings);
         var (maker, _) = await first.MemberAsync("manufacturer");
-        await using var second = chain.Start(Directory.CreateTempSubdirectory("trace-api-test-").FullName, first.Registry, settings);
+        await using var second = chain.Start(chain.Folders.Create("trace-api-test-"), first.Registry, settings);
         var viaSecond = second.Client(maker.DefaultRequestHeaders.GetValues("X-Api-Key").Single());
         await CreateQueryAsync(maker, "ours", Ours);
         await SubscribeAsync(maker, "ours", new JsonObject { ["dest"] = new Uri(receiver.Url, "/pg").ToString(), ["signatureToken"] = Token, ["stream"] = true });

@@ -18,7 +18,7 @@ public sealed class ErpOnPostgresTests(ChainFixture chain)
     {
         var database = await Postgres.NewDatabaseAsync();
         var registry = await DeployedRegistry.DeployAsync(chain.Node.RpcUrl);
-        await using var svc = chain.Start(Directory.CreateTempSubdirectory("trace-pg-erp-").FullName, registry, new Dictionary<string, string> { ["TRACE_DB"] = database });
+        await using var svc = chain.Start(chain.Folders.Create("trace-pg-erp-"), registry, new Dictionary<string, string> { ["TRACE_DB"] = database });
         var (maker, makerId) = await svc.MemberAsync("manufacturer");
 
         var csv = new StringBuilder("gtin,name,attributes\n");

@@ -83,7 +83,7 @@ public sealed class MemberKeysTests(ChainFixture chain)
     [Fact]
     public async Task KeysOfADatabaseMadeBeforeKeepWorking()
     {
-        var dir = Directory.CreateTempSubdirectory("trace-keys-day2-").FullName;
+        var dir = chain.Folders.Create("trace-keys-day2-");
         const string oldKey = "tk_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         var migrations = Path.Combine(RepoPaths.Root, "src", "Traceability.Api", "Infrastructure", "Persistence", "Migrations", "Sqlite");
         using (var conn = new SqliteConnection($"Data Source={Path.Combine(dir, "traceability.db")};Pooling=False"))

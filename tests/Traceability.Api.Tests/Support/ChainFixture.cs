@@ -9,6 +9,9 @@ public sealed class ChainFixture : IAsyncLifetime
     public HardhatNode Node { get; private set; } = null!;
     public TcpProxy Proxy { get; private set; } = null!;
 
+    /// <summary>The data folders of this collection's tests, removed when they are all done.</summary>
+    public TestFolders Folders { get; } = new();
+
     public async Task InitializeAsync()
     {
         Node = await HardhatNode.StartAsync();
@@ -30,7 +33,7 @@ public sealed class ChainFixture : IAsyncLifetime
     public async Task<TraceService> StartServiceAsync(IDictionary<string, string>? settings = null, Action<Microsoft.AspNetCore.Hosting.IWebHostBuilder>? configure = null)
     {
         var registry = await DeployedRegistry.DeployAsync(Node.RpcUrl);
-        var dir = Directory.CreateTempSubdirectory("trace-api-test-").FullName;
+        var dir = Folders.Create("trace-api-test-");
         return Start(dir, registry, settings, configure);
     }
 
@@ -42,6 +45,7 @@ public sealed class ChainFixture : IAsyncLifetime
     {
         await Proxy.DisposeAsync();
         await Node.DisposeAsync();
+        Folders.Dispose();
     }
 }
 
