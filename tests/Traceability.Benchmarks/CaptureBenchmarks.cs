@@ -144,13 +144,12 @@ public static partial class CaptureBenchmarks
 
     public static IReadOnlyList<Figure> Run(Action<string> log)
     {
-        var root = RepoRoot();
         var dll = ApiDll();
-        var migrations = Path.Combine(root, "src", "Traceability.Api", "Infrastructure", "Persistence", "Migrations", "Sqlite");
 
         var seconds = Setting("BENCH_CAPTURE_SECONDS", 10);
         var singleSeconds = Setting("BENCH_SINGLE_SECONDS", 10);
         var rawRows = Setting("BENCH_RAW_ROWS", 50_000);
+        var senderCounts = SenderCounts();
         // BENCH_CAPTURE_BASE_ONLY=1: (a), (b) and (c) only, for a build from before signed documents, control points and receipts
         var baseOnly = Environment.GetEnvironmentVariable("BENCH_CAPTURE_BASE_ONLY") is "1";
 
@@ -185,7 +184,7 @@ public static partial class CaptureBenchmarks
 
             // (a) sustained capture of 1,000-event documents with 1, 2, 4 senders.
             var perSenders = new List<(int Senders, double EventsPerSecond, LatencyStats Latency, double PerApiCpuSecond)>();
-            foreach (var senders in new[] { 1, 2, 4 })
+            foreach (var senders in senderCounts)
             {
                 var cpu0 = api.CpuSeconds();
                 var (requests, elapsed) = Load(http, memberKey, () => bulk.Next(serials), senders, TimeSpan.FromSeconds(seconds), out var latency);
@@ -199,7 +198,7 @@ public static partial class CaptureBenchmarks
 
             var best = perSenders.MaxBy(p => p.EventsPerSecond);
             figures.Add(new Figure("capture over HTTP, 1,000-event documents", Math.Round(best.EventsPerSecond), "events/s",
-                $"best of 1/2/4 senders ({string.Join(", ", perSenders.Select(p => $"{p.Senders}: {p.EventsPerSecond.ToString("N0", CultureInfo.InvariantCulture)}"))} events/s), {seconds} s each, " +
+                $"best of {string.Join('/', senderCounts)} senders ({string.Join(", ", perSenders.Select(p => $"{p.Senders}: {p.EventsPerSecond.ToString("N0", CultureInfo.InvariantCulture)}"))} events/s), {seconds} s each, " +
                 $"ObjectEvents with a unique SGTIN each, Kestrel on 127.0.0.1, load generator in the bench process on the same cores",
                 $">= {TargetEventsPerSecond:N0} events/s", best.EventsPerSecond >= TargetEventsPerSecond));
             figures.Add(new Figure("capture over HTTP, events per CPU-second of the API process", Math.Round(best.PerApiCpuSecond), "events/CPU-s",
@@ -233,7 +232,7 @@ public static partial class CaptureBenchmarks
             api.Stop();
 
             // (c) the same rows straight into SQLite.
-            var raw = RawInsert(migrations, sample, log);
+            var raw = RawInsert(ServiceSchema(dll), sample, log);
             var ratio = best.EventsPerSecond / raw.RowsPerSecond;
             var cpuRatio = best.PerApiCpuSecond / raw.RowsPerCpuSecond;
             log($"  (c) raw insert of {sample.Count:N0} of the service's rows: {raw.RowsPerSecond:N0} rows/s, {raw.RowsPerCpuSecond:N0} per CPU-second ({raw.Detail}); HTTP / raw = {ratio:P0} (per CPU-second {cpuRatio:P0})");
@@ -546,14 +545,41 @@ public static partial class CaptureBenchmarks
     private sealed record RawResult(double RowsPerSecond, double RowsPerCpuSecond, string Detail);
 
     /// <summary>
-    /// The rows into a fresh SQLite file made by the service's migration scripts, WAL as the service sets it: two
-    /// prepared commands (events, event_epcs: the statements the service runs), one transaction per 1,000 events.
-    /// Best of 3, a new file each time.
+    /// The SQLite migration scripts of the API build under test, in order, as embedded in its assembly: the raw insert
+    /// writes into the schema of the build whose HTTP figure it is compared with (an older build, given by
+    /// BENCH_API_DLL, has fewer indexes to write than the current one).
     /// </summary>
-    private static RawResult RawInsert(string migrationsDir, List<EventRow> rows, Action<string> log)
+    private static string ServiceSchema(string apiDll)
     {
-        // the service's schema: every SQLite migration script, in order
-        var schema = string.Join("\n", Directory.GetFiles(migrationsDir, "*.sql").Order(StringComparer.Ordinal).Select(File.ReadAllText));
+        var context = new System.Runtime.Loader.AssemblyLoadContext("bench-service-schema", isCollectible: true);
+        try
+        {
+            var assembly = context.LoadFromAssemblyPath(Path.GetFullPath(apiDll));
+            var scripts = assembly.GetManifestResourceNames()
+                .Where(n => n.Contains(".Migrations.Sqlite.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal)
+                .Select(n =>
+                {
+                    using var reader = new StreamReader(assembly.GetManifestResourceStream(n)!);
+                    return reader.ReadToEnd();
+                })
+                .ToList();
+            if (scripts.Count == 0) throw new InvalidOperationException($"{apiDll} embeds no SQLite migration scripts");
+            return string.Join("\n", scripts);
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    /// <summary>
+    /// The rows into a fresh SQLite file made by the service's migration scripts (<paramref name="schema"/>), WAL as the
+    /// service sets it: two prepared commands (events, event_epcs: the statements the service runs), one transaction per
+    /// 1,000 events. Best of 3, a new file each time.
+    /// </summary>
+    private static RawResult RawInsert(string schema, List<EventRow> rows, Action<string> log)
+    {
         var pragmas = ServicePragmas();
         var runs = new List<double>();
         var cpuRuns = new List<double>();
@@ -620,7 +646,7 @@ public static partial class CaptureBenchmarks
         log($"  (c) runs: {string.Join(", ", runs.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s wall, {string.Join(", ", cpuRuns.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))} s CPU");
         return new RawResult(rows.Count / best, rows.Count / cpuRuns.Min(),
             $"{rows.Count:N0} events rows (json {bytes / rows.Count} chars avg) + {epcRows:N0} event_epcs rows, read back from the service's database; " +
-            $"Microsoft.Data.Sqlite, prepared INSERTs, one transaction per 1,000 events, {pragmas.Replace("PRAGMA ", "", StringComparison.Ordinal).Trim()}, fresh file from the service's migration scripts, one thread, best of 3");
+            $"Microsoft.Data.Sqlite, prepared INSERTs, one transaction per 1,000 events, {pragmas.Replace("PRAGMA ", "", StringComparison.Ordinal).Trim()}, fresh file from the migration scripts embedded in the API build under test, one thread, best of 3");
     }
 
     /// <summary>
@@ -630,6 +656,18 @@ public static partial class CaptureBenchmarks
     /// </summary>
     private static string ServicePragmas() =>
         Environment.GetEnvironmentVariable("BENCH_RAW_PRAGMAS") ?? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;";
+
+    /// <summary>The sender counts of (a): BENCH_CAPTURE_SENDERS, comma-separated (default 1,2,4), e.g. "1" for an A/B of one build against another.</summary>
+    private static int[] SenderCounts()
+    {
+        var text = Environment.GetEnvironmentVariable("BENCH_CAPTURE_SENDERS");
+        if (string.IsNullOrWhiteSpace(text)) return [1, 2, 4];
+        var counts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 64 ? n
+                : throw new InvalidOperationException($"BENCH_CAPTURE_SENDERS: '{t}' is not a sender count from 1 to 64"))
+            .ToArray();
+        return counts;
+    }
 
     private static void Exec(SqliteConnection conn, string sql)
     {
