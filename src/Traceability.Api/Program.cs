@@ -99,6 +99,7 @@ builder.Services.AddScoped<ICaptureStep, ForeignLocationStep>();  // who may rec
 builder.Services.AddScoped<ICaptureStep, ControlPointStep>();     // the product's control points in force at the event's time; service records
 builder.Services.AddScoped<ICaptureStep, AnalyticsRollupStep>();  // the daily sales roll-ups
 builder.Services.AddScoped<ICaptureStep, OrderStep>();            // an order's scans and receipts, with their events
+builder.Services.AddScoped<ICaptureStep, EventTimeStep>();        // the event-time index of the EPCIS queries, when the events come in time order
 
 // Every use case is a request with one handler (registered by the source generator, which reads these options as
 // literals); timing wraps validation so refused requests are logged and measured too.

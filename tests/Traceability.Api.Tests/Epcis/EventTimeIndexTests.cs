@@ -69,19 +69,76 @@ public sealed class EventTimeIndexTests(ChainFixture chain, EpcisLedger ledger) 
     }
 
     [Fact]
-    public async Task TheBackgroundServiceProjectsNewCaptures()
+    public async Task ACaptureInTimeOrderIsInTheIndexAtOnceAndAnOlderOneWaitsForTheBackground()
+    {
+        await using var service = await chain.StartServiceAsync();
+        var index = service.Services.GetServices<IHostedService>().OfType<EventTimeIndex>().Single();
+        await index.StopAsync(CancellationToken.None); // from here only the captures and this test move projected_to
+        var (regulator, _) = await service.MemberAsync("regulator");
+        var events = EpcisLedger.Events();
+        events[4].Remove("example:temperature"); // an extension of a namespace this document does not declare
+        await CaptureAsync(regulator, events);
+        IndexState(service).Should().Be((7, 7), "the first capture fills the empty index in its own transaction");
+
+        // an event older than the index's last time (2026-11-07) would land inside it: left for the background batch,
+        // and a later capture waits behind it, so the index never skips an event
+        await CaptureAsync(regulator, [Shipping(events, "2026-10-01T08:00:00.000Z")]);
+        await CaptureAsync(regulator, [Shipping(events, "2026-11-20T08:00:00.000Z")]);
+        IndexState(service).Should().Be((7, 7));
+        var response = await regulator.GetAsync("/epcis/events?GE_eventTime=2026-09-01T00:00:00Z&orderBy=eventTime&orderDirection=ASC&perPage=100");
+        var answer = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        EpcisLedger.EventList(answer).Select(e => (string)e!["eventTime"]!).Should().HaveCount(9, "the queries read the events after projected_to from events")
+            .And.StartWith("2026-10-01T08:00:00.000Z").And.EndWith("2026-11-20T08:00:00.000Z");
+
+        (await index.ProjectAsync(CancellationToken.None)).Should().Be(2);
+        IndexState(service).Should().Be((9, 9));
+        await CaptureAsync(regulator, [Shipping(events, "2026-11-21T08:00:00.000Z")]);
+        IndexState(service).Should().Be((10, 10), "in step again: the next capture in time order goes in at once");
+        service.Scalar("SELECT COUNT(*) FROM event_times t JOIN events e ON e.sequence = t.sequence AND e.event_time = t.event_time").Should().Be(10);
+    }
+
+    [Fact]
+    public async Task TheBackgroundServiceProjectsWhatACaptureLeft()
     {
         await using var service = await chain.StartServiceAsync();
         var (regulator, _) = await service.MemberAsync("regulator");
         var events = EpcisLedger.Events();
-        events[4].Remove("example:temperature"); // an extension of a namespace this document does not declare
-        var response = await TraceService.CaptureAsync(regulator, EpcisDocs.Document(events));
-        response.StatusCode.Should().Be(System.Net.HttpStatusCode.Created);
+        events[4].Remove("example:temperature");
+        await CaptureAsync(regulator, events);
+        await CaptureAsync(regulator, [Shipping(events, "2026-10-01T08:00:00.000Z")]); // older than the index's end
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (service.Scalar("SELECT projected_to FROM event_times_projected") < 7 && DateTime.UtcNow < deadline) await Task.Delay(50);
-        service.Scalar("SELECT projected_to FROM event_times_projected").Should().Be(7);
-        service.Scalar("SELECT COUNT(*) FROM event_times").Should().Be(7);
+        while (service.Scalar("SELECT projected_to FROM event_times_projected") < 8 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        IndexState(service).Should().Be((8, 8));
     }
+
+    /// <summary>Whether a capture adds its events to the index itself: only at the index's end, and only when nothing waits before them.</summary>
+    [Theory]
+    [InlineData(0, 1, null, "2026-11-01T08:00:00.000Z", true)]                         // an empty index
+    [InlineData(7, 8, "2026-11-07T08:00:00.000Z", "2026-11-07T08:00:00.000Z", true)]   // the last time again: after it by sequence
+    [InlineData(7, 8, "2026-11-07T08:00:00.000Z", "2026-11-20T08:00:00.000Z", true)]
+    [InlineData(7, 8, "2026-11-07T08:00:00.000Z", "2026-11-07T07:59:59.999Z", false)]  // a millisecond earlier: inside the index
+    [InlineData(7, 8, "2026-11-07T08:00:00.000Z", "2026-10-01T08:00:00.000Z", false)]
+    [InlineData(5, 8, "2026-11-05T08:00:00.000Z", "2026-11-20T08:00:00.000Z", false)]  // events 6 and 7 still wait for the background
+    [InlineData(0, 8, null, "2026-11-20T08:00:00.000Z", false)]
+    public void ACaptureAppendsToTheIndexOnlyAtItsEnd(long projectedTo, long firstSequence, string? lastIndexed, string earliest, bool appends) =>
+        EventTimeIndex.AppendsInCapture(projectedTo, firstSequence, lastIndexed, earliest).Should().Be(appends);
+
+    private static async Task CaptureAsync(HttpClient member, IEnumerable<System.Text.Json.Nodes.JsonObject> events)
+    {
+        var response = await TraceService.CaptureAsync(member, EpcisDocs.Document([.. events]));
+        response.StatusCode.Should().Be(System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Event B of the ledger (an OBSERVE at shipping) at another time: a new event.</summary>
+    private static System.Text.Json.Nodes.JsonObject Shipping(System.Text.Json.Nodes.JsonObject[] events, string eventTime)
+    {
+        var copy = (System.Text.Json.Nodes.JsonObject)events[1].DeepClone();
+        copy["eventTime"] = eventTime;
+        return copy;
+    }
+
+    private static (long ProjectedTo, long Rows) IndexState(TraceService service) =>
+        (service.Scalar("SELECT projected_to FROM event_times_projected"), service.Scalar("SELECT COUNT(*) FROM event_times"));
 
     /// <summary>When the background service projects: a backlog of <see cref="EventTimeIndex.MinBatch"/> at once, fewer events after <see cref="EventTimeIndex.MaxLag"/>.</summary>
     [Theory]

@@ -13,7 +13,8 @@ namespace Traceability.Api.Features.Epcis;
 /// An index on events.event_time written by each capture cost a third of the capture rate (scripts/bench capture): a
 /// document's events land all over such an index when their times are not the latest, and every page they touch is
 /// written again at each commit; a sorted batch of many captures writes each page once, so the larger the batch the
-/// fewer pages per event. The queries read <c>event_times</c> up to projected_to and the events after it
+/// fewer pages per event. A capture whose events come after the index's end adds them itself (<see cref="EventTimeStep"/>);
+/// this service copies the rest. The queries read <c>event_times</c> up to projected_to and the events after it
 /// (<see cref="QueryEpcisEvents"/>), so they answer the same whatever the lag.
 /// <para>
 /// It writes under the capture lock (and, on PostgreSQL, the capture's advisory lock), so it never waits on a capture's
@@ -37,6 +38,16 @@ public sealed class EventTimeIndex(IServiceScopeFactory scopes, CaptureWriteLock
     /// the queries read the unprojected tail from <c>events</c>.
     /// </summary>
     public static bool Due(long pending, TimeSpan waited) => pending > 0 && (pending >= MinBatch || waited >= MaxLag);
+
+    /// <summary>
+    /// Whether a capture adds its own events to event_times (<see cref="EventTimeStep"/>): only when the index holds
+    /// every event before them (<paramref name="projectedTo"/> is the sequence before <paramref name="firstSequence"/>)
+    /// and the earliest of their times (text as stored, so ordinal order is time order) is not before the index's last
+    /// (<paramref name="lastIndexed"/>, null for an empty index): then every row goes at the end of the index. Otherwise
+    /// they wait for the background batch.
+    /// </summary>
+    public static bool AppendsInCapture(long projectedTo, long firstSequence, string? lastIndexed, string earliestInCapture) =>
+        projectedTo == firstSequence - 1 && (lastIndexed is null || string.CompareOrdinal(earliestInCapture, lastIndexed) >= 0);
 
     /// <summary>The events not yet in event_times, as a query reads them: every event after projected_to.</summary>
     public const string ProjectedTo = "(SELECT projected_to FROM event_times_projected)";
